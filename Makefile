@@ -1,0 +1,114 @@
+# Kabinet — the two commands are `make run` and `make test`.
+# Every tool the tests need is installed here, into .tools/, on first use.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT         := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+TOOLS        := $(ROOT)/.tools
+PYTHON       ?= python3
+
+MOTO_VERSION         := 5.2.5
+SAM_CLI_VERSION      := 1.170.0
+CFN_LINT_VERSION     := 1.58.0
+SCHEMATHESIS_VERSION := 4.32.5
+STATICCHECK_VERSION  := v0.8.2
+
+MOTO_SERVER  := $(TOOLS)/moto/bin/moto_server
+SAM          := $(TOOLS)/sam/bin/sam
+SCHEMATHESIS := $(TOOLS)/schemathesis/bin/st
+STATICCHECK  := $(TOOLS)/bin/staticcheck
+
+# SAM and cfn-lint need a region and must not try to reach the telemetry endpoint.
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+# Tests start their own moto server from here (see infra/moto).
+export MOTO_SERVER
+
+# Lambda build: arm64 on AWS; the local runner overrides LAMBDA_ARCH with the host's.
+LAMBDA_ARCH  ?= arm64
+ARTIFACTS_DIR ?= $(ROOT)/.local/build
+GO_LAMBDA_BUILD = GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags="-s -w"
+
+.PHONY: help
+help:
+	@echo "make run    start the whole system locally on http://127.0.0.1:3000"
+	@echo "make test   vet, lint, unit and integration tests, sam validate/build, API contract"
+	@echo "make bench  cold start, binary size and DynamoDB request figures"
+
+# ---- tools ---------------------------------------------------------------
+
+$(MOTO_SERVER):
+	rm -rf $(TOOLS)/moto && $(PYTHON) -m venv $(TOOLS)/moto
+	$(TOOLS)/moto/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
+
+$(SAM):
+	rm -rf $(TOOLS)/sam && $(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install --quiet --disable-pip-version-check 'aws-sam-cli==$(SAM_CLI_VERSION)' 'cfn-lint==$(CFN_LINT_VERSION)'
+
+$(SCHEMATHESIS):
+	rm -rf $(TOOLS)/schemathesis && $(PYTHON) -m venv $(TOOLS)/schemathesis
+	$(TOOLS)/schemathesis/bin/pip install --quiet --disable-pip-version-check 'schemathesis==$(SCHEMATHESIS_VERSION)'
+
+$(STATICCHECK):
+	GOBIN=$(TOOLS)/bin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+.PHONY: tools
+tools: $(MOTO_SERVER) $(SAM) $(SCHEMATHESIS) $(STATICCHECK)
+
+# ---- the two commands ----------------------------------------------------
+
+.PHONY: run
+run: $(MOTO_SERVER)
+	go run ./infra/localrun
+
+.PHONY: test
+test: tools vet lint gotest sam-validate sam-build contract
+
+.PHONY: vet
+vet:
+	go vet ./...
+
+.PHONY: lint
+lint: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+.PHONY: gotest
+gotest: $(MOTO_SERVER)
+	go test -race -count=1 ./...
+
+.PHONY: sam-validate
+sam-validate: $(SAM)
+	$(SAM) validate --lint --template template.yaml
+
+.PHONY: sam-build
+sam-build: $(SAM)
+	$(SAM) build --template template.yaml --build-dir .aws-sam/build
+
+# Schemathesis against the local runner with the OpenAPI spec.
+.PHONY: contract
+contract: $(MOTO_SERVER) $(SCHEMATHESIS)
+	SCHEMATHESIS=$(SCHEMATHESIS) infra/contract/run.sh
+
+.PHONY: bench
+bench: $(MOTO_SERVER)
+	go run ./infra/bench
+	go test -run '^$$' -bench . -benchmem ./shared/...
+
+# ---- Lambda builds (sam build calls build-<LogicalId> with ARTIFACTS_DIR) --
+
+define build_function
+	mkdir -p $(ARTIFACTS_DIR)
+	$(GO_LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+endef
+
+.PHONY: build-ConnectFunction build-AuthFunction build-AccountFunction build-NotifierFunction
+build-ConnectFunction:
+	$(call build_function,connect)
+build-AuthFunction:
+	$(call build_function,auth)
+build-AccountFunction:
+	$(call build_function,account)
+build-NotifierFunction:
+	$(call build_function,notifier)
