@@ -1,0 +1,155 @@
+// Package api binds the onboarding use cases to the HTTP API routes of
+// template.yaml, one constructor per Lambda function.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/security"
+)
+
+// ConnectRoutes serves ConnectFunction.
+func ConnectRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
+	r := httpapi.NewRouter(log)
+	r.Handle("POST /v1/organizations", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in onboarding.ConnectInput
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		out, err := svc.Connect(ctx, in, sourceIP(req))
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusCreated, out)
+	})
+	return r
+}
+
+// AuthRoutes serves AuthFunction: codes, password setup, sign-in, refresh.
+func AuthRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
+	r := httpapi.NewRouter(log)
+	r.Handle("POST /v1/auth/codes", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in onboarding.SendCodeInput
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		out, err := svc.SendCode(ctx, in, sourceIP(req))
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusAccepted, out)
+	})
+	r.Handle("POST /v1/auth/codes/verify", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in onboarding.VerifyCodeInput
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		out, err := svc.VerifyCode(ctx, in)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, out)
+	})
+	r.Handle("POST /v1/auth/password", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in onboarding.SetPasswordInput
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		if err := svc.SetPassword(ctx, in); err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.NoContent()
+	})
+	r.Handle("POST /v1/auth/sessions", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in onboarding.SignInInput
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		out, err := svc.SignIn(ctx, in)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, out)
+	})
+	r.Handle("POST /v1/auth/sessions/refresh", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in onboarding.RefreshInput
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		out, err := svc.Refresh(ctx, in)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, out)
+	})
+	return r
+}
+
+// AccountRoutes serves AccountFunction: who am I, and API keys. Every route
+// needs a bearer token, and the organization comes from it alone.
+func AccountRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
+	r := httpapi.NewRouter(log)
+	auth := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
+		return httpapi.Authenticated(Verifier{Tokens: svc.Tokens, Clock: svc.Clock}, h)
+	}
+	r.Handle("GET /v1/me", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		out, err := svc.WhoAmI(ctx, req.Caller.OrganizationID, req.Caller.PersonID)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, out)
+	}))
+	r.Handle("GET /v1/organization/api-keys", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var p domain.Problems
+		limit := httpapi.QueryInt(req, "limit", 20, 1, 100, &p)
+		cursor := req.Event.QueryStringParameters["cursor"]
+		if len(cursor) > 512 {
+			p.Add("cursor", "cursor_invalid", "use a nextCursor value as given")
+		}
+		if err := p.Err(); err != nil {
+			return httpapi.Response{}, err
+		}
+		out, err := svc.ListAPIKeys(ctx, req.Caller.OrganizationID, limit, cursor)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, out)
+	}))
+	r.Handle("POST /v1/organization/api-keys", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		out, err := svc.CreateAPIKey(ctx, req.Caller.OrganizationID)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusCreated, out)
+	}))
+	r.Handle("DELETE /v1/organization/api-keys/{keyId}", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		if err := svc.RevokeAPIKey(ctx, req.Caller.OrganizationID, req.Event.PathParameters["keyId"]); err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.NoContent()
+	}))
+	return r
+}
+
+// Verifier checks access tokens against the service's clock.
+type Verifier struct {
+	Tokens *security.AccessTokens
+	Clock  platform.Clock
+}
+
+// Verify implements httpapi.TokenVerifier.
+func (v Verifier) Verify(token string) (security.Claims, error) {
+	return v.Tokens.Verify(token, v.Clock.Now())
+}
+
+// sourceIP is the caller's address as API Gateway saw the TCP connection;
+// X-Forwarded-For is the client's to write and is never trusted.
+func sourceIP(req *httpapi.Request) string {
+	return req.Event.RequestContext.HTTP.SourceIP
+}

@@ -1,0 +1,72 @@
+package domain
+
+import "time"
+
+// Role says what a person may do in their organization.
+type Role string
+
+// RoleResponsiblePerson is the organization's service administrator.
+const RoleResponsiblePerson Role = "responsible_person"
+
+// Organization is a tenant: an employer connected to Kabinet.
+type Organization struct {
+	ID                  string
+	Name                string
+	INN                 INN
+	KPP                 KPP // empty when not given
+	Director            Director
+	ResponsiblePersonID string
+	CreatedAt           time.Time
+}
+
+// Director is the organization's head, the fallback approver of requests.
+type Director struct {
+	FullName string
+	Position string
+}
+
+// Person is someone who signs in to Kabinet.
+type Person struct {
+	ID             string
+	OrganizationID string
+	Role           Role
+	FullName       string
+	Phone          Phone
+	Email          Email
+	// PasswordHash is an encoded argon2id hash; empty until a password is set.
+	PasswordHash    string
+	PhoneVerifiedAt time.Time // zero until a code sent by SMS was confirmed
+	EmailVerifiedAt time.Time // zero until a code sent by e-mail was confirmed
+	CreatedAt       time.Time
+}
+
+// APIKey is an employer-system credential. Only a hash of its secret is kept.
+type APIKey struct {
+	ID             string
+	OrganizationID string
+	Prefix         string
+	SecretHash     string
+	CreatedAt      time.Time
+	RevokedAt      time.Time // zero while active
+}
+
+// Active reports whether the key can still be used.
+func (k APIKey) Active() bool { return k.RevokedAt.IsZero() }
+
+// Channel is how a message reaches a person.
+type Channel string
+
+// The delivery channels.
+const (
+	ChannelSMS   Channel = "sms"
+	ChannelEmail Channel = "email"
+)
+
+// ParseChannel accepts "sms" or "email".
+func ParseChannel(s string) (Channel, error) {
+	switch Channel(s) {
+	case ChannelSMS, ChannelEmail:
+		return Channel(s), nil
+	}
+	return "", invalid("channel", `channel must be "sms" or "email"`)
+}

@@ -1,0 +1,98 @@
+// Package httpapi is the HTTP API edge: it turns API Gateway (payload 2.0)
+// events into calls of handlers, decodes bodies with limits, and answers
+// errors as RFC 7807 problem+json through one error-to-status table.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/platform"
+)
+
+// statusOf is the one table from domain error codes to HTTP statuses.
+var statusOf = map[domain.ErrorCode]int{
+	domain.CodeMalformedJSON:        http.StatusBadRequest,
+	domain.CodeValidationFailed:     http.StatusBadRequest,
+	domain.CodeCodeInvalid:          http.StatusBadRequest,
+	domain.CodeCodeExpired:          http.StatusBadRequest,
+	domain.CodeSetupTokenInvalid:    http.StatusBadRequest,
+	domain.CodePasswordRejected:     http.StatusBadRequest,
+	domain.CodeUnauthorized:         http.StatusUnauthorized,
+	domain.CodeInvalidCredentials:   http.StatusUnauthorized,
+	domain.CodeRefreshTokenInvalid:  http.StatusUnauthorized,
+	domain.CodeNotFound:             http.StatusNotFound,
+	domain.CodeAPIKeyLimit:          http.StatusConflict,
+	domain.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
+	domain.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	domain.CodeRateLimited:          http.StatusTooManyRequests,
+	domain.CodeInternal:             http.StatusInternalServerError,
+	domain.CodeUnavailable:          http.StatusServiceUnavailable,
+}
+
+// StatusOf returns the HTTP status of an error code (500 for unknown ones).
+func StatusOf(code domain.ErrorCode) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorCodes lists every code in the table, for tests that check the spec.
+func ErrorCodes() []domain.ErrorCode {
+	codes := make([]domain.ErrorCode, 0, len(statusOf))
+	for c := range statusOf {
+		codes = append(codes, c)
+	}
+	return codes
+}
+
+// Problem is the RFC 7807 body, with Kabinet's stable code and request id.
+type Problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Code      domain.ErrorCode    `json:"code"`
+	Detail    string              `json:"detail,omitempty"`
+	RequestID string              `json:"requestId,omitempty"`
+	Errors    []domain.FieldError `json:"errors,omitempty"`
+}
+
+// ErrorResponse answers err as problem+json. Errors that are not *domain.Error
+// are internal: logged in full, answered without detail.
+func ErrorResponse(ctx context.Context, req *events.APIGatewayV2HTTPRequest, err error) events.APIGatewayV2HTTPResponse {
+	derr, ok := domain.AsError(err)
+	if !ok {
+		platform.Logger(ctx).Error("request failed", "error", err.Error())
+		derr = domain.NewError(domain.CodeInternal, "an internal error occurred; retry later")
+		var unavailable interface{ Unavailable() bool }
+		if errors.As(err, &unavailable) && unavailable.Unavailable() {
+			derr = domain.NewError(domain.CodeUnavailable, "a dependency is unavailable; retry later")
+		}
+	}
+	status := StatusOf(derr.Code)
+	p := Problem{
+		Type:      "urn:kabinet:problem:" + string(derr.Code),
+		Title:     http.StatusText(status),
+		Status:    status,
+		Code:      derr.Code,
+		Detail:    derr.Detail,
+		RequestID: req.RequestContext.RequestID,
+		Errors:    derr.Fields,
+	}
+	body, _ := json.Marshal(p)
+	headers := map[string]string{"content-type": "application/problem+json", "cache-control": "no-store"}
+	if derr.Code == domain.CodeRateLimited {
+		headers["retry-after"] = strconv.Itoa(int((derr.RetryAfter + 999_999_999) / 1_000_000_000))
+	}
+	if derr.Code == domain.CodeUnauthorized {
+		headers["www-authenticate"] = `Bearer realm="kabinet"`
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(body)}
+}

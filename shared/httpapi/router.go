@@ -1,0 +1,109 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/platform"
+)
+
+// Request is one API call as a handler sees it.
+type Request struct {
+	Event *events.APIGatewayV2HTTPRequest
+	// Caller is set on routes that require a bearer token.
+	Caller *Caller
+}
+
+// Response is what a handler returns: a status and a value to encode as
+// JSON (nil for no body).
+type Response struct {
+	Status  int
+	Body    any
+	Headers map[string]string
+}
+
+// HandlerFunc handles one route.
+type HandlerFunc func(ctx context.Context, r *Request) (Response, error)
+
+// Router dispatches on API Gateway's route key ("POST /v1/organizations"),
+// which the HttpApi events of template.yaml define.
+type Router struct {
+	routes map[string]HandlerFunc
+	log    *slog.Logger
+}
+
+// NewRouter returns an empty router logging to log.
+func NewRouter(log *slog.Logger) *Router {
+	return &Router{routes: map[string]HandlerFunc{}, log: log}
+}
+
+// Handle registers h for routeKey, e.g. "GET /v1/me".
+func (rt *Router) Handle(routeKey string, h HandlerFunc) {
+	rt.routes[routeKey] = h
+}
+
+// RouteKeys lists the registered route keys (tests compare them with the template).
+func (rt *Router) RouteKeys() []string {
+	keys := make([]string, 0, len(rt.routes))
+	for k := range rt.routes {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// Serve is the Lambda handler. It never returns an error: every failure,
+// including a panic, becomes a problem+json response.
+func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+	log := rt.log.With("requestId", ev.RequestContext.RequestID, "route", ev.RouteKey)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("awsRequestId", lc.AwsRequestID)
+	}
+	ctx = platform.WithLogger(ctx, log)
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("panic", "panic", p, "stack", string(debug.Stack()))
+			resp = ErrorResponse(ctx, &ev, domain.NewError(domain.CodeInternal, "an internal error occurred"))
+		}
+		log.Info("request", "status", resp.StatusCode)
+	}()
+	h, ok := rt.routes[ev.RouteKey]
+	if !ok {
+		return ErrorResponse(ctx, &ev, domain.ErrNotFound), nil
+	}
+	out, err := h(ctx, &Request{Event: &ev})
+	if err != nil {
+		return ErrorResponse(ctx, &ev, err), nil
+	}
+	return encode(ctx, &ev, out), nil
+}
+
+func encode(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, out Response) events.APIGatewayV2HTTPResponse {
+	headers := map[string]string{"cache-control": "no-store"}
+	for k, v := range out.Headers {
+		headers[k] = v
+	}
+	resp := events.APIGatewayV2HTTPResponse{StatusCode: out.Status, Headers: headers}
+	if out.Body == nil {
+		return resp
+	}
+	body, err := json.Marshal(out.Body)
+	if err != nil {
+		return ErrorResponse(ctx, ev, err)
+	}
+	headers["content-type"] = "application/json"
+	resp.Body = string(body)
+	return resp
+}
+
+// JSON is a shorthand for a response with a body.
+func JSON(status int, body any) (Response, error) { return Response{Status: status, Body: body}, nil }
+
+// NoContent is a 204.
+func NoContent() (Response, error) { return Response{Status: http.StatusNoContent}, nil }

@@ -1,0 +1,50 @@
+// Package notify carries messages to people: the message that travels on the
+// notifications queue, the Russian default texts, and the notifier that sends
+// each message once through an SMS or e-mail sender.
+package notify
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kabinet/kabinet/shared/domain"
+)
+
+// Kind says what a message is about.
+type Kind string
+
+// KindVerificationCode carries a one-time code.
+const KindVerificationCode Kind = "verification_code"
+
+// Message is one notification to one destination, as queued. It carries the
+// rendered text, so the notifier needs no other lookups to send it.
+type Message struct {
+	// ID identifies the notification, not the queue delivery: a message
+	// delivered twice has one ID and is sent once.
+	ID             string         `json:"id"`
+	OrganizationID string         `json:"organizationId"`
+	Kind           Kind           `json:"kind"`
+	Channel        domain.Channel `json:"channel"`
+	To             string         `json:"to"`
+	Subject        string         `json:"subject,omitempty"`
+	Text           string         `json:"text"`
+	HTML           string         `json:"html,omitempty"`
+	CreatedAt      time.Time      `json:"createdAt"`
+}
+
+// Validate rejects a message that cannot be sent whatever happens (a poison
+// message), so that it is not retried forever.
+func (m Message) Validate() error {
+	switch {
+	case m.ID == "" || m.OrganizationID == "":
+		return errors.New("message without id or organization")
+	case m.To == "" || m.Text == "":
+		return errors.New("message without destination or text")
+	case m.Channel == domain.ChannelEmail && m.Subject == "":
+		return errors.New("e-mail without subject")
+	case m.Channel != domain.ChannelSMS && m.Channel != domain.ChannelEmail:
+		return fmt.Errorf("unknown channel %q", m.Channel)
+	}
+	return nil
+}

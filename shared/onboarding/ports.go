@@ -1,0 +1,105 @@
+// Package onboarding holds the use cases of the first capability: connect an
+// organization, confirm the responsible person's phone (or e-mail) with a
+// one-time code, set a password, sign in, and manage the employer-system API
+// keys. It declares the ports it needs; adapters live elsewhere.
+package onboarding
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/notify"
+)
+
+// CodeRecord is the live one-time code of one purpose for one person. A new
+// code replaces the previous one, which kills it.
+type CodeRecord struct {
+	OrganizationID string
+	Purpose        string
+	// Slot is where the code is kept: one live code per purpose and slot.
+	// The responsible person's codes use SlotResponsiblePerson, so verifying
+	// needs no lookup of who that person is.
+	Slot        string
+	Subject     string // the person the code was sent to
+	Channel     domain.Channel
+	Destination string // phone (E.164) or e-mail it was sent to
+	Hash        string // keyed hash bound to purpose, subject, destination
+	Attempts    int
+	SentAt      time.Time
+	ExpiresAt   time.Time
+	UsedAt      time.Time
+	// Once the code is confirmed, a setup token allows one password change.
+	SetupTokenHash string
+	SetupExpiresAt time.Time
+}
+
+// RefreshToken is a long-lived single-use token that buys a new access token.
+type RefreshToken struct {
+	OrganizationID string
+	PersonID       string
+	Hash           string
+	ExpiresAt      time.Time
+}
+
+// Errors the store reports for conditions the use cases handle.
+var (
+	// ErrNoLiveCode: no code, or expired, used, or out of attempts.
+	ErrNoLiveCode = errors.New("no live code")
+	// ErrCodeCooldown: a code was sent too recently to send another.
+	ErrCodeCooldown = errors.New("code sent too recently")
+	// ErrStale: a conditional write lost to a concurrent one.
+	ErrStale = errors.New("stale or already consumed")
+	// ErrKeyLimit: the organization has the most active API keys allowed.
+	ErrKeyLimit = errors.New("active API key limit reached")
+)
+
+// Store is the persistence the use cases need. Every method takes the
+// organization id from a credential or from the use case, never from input
+// that could name another tenant's records.
+type Store interface {
+	CreateOrganization(ctx context.Context, org domain.Organization, person domain.Person, key domain.APIKey) error
+	Organization(ctx context.Context, orgID string) (domain.Organization, error)
+	Person(ctx context.Context, orgID, personID string) (domain.Person, error)
+	PeopleByLogin(ctx context.Context, login string, max int) ([]domain.Person, error)
+
+	Code(ctx context.Context, orgID, purpose, slot string) (CodeRecord, error)
+	// PutCode stores rec unless a code for the same purpose
+	// and slot was
+	// sent after notSentSince (ErrCodeCooldown).
+	PutCode(ctx context.Context, rec CodeRecord, notSentSince time.Time) error
+	DeleteCode(ctx context.Context, orgID, purpose, slot, hash string) error
+	// TakeCodeAttempt atomically counts one attempt on a live code and returns
+	// it, or ErrNoLiveCode once it is expired, used or out of attempts.
+	TakeCodeAttempt(ctx context.Context, orgID, purpose, slot string, maxAttempts int, now time.Time) (CodeRecord, error)
+	// RedeemCode marks the code used and stores the setup token's hash;
+	// ErrStale if another request redeemed it first.
+	RedeemCode(ctx context.Context, rec CodeRecord, setupTokenHash string, setupExpiresAt, now time.Time) error
+	// SetPassword consumes the setup token and sets the password hash and the
+	// verification of the channel the code went to, atomically; ErrStale if
+	// the token was already used, replaced or expired.
+	SetPassword(ctx context.Context, rec CodeRecord, passwordHash string, now time.Time) error
+
+	PutRefreshToken(ctx context.Context, t RefreshToken) error
+	// TakeRefreshToken deletes and returns a live token; ErrStale if none.
+	TakeRefreshToken(ctx context.Context, orgID, hash string, now time.Time) (RefreshToken, error)
+
+	APIKeys(ctx context.Context, orgID string, limit int, cursor string) ([]domain.APIKey, string, error)
+	AddAPIKey(ctx context.Context, key domain.APIKey, maxActive int) error
+	RevokeAPIKey(ctx context.Context, orgID, keyID string, now time.Time) error
+}
+
+// Limiter counts events in fixed windows.
+type Limiter interface {
+	// Allow counts one event for key unless limit events were already
+	// counted in the window that holds now; then it says how long to wait.
+	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (ok bool, retryAfter time.Duration, err error)
+	// Count returns the events counted for key in the window that holds now.
+	Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+}
+
+// Notifications puts messages on the notifications queue.
+type Notifications interface {
+	Enqueue(ctx context.Context, msgs ...notify.Message) error
+}

@@ -1,0 +1,58 @@
+package onboarding
+
+import (
+	"time"
+
+	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/security"
+)
+
+// Config holds the rules of the flows; Defaults gives the figures from DESIGN.md.
+type Config struct {
+	AllowForeignPhones bool
+
+	CodeTTL                   time.Duration
+	CodeCooldown              time.Duration
+	CodeMaxAttempts           int
+	CodesPerDestinationPerDay int
+	CodesPerHour              int // deployment-wide
+	RequestsPerIPPerHour      int
+	SetupTokenTTL             time.Duration
+
+	RefreshTokenTTL      time.Duration
+	LoginFailuresAllowed int           // wrong passwords per account per window
+	LoginFailureWindow   time.Duration // then sign-in is refused until the window ends
+
+	MaxActiveAPIKeys int
+	Argon2           security.Argon2Params
+}
+
+// Defaults are the rules of DESIGN.md section 5.
+func Defaults() Config {
+	return Config{
+		CodeTTL:                   10 * time.Minute,
+		CodeCooldown:              60 * time.Second,
+		CodeMaxAttempts:           5,
+		CodesPerDestinationPerDay: 10,
+		CodesPerHour:              1000,
+		RequestsPerIPPerHour:      30,
+		SetupTokenTTL:             15 * time.Minute,
+		RefreshTokenTTL:           30 * 24 * time.Hour,
+		LoginFailuresAllowed:      5,
+		LoginFailureWindow:        15 * time.Minute,
+		MaxActiveAPIKeys:          2,
+		Argon2:                    security.DefaultArgon2,
+	}
+}
+
+// Service runs the onboarding use cases.
+type Service struct {
+	Store         Store
+	Limiter       Limiter
+	Notifications Notifications
+	Codes         *security.CodeHasher
+	Tokens        *security.AccessTokens
+	Clock         platform.Clock
+	IDs           platform.IDs
+	Config        Config
+}

@@ -1,0 +1,187 @@
+package onboarding
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/security"
+)
+
+// SignInInput is the body of POST /v1/auth/sessions.
+type SignInInput struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+// RefreshInput is the body of POST /v1/auth/sessions/refresh.
+type RefreshInput struct {
+	RefreshToken string `json:"refreshToken"`
+}
+
+// Session is an access token with the refresh token that renews it.
+type Session struct {
+	AccessToken             string `json:"accessToken"`
+	TokenType               string `json:"tokenType"`
+	ExpiresInSeconds        int    `json:"expiresInSeconds"`
+	RefreshToken            string `json:"refreshToken"`
+	RefreshExpiresInSeconds int    `json:"refreshExpiresInSeconds"`
+}
+
+// maxAccountsPerLogin bounds the accounts one phone or e-mail can open at
+// sign-in: an accountant may be the responsible person of a few organizations.
+const maxAccountsPerLogin = 10
+
+// dummyHash is verified against when no account matches, so that an unknown
+// login takes as long as a wrong password. It is made on first use, not at
+// init, to keep cold starts short.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := security.HashPassword("kabinet-timing-equalizer", security.DefaultArgon2)
+	return h
+})
+
+// LoginKey normalizes a sign-in login: an e-mail or a phone in any notation.
+func LoginKey(login string) (string, bool) {
+	login = strings.TrimSpace(login)
+	if strings.Contains(login, "@") {
+		e, err := domain.ParseEmail(login)
+		return "EMAIL#" + string(e), err == nil
+	}
+	p, err := domain.ParseMobilePhone(login, true)
+	return "PHONE#" + string(p), err == nil
+}
+
+// SignIn checks a login and password. Wrong passwords are limited per
+// account: after LoginFailuresAllowed in a window, sign-in answers 429.
+func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
+	now := s.Clock.Now()
+	bad := domain.NewError(domain.CodeInvalidCredentials, "wrong login or password")
+	if in.Password == "" || len(in.Password) > 4*domain.MaxPasswordLength || in.Login == "" || len(in.Login) > 254 {
+		return Session{}, bad
+	}
+	key, ok := LoginKey(in.Login)
+	var people []domain.Person
+	if ok {
+		var err error
+		if people, err = s.Store.PeopleByLogin(ctx, key, maxAccountsPerLogin); err != nil {
+			return Session{}, err
+		}
+	}
+	var failed []domain.Person
+	for _, p := range people {
+		if p.PasswordHash == "" {
+			continue
+		}
+		n, err := s.Limiter.Count(ctx, loginFailuresKey(p), s.Config.LoginFailureWindow, now)
+		if err != nil {
+			return Session{}, err
+		}
+		if n >= s.Config.LoginFailuresAllowed {
+			return Session{}, domain.RateLimited("too many wrong passwords; try again later", windowLeft(now, s.Config.LoginFailureWindow))
+		}
+		match, err := security.VerifyPassword(in.Password, p.PasswordHash)
+		if err != nil {
+			return Session{}, err
+		}
+		if match {
+			return s.issue(ctx, p, now)
+		}
+		failed = append(failed, p)
+	}
+	if len(failed) == 0 {
+		_, _ = security.VerifyPassword(in.Password, dummyHash())
+	}
+	for _, p := range failed {
+		if _, _, err := s.Limiter.Allow(ctx, loginFailuresKey(p), s.Config.LoginFailuresAllowed, s.Config.LoginFailureWindow, now); err != nil {
+			return Session{}, err
+		}
+	}
+	return Session{}, bad
+}
+
+// Refresh trades a refresh token for a new session; the old token is used up.
+func (s *Service) Refresh(ctx context.Context, in RefreshInput) (Session, error) {
+	now := s.Clock.Now()
+	bad := domain.NewError(domain.CodeRefreshTokenInvalid, "the refresh token is invalid, expired or used; sign in again")
+	parts, ok := security.SplitToken(in.RefreshToken, 2)
+	if !ok {
+		return Session{}, bad
+	}
+	orgID := parts[0]
+	if _, err := parseID(orgID); err != nil {
+		return Session{}, bad
+	}
+	t, err := s.Store.TakeRefreshToken(ctx, orgID, security.HashSecret(in.RefreshToken), now)
+	if errors.Is(err, ErrStale) {
+		return Session{}, bad
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	p, err := s.Store.Person(ctx, orgID, t.PersonID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return Session{}, bad
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	return s.issue(ctx, p, now)
+}
+
+func (s *Service) issue(ctx context.Context, p domain.Person, now time.Time) (Session, error) {
+	access, err := s.Tokens.Issue(security.Claims{PersonID: p.ID, OrganizationID: p.OrganizationID, Role: string(p.Role)}, now, s.IDs.New())
+	if err != nil {
+		return Session{}, err
+	}
+	secret, err := security.NewSecret()
+	if err != nil {
+		return Session{}, err
+	}
+	refresh := security.JoinToken(p.OrganizationID, secret)
+	if err := s.Store.PutRefreshToken(ctx, RefreshToken{
+		OrganizationID: p.OrganizationID, PersonID: p.ID, Hash: security.HashSecret(refresh),
+		ExpiresAt: now.Add(s.Config.RefreshTokenTTL),
+	}); err != nil {
+		return Session{}, err
+	}
+	return Session{
+		AccessToken: access, TokenType: "Bearer", ExpiresInSeconds: int(s.Tokens.TTL() / time.Second),
+		RefreshToken: refresh, RefreshExpiresInSeconds: int(s.Config.RefreshTokenTTL / time.Second),
+	}, nil
+}
+
+func loginFailuresKey(p domain.Person) string {
+	return "login:" + p.OrganizationID + ":" + p.ID
+}
+
+// windowLeft is the time until the fixed window holding now ends.
+func windowLeft(now time.Time, window time.Duration) time.Duration {
+	return now.Truncate(window).Add(window).Sub(now)
+}
+
+// Me is who the caller is, as GET /v1/me shows it.
+type Me struct {
+	UserID       string           `json:"userId"`
+	Role         domain.Role      `json:"role"`
+	FullName     string           `json:"fullName"`
+	Phone        string           `json:"phone"`
+	Email        string           `json:"email"`
+	Organization OrganizationView `json:"organization"`
+}
+
+// WhoAmI reads the caller's person and organization.
+func (s *Service) WhoAmI(ctx context.Context, orgID, personID string) (Me, error) {
+	p, err := s.Store.Person(ctx, orgID, personID)
+	if err != nil {
+		return Me{}, err
+	}
+	org, err := s.Store.Organization(ctx, orgID)
+	if err != nil {
+		return Me{}, err
+	}
+	return Me{UserID: p.ID, Role: p.Role, FullName: p.FullName, Phone: string(p.Phone), Email: string(p.Email),
+		Organization: viewOrganization(org)}, nil
+}
