@@ -11,6 +11,7 @@ import (
 	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/sqsqueue"
 )
@@ -21,6 +22,7 @@ func main() {
 	cfg := app.AWSConfig(context.Background())
 	store := app.Store(cfg, env)
 	svc := &onboarding.Service{
+		ParsePhone:    phone.ParseMobile,
 		Store:         store,
 		Limiter:       dynamostore.NewLimiter(store),
 		Notifications: sqsqueue.New(sqs.NewFromConfig(cfg), env.String("NOTIFICATIONS_QUEUE_URL")),

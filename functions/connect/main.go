@@ -10,6 +10,7 @@ import (
 	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 )
 
@@ -18,11 +19,12 @@ func main() {
 	env := &platform.Env{}
 	store := app.Store(app.AWSConfig(context.Background()), env)
 	svc := &onboarding.Service{
-		Store:   store,
-		Limiter: dynamostore.NewLimiter(store),
-		Clock:   platform.SystemClock{},
-		IDs:     platform.NewULIDs(),
-		Config:  app.OnboardingConfig(env),
+		ParsePhone: phone.ParseMobile,
+		Store:      store,
+		Limiter:    dynamostore.NewLimiter(store),
+		Clock:      platform.SystemClock{},
+		IDs:        platform.NewULIDs(),
+		Config:     app.OnboardingConfig(env),
 	}
 	app.MustValid(env)
 	lambda.Start(api.ConnectRoutes(log, svc).Serve)

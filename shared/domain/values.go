@@ -7,8 +7,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // INN is a Russian taxpayer number: 10 digits for an organization, 12 for an
@@ -63,31 +61,10 @@ func ParseKPP(s string) (KPP, error) {
 	return KPP(s), nil
 }
 
-// Phone is a mobile phone number in E.164 form (+79161234567).
+// Phone is a mobile phone number in E.164 form (+79161234567). Parsing lives
+// in shared/phone, which carries libphonenumber's metadata: only the functions
+// that parse phones pay for it at cold start.
 type Phone string
-
-// ParseMobilePhone parses a number in any common notation, with Russia as the
-// default region (so 8 916 … becomes +7 916 …), and accepts only numbers that
-// can receive SMS: mobile ones, and Russian ones unless allowForeign.
-func ParseMobilePhone(s string, allowForeign bool) (Phone, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 32 {
-		return "", invalid("phone_format", "phone must be 1 to 32 characters")
-	}
-	num, err := phonenumbers.Parse(s, "RU")
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", invalid("phone_invalid", "not a valid phone number")
-	}
-	switch phonenumbers.GetNumberType(num) {
-	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
-	default:
-		return "", invalid("phone_not_mobile", "phone must be a mobile number that can receive SMS")
-	}
-	if !allowForeign && phonenumbers.GetRegionCodeForNumber(num) != "RU" {
-		return "", invalid("phone_not_russian", "phone must be a Russian mobile number")
-	}
-	return Phone(phonenumbers.Format(num, phonenumbers.E164)), nil
-}
 
 // Masked shows the country code and the last two digits only.
 func (p Phone) Masked() string {
@@ -97,6 +74,9 @@ func (p Phone) Masked() string {
 	}
 	return s[:2] + strings.Repeat("*", len(s)-4) + s[len(s)-2:]
 }
+
+// Login is how a phone is looked up at sign-in.
+func (p Phone) Login() string { return "PHONE#" + string(p) }
 
 // Email is an address with a lower-cased domain and no display name.
 type Email string
@@ -121,6 +101,10 @@ func ParseEmail(s string) (Email, error) {
 	}
 	return Email(local + "@" + domain), nil
 }
+
+// Login is how an e-mail is looked up at sign-in: wholly lower-cased, since
+// people do not remember the case of their address.
+func (e Email) Login() string { return "EMAIL#" + strings.ToLower(string(e)) }
 
 // Masked shows the first letter of the local part and the domain.
 func (e Email) Masked() string {

@@ -118,8 +118,8 @@ func (s *Store) CreateOrganization(ctx context.Context, org domain.Organization,
 			KPP: string(org.KPP), DirectorName: org.Director.FullName, DirectorPosition: org.Director.Position,
 			ResponsiblePersonID: org.ResponsiblePersonID, ActiveAPIKeys: 1, CreatedAt: ms(org.CreatedAt)},
 		toPersonItem(p),
-		loginFor(org.ID, p.ID, "PHONE#"+string(p.Phone)),
-		loginFor(org.ID, p.ID, "EMAIL#"+string(p.Email)),
+		loginFor(org.ID, p.ID, p.Phone.Login()),
+		loginFor(org.ID, p.ID, p.Email.Login()),
 		apiKeyItem{key: apiKeyKey(org.ID, k.ID), Type: "APIKey", ID: k.ID, Prefix: k.Prefix, SecretHash: k.SecretHash, CreatedAt: ms(k.CreatedAt)},
 	}
 	actions := make([]types.TransactWriteItem, 0, len(items))

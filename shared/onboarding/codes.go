@@ -59,7 +59,7 @@ func (s *Service) SendCode(ctx context.Context, in SendCodeInput, sourceIP strin
 		destination = string(person.Phone)
 		// The phone was checked when stored; re-check in case the deployment's
 		// policy on foreign numbers was tightened since.
-		if _, err := domain.ParseMobilePhone(destination, s.Config.AllowForeignPhones); err != nil {
+		if _, err := s.ParsePhone(destination, s.Config.AllowForeignPhones); err != nil {
 			return answer, nil
 		}
 	}

@@ -79,7 +79,7 @@ func (s *Service) Connect(ctx context.Context, in ConnectInput, sourceIP string)
 	}
 	fullName, err := domain.ParseText(in.ResponsiblePerson.FullName, 200)
 	p.Check("responsiblePerson.fullName", err)
-	phone, err := domain.ParseMobilePhone(in.ResponsiblePerson.Phone, s.Config.AllowForeignPhones)
+	phone, err := s.ParsePhone(in.ResponsiblePerson.Phone, s.Config.AllowForeignPhones)
 	p.Check("responsiblePerson.phone", err)
 	email, err := domain.ParseEmail(in.ResponsiblePerson.Email)
 	p.Check("responsiblePerson.email", err)

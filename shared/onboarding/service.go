@@ -1,6 +1,7 @@
 package onboarding
 
 import (
+	"github.com/kabinet/kabinet/shared/domain"
 	"time"
 
 	"github.com/kabinet/kabinet/shared/platform"
@@ -45,8 +46,14 @@ func Defaults() Config {
 	}
 }
 
+// PhoneParser parses a mobile phone number (shared/phone.ParseMobile). It is
+// injected so that functions that never parse phones do not link
+// libphonenumber and pay for its start-up.
+type PhoneParser func(raw string, allowForeign bool) (domain.Phone, error)
+
 // Service runs the onboarding use cases.
 type Service struct {
+	ParsePhone    PhoneParser // needed by Connect, SendCode and SignIn
 	Store         Store
 	Limiter       Limiter
 	Notifications Notifications

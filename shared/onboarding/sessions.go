@@ -43,15 +43,15 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
-// LoginKey normalizes a sign-in login: an e-mail or a phone in any notation.
-func LoginKey(login string) (string, bool) {
+// loginKey normalizes a sign-in login: an e-mail or a phone in any notation.
+func (s *Service) loginKey(login string) (string, bool) {
 	login = strings.TrimSpace(login)
 	if strings.Contains(login, "@") {
 		e, err := domain.ParseEmail(login)
-		return "EMAIL#" + string(e), err == nil
+		return e.Login(), err == nil
 	}
-	p, err := domain.ParseMobilePhone(login, true)
-	return "PHONE#" + string(p), err == nil
+	p, err := s.ParsePhone(login, true)
+	return p.Login(), err == nil
 }
 
 // SignIn checks a login and password. Wrong passwords are limited per
@@ -62,7 +62,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
 	if in.Password == "" || len(in.Password) > 4*domain.MaxPasswordLength || in.Login == "" || len(in.Login) > 254 {
 		return Session{}, bad
 	}
-	key, ok := LoginKey(in.Login)
+	key, ok := s.loginKey(in.Login)
 	var people []domain.Person
 	if ok {
 		var err error

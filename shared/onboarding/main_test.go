@@ -1,0 +1,139 @@
+package onboarding_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/phone"
+	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/security"
+)
+
+// These tests run the use cases against DynamoDB in moto, through the real
+// store adapter. Only the queue is an in-process recorder, so a test can
+// read the code it was sent.
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type outbox struct {
+	mu   sync.Mutex
+	msgs []notify.Message
+	fail error
+}
+
+func (o *outbox) Enqueue(_ context.Context, msgs ...notify.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.fail != nil {
+		return o.fail
+	}
+	o.msgs = append(o.msgs, msgs...)
+	return nil
+}
+
+func (o *outbox) count() int { o.mu.Lock(); defer o.mu.Unlock(); return len(o.msgs) }
+
+var codePattern = regexp.MustCompile(`\b(\d{6})\b`)
+
+// lastCode is the code in the last message sent.
+func (o *outbox) lastCode(t *testing.T) string {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.msgs) == 0 {
+		t.Fatal("no message was sent")
+	}
+	m := codePattern.FindStringSubmatch(o.msgs[len(o.msgs)-1].Text)
+	if m == nil {
+		t.Fatalf("no code in %q", o.msgs[len(o.msgs)-1].Text)
+	}
+	return m[1]
+}
+
+type fixture struct {
+	svc    *onboarding.Service
+	clock  *clock
+	outbox *outbox
+	db     *dynamodb.Client
+}
+
+var testArgon = security.Argon2Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	env := testenv.Get(t)
+	db := dynamodb.NewFromConfig(env.AWS)
+	store := dynamostore.New(db, env.Table())
+	tokens, err := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := onboarding.Defaults()
+	cfg.Argon2 = testArgon
+	// Each test has its own clock far from the others' windows, so the
+	// deployment-wide counters of one test do not spill into another.
+	c := &clock{now: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC).Add(time.Duration(seq()) * 48 * time.Hour)}
+	ob := &outbox{}
+	return &fixture{
+		svc: &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store), Notifications: ob, Codes: codes,
+			Tokens: tokens, Clock: c, IDs: platform.NewULIDs(), Config: cfg},
+		clock: c, outbox: ob, db: db,
+	}
+}
+
+var (
+	seqMu sync.Mutex
+	seqN  int
+)
+
+func seq() int { seqMu.Lock(); defer seqMu.Unlock(); seqN++; return seqN }
+
+// connectInput is a valid connection with a phone and e-mail of its own, so
+// that sign-in lookups of one test never see another test's people.
+func connectInput() onboarding.ConnectInput {
+	n := seq()
+	var in onboarding.ConnectInput
+	in.Name = "ООО «Ромашка»"
+	in.INN = "7707083893"
+	in.ResponsiblePerson.FullName = "Иванова Мария Петровна"
+	in.ResponsiblePerson.Phone = fmt.Sprintf("8 (916) %03d-%02d-%02d", n%1000, (n/1000)%100, 17)
+	in.ResponsiblePerson.Email = fmt.Sprintf("Maria.%d@Romashka.RU", n)
+	in.Director.FullName = "Петров Пётр Петрович"
+	in.Director.Position = "Генеральный директор"
+	return in
+}
+
+func (f *fixture) connect(t *testing.T) onboarding.Connected {
+	t.Helper()
+	out, err := f.svc.Connect(context.Background(), connectInput(), "198.51.100.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
