@@ -113,7 +113,9 @@ func (e Email) Masked() string {
 	if at < 1 {
 		return "***"
 	}
-	return s[:1] + "***" + s[at:]
+	// The first letter may take several bytes (RFC 6532 addresses).
+	_, first := utf8.DecodeRuneInString(s)
+	return s[:first] + "***" + s[at:]
 }
 
 // ParseText trims s, collapses inner runs of white space and accepts 1 to max

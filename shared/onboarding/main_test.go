@@ -81,7 +81,7 @@ type fixture struct {
 
 var testArgon = security.Argon2Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	env := testenv.Get(t)
 	db := dynamodb.NewFromConfig(env.AWS)

@@ -40,6 +40,13 @@ func HashPassword(password string, p Argon2Params) (string, error) {
 		p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// Upper bounds on the parameters VerifyPassword accepts from a stored hash:
+// far above DefaultArgon2, far below what would stall or kill a function.
+const (
+	maxArgon2MemoryKiB  = 1 << 20 // 1 GiB
+	maxArgon2Iterations = 100
+)
+
 // ErrMalformedHash means a stored hash could not be decoded.
 var ErrMalformedHash = errors.New("malformed argon2id hash")
 
@@ -55,6 +62,11 @@ func VerifyPassword(password, encoded string) (bool, error) {
 	}
 	var p Argon2Params
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism); err != nil {
+		return false, ErrMalformedHash
+	}
+	// argon2.IDKey panics on t=0 or p=0, and a corrupted m or t could make one
+	// verification allocate terabytes or run for hours: refuse such parameters.
+	if p.Iterations < 1 || p.Iterations > maxArgon2Iterations || p.Parallelism < 1 || p.MemoryKiB > maxArgon2MemoryKiB {
 		return false, ErrMalformedHash
 	}
 	b64 := base64.RawStdEncoding

@@ -1,0 +1,75 @@
+package onboarding_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/onboarding"
+)
+
+// requestCounter counts DynamoDB requests with an SDK middleware, the way
+// the bill counts them.
+type requestCounter struct{ n atomic.Int64 }
+
+func (c *requestCounter) add(stack *middleware.Stack) error {
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("CountRequests",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			c.n.Add(1)
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+}
+
+// BenchmarkVerifyCode measures a successful code verification against
+// DynamoDB in moto and reports the DynamoDB requests it makes (the minimum
+// possible is 1).
+func BenchmarkVerifyCode(b *testing.B) {
+	f := newFixture(b)
+	var counter requestCounter
+	env := testenv.Get(b)
+	db := dynamodb.NewFromConfig(env.AWS, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.add) })
+	store := dynamostore.New(db, env.Table())
+	f.svc.Store, f.svc.Limiter = store, dynamostore.NewLimiter(store)
+	f.svc.Config.CodesPerDestinationPerDay = 1 << 30
+	f.svc.Config.CodesPerHour = 1 << 30
+	f.svc.Config.RequestsPerIPPerHour = 1 << 30
+	out, err := f.svc.Connect(context.Background(), connectInput(), "198.51.100.99")
+	if err != nil {
+		b.Fatal(err)
+	}
+	orgID := out.Organization.ID
+	var requests int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f.clock.Advance(61 * time.Second)
+		if _, err := f.svc.SendCode(context.Background(), onboarding.SendCodeInput{OrganizationID: orgID, Channel: "sms"}, "198.51.100.99"); err != nil {
+			b.Fatal(err)
+		}
+		c := lastCodeOf(b, f.outbox)
+		before := counter.n.Load()
+		b.StartTimer()
+		if _, err := f.svc.VerifyCode(context.Background(), onboarding.VerifyCodeInput{OrganizationID: orgID, Code: c}); err != nil {
+			b.Fatal(err)
+		}
+		requests += counter.n.Load() - before
+	}
+	b.ReportMetric(float64(requests)/float64(b.N), "ddb-requests/op")
+	b.ReportMetric(1, "ddb-requests-minimum")
+}
+
+func lastCodeOf(b *testing.B, o *outbox) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	m := codePattern.FindStringSubmatch(o.msgs[len(o.msgs)-1].Text)
+	if m == nil {
+		b.Fatal("no code")
+	}
+	return m[1]
+}
