@@ -3,12 +3,12 @@ package dynamostore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
 )
@@ -66,7 +66,7 @@ func (l *Ledger) Claim(ctx context.Context, m notify.Message, leaseUntil, now ti
 		return notify.Claimed, nil
 	}
 	if !conditionFailed(err) {
-		return 0, fmt.Errorf("claim notification: %w", err)
+		return 0, awserr.Wrap("claim notification", err)
 	}
 	var cur notificationItem
 	if err := l.s.get(ctx, notificationKey(m), &cur); err != nil {
@@ -100,7 +100,7 @@ func (l *Ledger) Complete(ctx context.Context, m notify.Message, providerID, fai
 		return err
 	}
 	if _, err := l.s.db.UpdateItem(ctx, in); err != nil {
-		return fmt.Errorf("complete notification: %w", err)
+		return awserr.Wrap("complete notification", err)
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func (l *Ledger) Release(ctx context.Context, m notify.Message) error {
 	_, err = l.s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &l.s.table, Key: notificationKey(m).av(),
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
 	if err != nil && !conditionFailed(err) {
-		return fmt.Errorf("release notification: %w", err)
+		return awserr.Wrap("release notification", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
+	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
@@ -42,7 +43,7 @@ func (l *Limiter) Allow(ctx context.Context, k string, limit int, window time.Du
 	if _, err := l.s.db.UpdateItem(ctx, in); conditionFailed(err) {
 		return false, end.Sub(now), nil
 	} else if err != nil {
-		return false, 0, fmt.Errorf("rate limit %s: %w", k, err)
+		return false, 0, awserr.Wrap(fmt.Sprintf("rate limit %s", k), err)
 	}
 	return true, 0, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
@@ -132,7 +132,7 @@ func (s *Store) CreateOrganization(ctx context.Context, org domain.Organization,
 	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions, ClientRequestToken: aws.String(org.ID)})
 	if err != nil {
-		return fmt.Errorf("create organization: %w", err)
+		return awserr.Wrap("create organization", err)
 	}
 	return nil
 }
@@ -178,7 +178,7 @@ func (s *Store) PeopleByLogin(ctx context.Context, login string, max int) ([]dom
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("query login: %w", err)
+		return nil, awserr.Wrap("query login", err)
 	}
 	var logins []loginItem
 	if err := attributevalue.UnmarshalListOfMaps(res.Items, &logins); err != nil {
@@ -232,7 +232,7 @@ func (s *Store) PutCode(ctx context.Context, r onboarding.CodeRecord, notSentSin
 		return onboarding.ErrCodeCooldown
 	}
 	if err != nil {
-		return fmt.Errorf("put code: %w", err)
+		return awserr.Wrap("put code", err)
 	}
 	return nil
 }
@@ -246,7 +246,7 @@ func (s *Store) DeleteCode(ctx context.Context, orgID, purpose, slot, hash strin
 	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: codeKey(orgID, purpose, slot).av(),
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
 	if err != nil && !conditionFailed(err) {
-		return fmt.Errorf("delete code: %w", err)
+		return awserr.Wrap("delete code", err)
 	}
 	return nil
 }
@@ -269,7 +269,7 @@ func (s *Store) TakeCodeAttempt(ctx context.Context, orgID, purpose, slot string
 		return onboarding.CodeRecord{}, onboarding.ErrNoLiveCode
 	}
 	if err != nil {
-		return onboarding.CodeRecord{}, fmt.Errorf("code attempt: %w", err)
+		return onboarding.CodeRecord{}, awserr.Wrap("code attempt", err)
 	}
 	var it codeItem
 	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
@@ -293,7 +293,7 @@ func (s *Store) RedeemCode(ctx context.Context, r onboarding.CodeRecord, setupTo
 	if _, err := s.db.UpdateItem(ctx, in); conditionFailed(err) {
 		return onboarding.ErrStale
 	} else if err != nil {
-		return fmt.Errorf("redeem code: %w", err)
+		return awserr.Wrap("redeem code", err)
 	}
 	return nil
 }
@@ -326,7 +326,7 @@ func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwo
 		return onboarding.ErrStale
 	}
 	if err != nil {
-		return fmt.Errorf("set password: %w", err)
+		return awserr.Wrap("set password", err)
 	}
 	return nil
 }
@@ -347,7 +347,7 @@ func (s *Store) PutRefreshToken(ctx context.Context, t onboarding.RefreshToken) 
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
 		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames})
 	if err != nil {
-		return fmt.Errorf("put refresh token: %w", err)
+		return awserr.Wrap("put refresh token", err)
 	}
 	return nil
 }
@@ -366,7 +366,7 @@ func (s *Store) TakeRefreshToken(ctx context.Context, orgID, hash string, now ti
 		return onboarding.RefreshToken{}, onboarding.ErrStale
 	}
 	if err != nil {
-		return onboarding.RefreshToken{}, fmt.Errorf("take refresh token: %w", err)
+		return onboarding.RefreshToken{}, awserr.Wrap("take refresh token", err)
 	}
 	var it refreshItem
 	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
@@ -395,7 +395,7 @@ func (s *Store) APIKeys(ctx context.Context, orgID string, limit int, cursor str
 	}
 	res, err := s.db.Query(ctx, in)
 	if err != nil {
-		return nil, "", fmt.Errorf("query api keys: %w", err)
+		return nil, "", awserr.Wrap("query api keys", err)
 	}
 	var items []apiKeyItem
 	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
@@ -443,7 +443,7 @@ func (s *Store) AddAPIKey(ctx context.Context, k domain.APIKey, maxActive int) e
 		return onboarding.ErrKeyLimit
 	}
 	if err != nil {
-		return fmt.Errorf("add api key: %w", err)
+		return awserr.Wrap("add api key", err)
 	}
 	return nil
 }
@@ -466,7 +466,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, orgID, keyID string, now time.
 		return domain.ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("revoke api key: %w", err)
+		return awserr.Wrap("revoke api key", err)
 	}
 	return nil
 }

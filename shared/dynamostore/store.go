@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/domain"
 )
 
@@ -78,7 +79,7 @@ func ttl(t time.Time) int64 { return t.Unix() }
 func (s *Store) get(ctx context.Context, k key, out any) error {
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k.av(), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return fmt.Errorf("get %s/%s: %w", k.PK, k.SK, err)
+		return awserr.Wrap(fmt.Sprintf("get %s/%s", k.PK, k.SK), err)
 	}
 	if res.Item == nil {
 		return domain.ErrNotFound

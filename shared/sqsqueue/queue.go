@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/notify"
 )
 
@@ -65,7 +66,7 @@ func (q *Queue) sendBatch(ctx context.Context, msgs []notify.Message) error {
 	for attempt := 0; attempt < 2 && len(entries) > 0; attempt++ {
 		out, err := q.api.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &q.url, Entries: entries})
 		if err != nil {
-			return fmt.Errorf("send to notifications queue: %w", err)
+			return awserr.Wrap("send to notifications queue", err)
 		}
 		byID := map[string]types.SendMessageBatchRequestEntry{}
 		for _, e := range entries {
