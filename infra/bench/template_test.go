@@ -1,0 +1,120 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kabinet/kabinet/infra/samtemplate"
+)
+
+const sampleTemplate = `
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Secret:
+    Type: String
+    NoEcho: true
+  Domain:
+    Type: String
+    Default: example.org
+  Limit:
+    Type: Number
+    Default: 42
+Globals:
+  Function:
+    MemorySize: 256
+    LoggingConfig:
+      LogFormat: JSON
+      ApplicationLogLevel: INFO
+    Environment:
+      Variables:
+        TABLE_NAME: !Ref Table
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+  Queue:
+    Type: AWS::SQS::Queue
+  ZedFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      MemorySize: 1024
+      Environment:
+        Variables:
+          QUEUE_URL: !Ref Queue
+          SECRET: !Ref Secret
+          LIMIT: !Ref Limit
+          FROM: !Sub "no-reply@${Domain}"
+          LONG_FORM: {Ref: Domain}
+          PLAIN: "false"
+          ARN: !GetAtt Queue.Arn
+  NotAFunction:
+    Type: AWS::Logs::LogGroup
+  AlphaFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          OTHER_SECRET: !Ref Secret
+`
+
+func TestFunctionsFromTemplate(t *testing.T) {
+	tmpl, err := samtemplate.Parse([]byte(sampleTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := functions(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fns) != 2 || fns[0].LogicalID != "ZedFunction" || fns[1].LogicalID != "AlphaFunction" {
+		t.Fatalf("functions = %+v, want ZedFunction then AlphaFunction (template order)", fns)
+	}
+	zed, alpha := fns[0], fns[1]
+	if zed.MemorySize != 1024 || alpha.MemorySize != 256 {
+		t.Errorf("memory = %d, %d; want the function's own 1024, then Globals' 256", zed.MemorySize, alpha.MemorySize)
+	}
+	want := map[string]string{
+		"TABLE_NAME":            "Table",
+		"QUEUE_URL":             "http://127.0.0.1:1/123456789012/Queue",
+		"LIMIT":                 "42",
+		"FROM":                  "no-reply@example.org",
+		"LONG_FORM":             "example.org",
+		"PLAIN":                 "false",
+		"ARN":                   "arn:aws:sqs:us-east-1:123456789012:Queue",
+		"AWS_LAMBDA_LOG_FORMAT": "JSON",
+		"AWS_LAMBDA_LOG_LEVEL":  "INFO",
+	}
+	for k, v := range want {
+		if zed.Env[k] != v {
+			t.Errorf("ZedFunction %s = %q, want %q", k, zed.Env[k], v)
+		}
+	}
+	if s := zed.Env["SECRET"]; len(s) != 48 {
+		t.Errorf("SECRET = %q, want 48 random characters", s)
+	}
+	if zed.Env["SECRET"] != alpha.Env["OTHER_SECRET"] {
+		t.Errorf("one parameter resolved to two values: %q, %q", zed.Env["SECRET"], alpha.Env["OTHER_SECRET"])
+	}
+	if alpha.Env["TABLE_NAME"] != "Table" {
+		t.Errorf("AlphaFunction lost the Globals variable: %v", alpha.Env)
+	}
+}
+
+func TestLambdaEnv(t *testing.T) {
+	env := lambdaEnv("Fn", 512, map[string]string{"TABLE_NAME": "Table", "AWS_REGION": "eu-west-1"})
+	joined := "\n" + strings.Join(env, "\n") + "\n"
+	for _, kv := range []string{
+		"TABLE_NAME=Table",
+		"AWS_REGION=us-east-1", // reserved variables win over the template's
+		"AWS_LAMBDA_FUNCTION_NAME=Fn",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512",
+		"_HANDLER=bootstrap",
+		"AWS_ENDPOINT_URL=http://127.0.0.1:1",
+	} {
+		if !strings.Contains(joined, "\n"+kv+"\n") {
+			t.Errorf("env lacks %s:%s", kv, joined)
+		}
+	}
+	if strings.Contains(joined, "\nHOME=") {
+		t.Error("env inherits HOME from the bench")
+	}
+}

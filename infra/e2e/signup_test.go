@@ -1,0 +1,191 @@
+// Package e2e drives the system as a person would with curl: the local
+// runner (the real bootstrap binaries behind the HTTP API built from
+// template.yaml, moto, the SQS consumer) and the local outbox.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kabinet/kabinet/infra/localrun/runner"
+	"github.com/kabinet/kabinet/infra/testenv"
+)
+
+type client struct {
+	t    *testing.T
+	base string
+}
+
+func (c client) do(method, path, token string, body any) (int, http.Header, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			c.t.Fatalf("%s %s: non-JSON body %q", method, path, raw)
+		}
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
+
+// codeFor waits for an SMS to phone in the local outbox, after skip earlier ones.
+func (c client) codeFor(phone string, skip int) string {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		_, _, out := c.do("GET", "/_local/outbox", "", nil)
+		var mine []string
+		for _, s := range out["sms"].([]any) {
+			m := s.(map[string]any)
+			if m["to"] == phone {
+				mine = append(mine, m["text"].(string))
+			}
+		}
+		if len(mine) > skip {
+			return sixDigits.FindString(mine[skip])
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	c.t.Fatalf("no SMS to %s arrived in the outbox", phone)
+	return ""
+}
+
+func connectBody(phone string) map[string]any {
+	return map[string]any{
+		"name": "ООО «Ромашка»", "inn": "7707083893", "kpp": "773601001",
+		"responsiblePerson": map[string]any{"fullName": "Иванова Мария Петровна", "phone": phone, "email": "maria." + phone[len(phone)-4:] + "@romashka.ru"},
+		"director":          map[string]any{"fullName": "Петров Пётр Петрович", "position": "Генеральный директор"},
+	}
+}
+
+func TestSignUpAsAPersonWould(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runner.Run(ctx, runner.Options{Template: testenv.TemplatePath(), Root: testenv.RepoRoot(),
+			Addr: "127.0.0.1:0", Console: io.Discard, OnReady: func(addr string) { ready <- addr }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("runner did not stop")
+		}
+	})
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("runner stopped: %v", err)
+	case <-time.After(5 * time.Minute):
+		t.Fatal("runner not ready after 5 minutes")
+	}
+	c := client{t: t, base: "http://" + strings.TrimPrefix(addr, "http://")}
+
+	// Connect; the phone is given as people write it and comes back in E.164.
+	status, _, org := c.do("POST", "/v1/organizations", "", connectBody("8 (916) 700-12-34"))
+	if status != 201 {
+		t.Fatalf("connect: %d %v", status, org)
+	}
+	orgID := org["organization"].(map[string]any)["id"].(string)
+	phone := org["responsiblePerson"].(map[string]any)["phone"].(string)
+	if phone != "+79167001234" {
+		t.Fatalf("phone %q", phone)
+	}
+
+	// The code travels through SQS and the notifier to the outbox.
+	if status, _, out := c.do("POST", "/v1/auth/codes", "", map[string]any{"organizationId": orgID, "channel": "sms"}); status != 202 {
+		t.Fatalf("send code: %d %v", status, out)
+	}
+	code := c.codeFor(phone, 0)
+	// A resend inside 60 s is refused with Retry-After.
+	status, hdr, out := c.do("POST", "/v1/auth/codes", "", map[string]any{"organizationId": orgID, "channel": "sms"})
+	if retry, _ := strconv.Atoi(hdr.Get("Retry-After")); status != 429 || out["code"] != "rate_limited" || retry < 1 || retry > 60 {
+		t.Fatalf("resend: %d %v Retry-After %q", status, out, hdr.Get("Retry-After"))
+	}
+
+	status, _, verified := c.do("POST", "/v1/auth/codes/verify", "", map[string]any{"organizationId": orgID, "code": code})
+	if status != 200 {
+		t.Fatalf("verify: %d %v", status, verified)
+	}
+	setup := verified["setupToken"].(string)
+	if status, _, out := c.do("POST", "/v1/auth/password", "", map[string]any{"setupToken": setup, "password": "12345678"}); status != 400 || out["code"] != "password_rejected" {
+		t.Fatalf("common password: %d %v", status, out)
+	}
+	if status, _, out := c.do("POST", "/v1/auth/password", "", map[string]any{"setupToken": setup, "password": "лето в деревне 2026"}); status != 204 {
+		t.Fatalf("set password: %d %v", status, out)
+	}
+	status, _, session := c.do("POST", "/v1/auth/sessions", "", map[string]any{"login": "+7 916 700-12-34", "password": "лето в деревне 2026"})
+	if status != 200 {
+		t.Fatalf("sign in: %d %v", status, session)
+	}
+	token := session["accessToken"].(string)
+	status, _, me := c.do("GET", "/v1/me", token, nil)
+	if status != 200 || me["userId"] == nil || me["organization"].(map[string]any)["id"] != orgID {
+		t.Fatalf("me: %d %v", status, me)
+	}
+	if status, _, _ := c.do("GET", "/v1/me", "", nil); status != 401 {
+		t.Fatalf("me without a token: %d", status)
+	}
+	if status, _, _ := c.do("GET", "/v1/me", token[:len(token)-2]+"xx", nil); status != 401 {
+		t.Fatalf("me with a tampered token: %d", status)
+	}
+
+	// Another organization: five wrong codes kill the code, and the right one
+	// fails after them.
+	_, _, org2 := c.do("POST", "/v1/organizations", "", connectBody("+7 916 700-56-78"))
+	org2ID := org2["organization"].(map[string]any)["id"].(string)
+	c.do("POST", "/v1/auth/codes", "", map[string]any{"organizationId": org2ID, "channel": "sms"})
+	right := c.codeFor("+79167005678", 0)
+	wrong := fmt.Sprintf("%06d", (mustAtoi(t, right)+1)%1000000)
+	for i := 0; i < 5; i++ {
+		if status, _, out := c.do("POST", "/v1/auth/codes/verify", "", map[string]any{"organizationId": org2ID, "code": wrong}); status != 400 || out["code"] != "code_invalid" {
+			t.Fatalf("wrong code %d: %d %v", i+1, status, out)
+		}
+	}
+	if status, _, out := c.do("POST", "/v1/auth/codes/verify", "", map[string]any{"organizationId": org2ID, "code": right}); status != 400 || out["code"] != "code_expired" {
+		t.Fatalf("right code after 5 wrong ones: %d %v", status, out)
+	}
+	// Unmatched routes answer like API Gateway does.
+	if status, _, _ := c.do("GET", "/v1/nothing-here", "", nil); status != 404 {
+		t.Fatalf("unknown route: %d", status)
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

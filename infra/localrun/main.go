@@ -1,0 +1,35 @@
+// Command localrun starts the whole Kabinet system locally, with no Docker
+// and no AWS, from template.yaml: `make run` (= go run ./infra/localrun).
+//
+// It starts moto (unless AWS_ENDPOINT_URL is set), creates the template's
+// tables, queues and e-mail identities, builds every function with the
+// Makefile's build-<LogicalId> target, runs each bootstrap behind a local
+// Lambda Runtime API, and serves the template's HTTP API routes, SQS event
+// sources and schedules. Local-only endpoints live under /_local/:
+// GET /_local/health, GET /_local/outbox, POST /_local/schedules/{Function}[/{Event}].
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kabinet/kabinet/infra/localrun/runner"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "HTTP listen address")
+	template := flag.String("template", "template.yaml", "SAM template")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := runner.Run(ctx, runner.Options{Template: *template, Addr: *addr})
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintln(os.Stderr, "localrun:", err)
+		os.Exit(1)
+	}
+}

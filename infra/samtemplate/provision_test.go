@@ -1,0 +1,108 @@
+package samtemplate
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/kabinet/kabinet/infra/moto"
+)
+
+func TestProvisionAgainstMoto(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv, err := moto.Start(ctx, "")
+	if err != nil {
+		t.Fatalf("moto is required for this test (run `make test` to install it, or set MOTO_SERVER): %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := loadReal(t)
+	env, err := Provision(ctx, tmpl, cfg, WithParameters(map[string]string{"TokenSigningKey": "tsk"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Idempotent.
+	env2, err := Provision(ctx, tmpl, cfg, WithParameters(map[string]string{"TokenSigningKey": "tsk"}))
+	if err != nil {
+		t.Fatalf("second Provision: %v", err)
+	}
+	if env2.Queues["NotificationsQueue"] != env.Queues["NotificationsQueue"] {
+		t.Errorf("queues differ: %+v vs %+v", env2.Queues, env.Queues)
+	}
+
+	ddb := dynamodb.NewFromConfig(cfg)
+	d, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("Table")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Table.GlobalSecondaryIndexes) != 1 || aws.ToString(d.Table.GlobalSecondaryIndexes[0].IndexName) != "GSI1" {
+		t.Errorf("GSIs: %+v", d.Table.GlobalSecondaryIndexes)
+	}
+	if len(d.Table.KeySchema) != 2 {
+		t.Errorf("key schema: %+v", d.Table.KeySchema)
+	}
+	if d.Table.BillingModeSummary == nil || d.Table.BillingModeSummary.BillingMode != ddbtypes.BillingModePayPerRequest {
+		t.Errorf("billing: %+v", d.Table.BillingModeSummary)
+	}
+	if env.Tables["Table"].ARN != aws.ToString(d.Table.TableArn) {
+		t.Errorf("table arn %q vs %q", env.Tables["Table"].ARN, aws.ToString(d.Table.TableArn))
+	}
+	ttl, err := ddb.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("Table")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(ttl.TimeToLiveDescription.AttributeName) != "ttl" || ttl.TimeToLiveDescription.TimeToLiveStatus != ddbtypes.TimeToLiveStatusEnabled {
+		t.Errorf("ttl: %+v", ttl.TimeToLiveDescription)
+	}
+
+	sq := sqs.NewFromConfig(cfg)
+	q := env.Queues["NotificationsQueue"]
+	dlq := env.Queues["NotificationsDeadLetterQueue"]
+	a, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(q.URL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Attributes["VisibilityTimeout"] != "180" || a.Attributes["MessageRetentionPeriod"] != "345600" {
+		t.Errorf("queue attributes: %v", a.Attributes)
+	}
+	var rp struct {
+		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+		MaxReceiveCount     any    `json:"maxReceiveCount"`
+	}
+	if err := json.Unmarshal([]byte(a.Attributes["RedrivePolicy"]), &rp); err != nil {
+		t.Fatalf("redrive %q: %v", a.Attributes["RedrivePolicy"], err)
+	}
+	if rp.DeadLetterTargetArn != dlq.ARN || dlq.ARN != "arn:aws:sqs:us-east-1:123456789012:NotificationsDeadLetterQueue" || intOf(scalarString(rp.MaxReceiveCount)) != 5 {
+		t.Errorf("redrive %+v, dlq %+v", rp, dlq)
+	}
+
+	ses := sesv2.NewFromConfig(cfg)
+	if _, err := ses.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("kabinet.example")}); err != nil {
+		t.Errorf("email identity: %v", err)
+	}
+
+	auth := env.FunctionEnv("AuthFunction")
+	if auth["NOTIFICATIONS_QUEUE_URL"] != q.URL || auth["TABLE_NAME"] != "Table" || auth["TOKEN_SIGNING_KEY"] != "tsk" || len(auth["CODE_PEPPER"]) != 48 {
+		t.Errorf("auth env: %v", auth)
+	}
+	if env.FunctionEnv("Nope") != nil {
+		t.Error("unknown function has an environment")
+	}
+}
