@@ -26,10 +26,11 @@ export SAM_CLI_TELEMETRY := 0
 # Tests start their own moto server from here (see infra/moto).
 export MOTO_SERVER
 
-# Lambda build: arm64 on AWS; the local runner overrides LAMBDA_ARCH with the host's.
+# Lambda build: linux/arm64 on AWS; the local runner overrides both with the host's.
+LAMBDA_OS    ?= linux
 LAMBDA_ARCH  ?= arm64
 ARTIFACTS_DIR ?= $(ROOT)/.local/build
-GO_LAMBDA_BUILD = GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags="-s -w"
+GO_LAMBDA_BUILD = GOOS=$(LAMBDA_OS) GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags="-s -w"
 
 .PHONY: help
 help:

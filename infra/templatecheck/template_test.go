@@ -55,7 +55,7 @@ func TestEveryFunctionIsAGoArm64MakefileBuild(t *testing.T) {
 			t.Errorf("%s timeout %d s (limit %d), memory %d MB", fn.LogicalID, fn.Timeout, limit, fn.MemorySize)
 		}
 	}
-	for _, flag := range []string{"-tags lambda.norpc", "-trimpath", `-ldflags="-s -w"`, "CGO_ENABLED=0", "GOOS=linux"} {
+	for _, flag := range []string{"-tags lambda.norpc", "-trimpath", `-ldflags="-s -w"`, "CGO_ENABLED=0", "LAMBDA_OS    ?= linux", "LAMBDA_ARCH  ?= arm64"} {
 		if !strings.Contains(string(makefile), flag) {
 			t.Errorf("Makefile's Lambda build lacks %s", flag)
 		}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kabinet/kabinet/infra/lambdart"
 )
 
 // MaxRequestBody is API Gateway's payload limit (10 MB).
@@ -399,10 +398,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, no
 	// As with API Gateway, a client that goes away does not stop the invocation.
 	out, err := g.Invoker.Invoke(context.WithoutCancel(r.Context()), route.Function, payload)
 	if err != nil {
-		if errors.Is(err, lambdart.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
-			writeMessage(w, http.StatusServiceUnavailable, "Service Unavailable")
-			return http.StatusServiceUnavailable, route.Function
-		}
+		// A function that errors, crashes or runs past its own Timeout is a 500
+		// on API Gateway; its 503 is for the 30 s integration timeout, which
+		// the template's function timeouts stay below.
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return http.StatusInternalServerError, route.Function
 	}

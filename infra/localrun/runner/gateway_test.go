@@ -232,7 +232,7 @@ func TestGatewayResponses(t *testing.T) {
 	}{
 		"function error": {err: &lambdart.FunctionError{Type: "x", Message: "y"}, status: 500, msg: `{"message":"Internal Server Error"}`},
 		"crash":          {err: &lambdart.ExitError{}, status: 500, msg: `{"message":"Internal Server Error"}`},
-		"timeout":        {err: lambdart.ErrTimeout, status: 503, msg: `{"message":"Service Unavailable"}`},
+		"timeout":        {err: lambdart.ErrTimeout, status: 500, msg: `{"message":"Internal Server Error"}`},
 		"invalid json":   {out: `{"statusCode":`, status: 500, msg: `{"message":"Internal Server Error"}`},
 		"bad status":     {out: `{"statusCode":42}`, status: 500, msg: `{"message":"Internal Server Error"}`},
 		"bad base64":     {out: `{"statusCode":200,"body":"%%%","isBase64Encoded":true}`, status: 500, msg: `{"message":"Internal Server Error"}`},

@@ -171,7 +171,7 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("crash: %d %s", resp.StatusCode, body)
 	}
 	resp, body = get("POST", "/items", `{"sleepMs":3000}`, map[string]string{"Content-Type": "application/json"})
-	if resp.StatusCode != 503 {
+	if resp.StatusCode != 500 {
 		t.Errorf("timeout: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := get("GET", "/items/1", "", nil); resp.StatusCode != 201 {

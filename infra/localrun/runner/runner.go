@@ -380,7 +380,7 @@ func FunctionProcessEnv(tmpl *samtemplate.Template, env *samtemplate.Environment
 func MakeBuild(ctx context.Context, root string, f samtemplate.Function) (string, error) {
 	dir := filepath.Join(root, ".local", "build", f.LogicalID)
 	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-C", root, "build-"+f.LogicalID,
-		"ARTIFACTS_DIR="+dir, "LAMBDA_ARCH="+runtime.GOARCH)
+		"ARTIFACTS_DIR="+dir, "LAMBDA_OS="+runtime.GOOS, "LAMBDA_ARCH="+runtime.GOARCH)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
