@@ -83,9 +83,11 @@ gotest: $(MOTO_SERVER)
 sam-validate: $(SAM)
 	$(SAM) validate --lint --template template.yaml
 
+# --build-in-source runs the build-<LogicalId> targets here instead of in a
+# copy of the whole tree (which would include the virtualenvs in .tools/).
 .PHONY: sam-build
 sam-build: $(SAM)
-	$(SAM) build --template template.yaml --build-dir .aws-sam/build
+	$(SAM) build --build-in-source --template template.yaml --build-dir .aws-sam/build
 
 # Schemathesis against the local runner with the OpenAPI spec.
 .PHONY: contract

@@ -23,7 +23,7 @@ type route struct{ method, path string }
 
 func (r route) String() string { return r.method + " " + r.path }
 
-// publicRoutes are the routes that take no bearer token: connecting an organization
+// isPublic tells the routes that take no bearer token: connecting an organization
 // and everything under /v1/auth/.
 func isPublic(r route) bool {
 	return (r.method == "POST" && r.path == "/v1/organizations") || strings.HasPrefix(r.path, "/v1/auth/")

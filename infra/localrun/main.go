@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/kabinet/kabinet/infra/localrun/runner"
@@ -23,13 +24,29 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "HTTP listen address")
 	template := flag.String("template", "template.yaml", "SAM template")
+	params := paramFlag{}
+	flag.Var(params, "param", "template parameter override Name=Value (repeatable), e.g. -param RequestsPerIPPerHour=1000")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := runner.Run(ctx, runner.Options{Template: *template, Addr: *addr})
+	err := runner.Run(ctx, runner.Options{Template: *template, Addr: *addr, Parameters: params})
 	if err != nil && ctx.Err() == nil {
 		fmt.Fprintln(os.Stderr, "localrun:", err)
 		os.Exit(1)
 	}
+}
+
+// paramFlag collects -param Name=Value overrides of template parameters.
+type paramFlag map[string]string
+
+func (p paramFlag) String() string { return fmt.Sprint(map[string]string(p)) }
+
+func (p paramFlag) Set(v string) error {
+	name, value, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want Name=Value, got %q", v)
+	}
+	p[name] = value
+	return nil
 }

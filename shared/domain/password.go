@@ -16,9 +16,11 @@ const (
 	MaxPasswordLength = 128
 )
 
-// commonPasswords is the list of common passwords of 8 or more characters from
-// the zxcvbn project's frequency lists (MIT licence), plus a few Russian
-// keyboard-walk favourites; one lower-cased password a line.
+// commonPasswords is the list of common passwords of 6 or more characters
+// from the zxcvbn project's frequency lists (MIT licence), plus Russian
+// favourites and keyboard walks; one lower-cased password a line. Shorter
+// ones fail the length rule anyway; 6 and 7 character entries catch
+// passwords like "dragon12" once trailing digits are stripped.
 //
 //go:embed common_passwords.txt
 var commonPasswords string

@@ -59,8 +59,8 @@ type Problem struct {
 	Title     string              `json:"title"`
 	Status    int                 `json:"status"`
 	Code      domain.ErrorCode    `json:"code"`
-	Detail    string              `json:"detail,omitempty"`
-	RequestID string              `json:"requestId,omitempty"`
+	Detail    string              `json:"detail"`
+	RequestID string              `json:"requestId"`
 	Errors    []domain.FieldError `json:"errors,omitempty"`
 }
 

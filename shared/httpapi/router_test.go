@@ -177,7 +177,9 @@ type fixedVerifier struct {
 	now    time.Time
 }
 
-func (v fixedVerifier) Verify(token string) (security.Claims, error) { return v.tokens.Verify(token, v.now) }
+func (v fixedVerifier) Verify(token string) (security.Claims, error) {
+	return v.tokens.Verify(token, v.now)
+}
 
 func TestAuthenticated(t *testing.T) {
 	issued := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

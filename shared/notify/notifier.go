@@ -90,7 +90,7 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 		if rerr := n.Ledger.Release(ctx, m); rerr != nil {
 			log.Error("release claim", "error", rerr.Error())
 		}
-		return fmt.Errorf("%w: %v", ErrRetryLater, err)
+		return fmt.Errorf("%w: %w", ErrRetryLater, err)
 	}
 	if err := n.Ledger.Complete(ctx, m, providerID, "", n.Clock.Now()); err != nil {
 		// Sent but not recorded: the claim's lease keeps a redelivery from

@@ -18,11 +18,23 @@ func VerificationCode(id, orgID string, channel domain.Channel, to, code string,
 		return m
 	}
 	m.Subject = "Код подтверждения — Кабинет сотрудника"
-	m.Text = fmt.Sprintf("Здравствуйте!\n\nВаш код подтверждения: %s\nОн действует %d минут.\n\n"+
+	unit := minutesRu(minutes)
+	m.Text = fmt.Sprintf("Здравствуйте!\n\nВаш код подтверждения: %s\nОн действует %d %s.\n\n"+
 		"Никому не сообщайте этот код. Если вы его не запрашивали, просто проигнорируйте письмо.\n\n"+
-		"Кабинет сотрудника", code, minutes)
-	m.HTML = fmt.Sprintf("<p>Здравствуйте!</p><p>Ваш код подтверждения: <b>%s</b><br>Он действует %d минут.</p>"+
+		"Кабинет сотрудника", code, minutes, unit)
+	m.HTML = fmt.Sprintf("<p>Здравствуйте!</p><p>Ваш код подтверждения: <b>%s</b><br>Он действует %d %s.</p>"+
 		"<p>Никому не сообщайте этот код. Если вы его не запрашивали, просто проигнорируйте письмо.</p>"+
-		"<p>Кабинет сотрудника</p>", html.EscapeString(code), minutes)
+		"<p>Кабинет сотрудника</p>", html.EscapeString(code), minutes, unit)
 	return m
+}
+
+// minutesRu is the Russian plural of "minute" for n: 1 минуту, 2 минуты, 5 минут.
+func minutesRu(n int) string {
+	switch {
+	case n%10 == 1 && n%100 != 11:
+		return "минуту"
+	case n%10 >= 2 && n%10 <= 4 && (n%100 < 12 || n%100 > 14):
+		return "минуты"
+	}
+	return "минут"
 }

@@ -64,9 +64,6 @@ type Connected struct {
 // would let anyone squat a company's INN before the company connects.
 func (s *Service) Connect(ctx context.Context, in ConnectInput, sourceIP string) (Connected, error) {
 	now := s.Clock.Now()
-	if err := s.limitIP(ctx, "connect", sourceIP, now); err != nil {
-		return Connected{}, err
-	}
 	var p domain.Problems
 	name, err := domain.ParseText(in.Name, 200)
 	p.Check("name", err)
@@ -88,6 +85,11 @@ func (s *Service) Connect(ctx context.Context, in ConnectInput, sourceIP string)
 	dirPosition, err := domain.ParseText(in.Director.Position, 200)
 	p.Check("director.position", err)
 	if err := p.Err(); err != nil {
+		return Connected{}, err
+	}
+	// Counted after validation, like sending a code: a refused request
+	// creates nothing, so only connections that would happen are limited.
+	if err := s.limitIP(ctx, "connect", sourceIP, now); err != nil {
 		return Connected{}, err
 	}
 

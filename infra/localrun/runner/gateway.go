@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-
 )
 
 // MaxRequestBody is API Gateway's payload limit (10 MB).
