@@ -17,45 +17,24 @@ import (
 // ConnectRoutes serves ConnectFunction.
 func ConnectRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 	r := httpapi.NewRouter(log)
-	r.Handle("POST /v1/organizations", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
-		var in onboarding.ConnectInput
-		if err := httpapi.Decode(req, &in); err != nil {
-			return httpapi.Response{}, err
-		}
-		out, err := svc.Connect(ctx, in, sourceIP(req))
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		return httpapi.JSON(http.StatusCreated, out)
-	})
+	r.Handle("POST /v1/organizations", httpapi.WithBody(http.StatusCreated,
+		func(ctx context.Context, req *httpapi.Request, in onboarding.ConnectInput) (onboarding.Connected, error) {
+			return svc.Connect(ctx, in, sourceIP(req))
+		}))
 	return r
 }
 
 // AuthRoutes serves AuthFunction: codes, password setup, sign-in, refresh.
 func AuthRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 	r := httpapi.NewRouter(log)
-	r.Handle("POST /v1/auth/codes", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
-		var in onboarding.SendCodeInput
-		if err := httpapi.Decode(req, &in); err != nil {
-			return httpapi.Response{}, err
-		}
-		out, err := svc.SendCode(ctx, in, sourceIP(req))
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		return httpapi.JSON(http.StatusAccepted, out)
-	})
-	r.Handle("POST /v1/auth/codes/verify", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
-		var in onboarding.VerifyCodeInput
-		if err := httpapi.Decode(req, &in); err != nil {
-			return httpapi.Response{}, err
-		}
-		out, err := svc.VerifyCode(ctx, in)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		return httpapi.JSON(http.StatusOK, out)
-	})
+	r.Handle("POST /v1/auth/codes", httpapi.WithBody(http.StatusAccepted,
+		func(ctx context.Context, req *httpapi.Request, in onboarding.SendCodeInput) (onboarding.CodeSent, error) {
+			return svc.SendCode(ctx, in, sourceIP(req))
+		}))
+	r.Handle("POST /v1/auth/codes/verify", httpapi.WithBody(http.StatusOK,
+		func(ctx context.Context, _ *httpapi.Request, in onboarding.VerifyCodeInput) (onboarding.CodeVerified, error) {
+			return svc.VerifyCode(ctx, in)
+		}))
 	r.Handle("POST /v1/auth/password", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
 		var in onboarding.SetPasswordInput
 		if err := httpapi.Decode(req, &in); err != nil {
@@ -66,28 +45,14 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 		}
 		return httpapi.NoContent()
 	})
-	r.Handle("POST /v1/auth/sessions", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
-		var in onboarding.SignInInput
-		if err := httpapi.Decode(req, &in); err != nil {
-			return httpapi.Response{}, err
-		}
-		out, err := svc.SignIn(ctx, in)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		return httpapi.JSON(http.StatusOK, out)
-	})
-	r.Handle("POST /v1/auth/sessions/refresh", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
-		var in onboarding.RefreshInput
-		if err := httpapi.Decode(req, &in); err != nil {
-			return httpapi.Response{}, err
-		}
-		out, err := svc.Refresh(ctx, in)
-		if err != nil {
-			return httpapi.Response{}, err
-		}
-		return httpapi.JSON(http.StatusOK, out)
-	})
+	r.Handle("POST /v1/auth/sessions", httpapi.WithBody(http.StatusOK,
+		func(ctx context.Context, _ *httpapi.Request, in onboarding.SignInInput) (onboarding.Session, error) {
+			return svc.SignIn(ctx, in)
+		}))
+	r.Handle("POST /v1/auth/sessions/refresh", httpapi.WithBody(http.StatusOK,
+		func(ctx context.Context, _ *httpapi.Request, in onboarding.RefreshInput) (onboarding.Session, error) {
+			return svc.Refresh(ctx, in)
+		}))
 	return r
 }
 

@@ -107,3 +107,20 @@ func JSON(status int, body any) (Response, error) { return Response{Status: stat
 
 // NoContent is a 204.
 func NoContent() (Response, error) { return Response{Status: http.StatusNoContent}, nil }
+
+// WithBody adapts a call that takes the request's JSON body: the body is
+// decoded strictly (see Decode), and the call's result is answered with
+// status as JSON.
+func WithBody[In, Out any](status int, call func(ctx context.Context, r *Request, in In) (Out, error)) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		var in In
+		if err := Decode(r, &in); err != nil {
+			return Response{}, err
+		}
+		out, err := call(ctx, r, in)
+		if err != nil {
+			return Response{}, err
+		}
+		return Response{Status: status, Body: out}, nil
+	}
+}
