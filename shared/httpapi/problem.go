@@ -29,6 +29,11 @@ var statusOf = map[domain.ErrorCode]int{
 	domain.CodeRefreshTokenInvalid:  http.StatusUnauthorized,
 	domain.CodeNotFound:             http.StatusNotFound,
 	domain.CodeAPIKeyLimit:          http.StatusConflict,
+	domain.CodePublicationBusy:      http.StatusConflict,
+	domain.CodeSnapshotClosed:       http.StatusConflict,
+	domain.CodeIdempotencyRequired:  http.StatusBadRequest,
+	domain.CodeIdempotencyMismatch:  http.StatusUnprocessableEntity,
+	domain.CodeIdempotencyPending:   http.StatusConflict,
 	domain.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	domain.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	domain.CodeRateLimited:          http.StatusTooManyRequests,
@@ -88,7 +93,7 @@ func ErrorResponse(ctx context.Context, req *events.APIGatewayV2HTTPRequest, err
 	}
 	body, _ := json.Marshal(p)
 	headers := map[string]string{"content-type": "application/problem+json", "cache-control": "no-store"}
-	if derr.Code == domain.CodeRateLimited {
+	if derr.RetryAfter > 0 {
 		headers["retry-after"] = strconv.Itoa(int((derr.RetryAfter + 999_999_999) / 1_000_000_000))
 	}
 	if derr.Code == domain.CodeUnauthorized {

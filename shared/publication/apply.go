@@ -1,0 +1,279 @@
+package publication
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+// Counts summarizes what happened to the rows of one kind.
+type Counts struct {
+	Received  int `json:"received"`
+	Written   int `json:"written"`
+	Unchanged int `json:"unchanged"`
+	Stale     int `json:"stale"`
+	Rejected  int `json:"rejected"`
+}
+
+// Ineligible is a published employee who cannot get a cabinet, and why.
+type Ineligible struct {
+	ExternalID string           `json:"externalId"`
+	Problems   []CabinetProblem `json:"problems"`
+}
+
+// Result is the answer to a delta or a chunk.
+type Result struct {
+	Departments Counts `json:"departments"`
+	Employees   Counts `json:"employees"`
+	// Rejected rows were not applied.
+	Rejected []RowError `json:"rejected"`
+	// CannotGetCabinet rows were applied, but the employee cannot get a cabinet.
+	CannotGetCabinet []Ineligible `json:"cannotGetCabinet"`
+	// Stale rows carried an older version than the one stored and were skipped.
+	Stale []RowRef `json:"stale"`
+	// NotWritten rows were valid but could not be written in time; send them again.
+	NotWritten []RowRef `json:"notWritten"`
+}
+
+func newResult() Result {
+	return Result{Rejected: []RowError{}, CannotGetCabinet: []Ineligible{}, Stale: []RowRef{}, NotWritten: []RowRef{}}
+}
+
+// apply validates b against itself and against what is stored, writes what
+// is new or changed, and returns the result and the rows b named (for a
+// snapshot's commit). Rows with invalid ids are not "named".
+func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline time.Time) (Result, []RowRef, error) {
+	now := s.Clock.Now()
+	today := now.Format(time.DateOnly)
+	res := newResult()
+	res.Departments.Received, res.Employees.Received = len(b.Departments), len(b.Employees)
+	var seen []RowRef
+	reject := func(errs []RowError) {
+		res.Rejected = append(res.Rejected, errs...)
+	}
+
+	// Rows on their own, and duplicates within the request.
+	depts := map[string]Department{}
+	var deptOrder []string
+	deptCount := map[string]int{}
+	for _, r := range b.Departments {
+		deptCount[r.ExternalID]++
+	}
+	for _, r := range b.Departments {
+		d, errs := parseDepartment(r)
+		if _, err := ParseExternalID(r.ExternalID); err == nil {
+			seen = append(seen, RowRef{KindDepartment, r.ExternalID})
+		}
+		if deptCount[r.ExternalID] > 1 {
+			errs = append(errs, RowError{Kind: KindDepartment, ExternalID: r.ExternalID, Field: "externalId", Code: "duplicate_external_id",
+				Message: "the request has this department more than once"})
+		}
+		if len(errs) > 0 {
+			reject(errs)
+			continue
+		}
+		depts[d.ExternalID] = d
+		deptOrder = append(deptOrder, d.ExternalID)
+	}
+	emps := map[string]Employee{}
+	var empOrder []string
+	empCount := map[string]int{}
+	for _, r := range b.Employees {
+		empCount[r.ExternalID]++
+	}
+	for _, r := range b.Employees {
+		e, errs := parseEmployee(r, s.ParsePhone, today)
+		if _, err := ParseExternalID(r.ExternalID); err == nil {
+			seen = append(seen, RowRef{KindEmployee, r.ExternalID})
+		}
+		if empCount[r.ExternalID] > 1 {
+			errs = append(errs, RowError{Kind: KindEmployee, ExternalID: r.ExternalID, Field: "externalId", Code: "duplicate_external_id",
+				Message: "the request has this employee more than once"})
+		}
+		if len(errs) > 0 {
+			reject(errs)
+			continue
+		}
+		emps[e.ExternalID] = e
+		empOrder = append(empOrder, e.ExternalID)
+	}
+
+	// What is stored: every department (an organization has few), and the
+	// employees this request names, as rows or as heads and director.
+	stored, err := s.Store.Departments(ctx, orgID)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	storedDepts := map[string]StoredDepartment{}
+	for _, d := range stored {
+		storedDepts[d.ExternalID] = d
+	}
+	want := map[string]bool{}
+	for _, id := range empOrder {
+		want[id] = true
+	}
+	for _, id := range deptOrder {
+		if h := depts[id].HeadID; h != "" {
+			want[h] = true
+		}
+	}
+	if b.Director != nil && b.Director.EmployeeID != "" {
+		want[b.Director.EmployeeID] = true
+	}
+	ids := make([]string, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	empStates, err := s.Store.EmployeeStates(ctx, orgID, ids)
+	if err != nil {
+		return Result{}, nil, err
+	}
+
+	// Departments against the organization: parents exist, no cycles.
+	parentOf := func(id string) (string, bool) {
+		if d, ok := depts[id]; ok {
+			return d.ParentID, true
+		}
+		if d, ok := storedDepts[id]; ok && d.Published {
+			return d.ParentID, true
+		}
+		return "", false
+	}
+	rejectDept := func(id, field, code, message string) {
+		reject([]RowError{{Kind: KindDepartment, ExternalID: id, Field: field, Code: code, Message: message}})
+		delete(depts, id)
+	}
+	for _, id := range deptOrder {
+		d := depts[id]
+		if d.ParentID != "" {
+			if _, ok := parentOf(d.ParentID); !ok {
+				rejectDept(id, "parentId", "unknown_department", "the parent department is not published")
+				continue
+			}
+		}
+		if inCycle(id, parentOf) {
+			rejectDept(id, "parentId", "department_cycle", "the department would be its own ancestor")
+		}
+	}
+	// Employees' departments must be published (here or before).
+	for _, id := range empOrder {
+		e := emps[id]
+		if e.DepartmentID == "" {
+			continue
+		}
+		if _, ok := depts[e.DepartmentID]; ok {
+			continue
+		}
+		if d, ok := storedDepts[e.DepartmentID]; ok && d.Published {
+			continue
+		}
+		reject([]RowError{{Kind: KindEmployee, ExternalID: id, Field: "departmentId", Code: "unknown_department",
+			Message: "the department is not published"}})
+		delete(emps, id)
+	}
+	// Heads and the director must be published employees.
+	isPublished := func(id string) bool {
+		if _, ok := emps[id]; ok {
+			return true
+		}
+		st, ok := empStates[id]
+		return ok && st.Published
+	}
+	for _, id := range deptOrder {
+		d, ok := depts[id]
+		if ok && d.HeadID != "" && !isPublished(d.HeadID) {
+			rejectDept(id, "headId", "unknown_head", "the head is not a published employee")
+		}
+	}
+	var w Writes
+	if b.Director != nil {
+		dir := *b.Director
+		if _, err := ParseExternalID(dir.EmployeeID); err != nil || dir.Version < 0 || !isPublished(dir.EmployeeID) {
+			reject([]RowError{{Kind: KindDirector, ExternalID: dir.EmployeeID, Field: "employeeId", Code: "unknown_employee",
+				Message: "the director must be a published employee"}})
+		} else {
+			w.Director = &dir
+		}
+	}
+	res.Departments.Rejected = len(b.Departments) - len(depts)
+	res.Employees.Rejected = len(b.Employees) - len(emps)
+
+	// Newer or changed rows are written; older ones are stale.
+	for _, id := range deptOrder {
+		d, ok := depts[id]
+		if !ok {
+			continue
+		}
+		st, exists := storedDepts[id]
+		switch {
+		case exists && d.Version < st.Version:
+			res.Departments.Stale++
+			res.Stale = append(res.Stale, RowRef{KindDepartment, id})
+		case exists && st.Published && d.Version == st.Version && d.Hash() == st.Hash:
+			res.Departments.Unchanged++
+		default:
+			w.Departments = append(w.Departments, d)
+		}
+	}
+	for _, id := range empOrder {
+		e, ok := emps[id]
+		if !ok {
+			continue
+		}
+		if !e.Eligible() {
+			res.CannotGetCabinet = append(res.CannotGetCabinet, Ineligible{ExternalID: id, Problems: e.CabinetProblems})
+		}
+		st, exists := empStates[id]
+		switch {
+		case exists && e.Version < st.Version:
+			res.Employees.Stale++
+			res.Stale = append(res.Stale, RowRef{KindEmployee, id})
+		case exists && st.Published && e.Version == st.Version && e.Hash() == st.Hash:
+			res.Employees.Unchanged++
+		default:
+			w.Employees = append(w.Employees, e)
+		}
+	}
+
+	notWritten, err := s.Store.Write(ctx, orgID, w, now, deadline)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	res.NotWritten = append(res.NotWritten, notWritten...)
+	failed := map[RowRef]bool{}
+	for _, r := range notWritten {
+		failed[r] = true
+	}
+	for _, d := range w.Departments {
+		if !failed[RowRef{KindDepartment, d.ExternalID}] {
+			res.Departments.Written++
+		}
+	}
+	for _, e := range w.Employees {
+		if !failed[RowRef{KindEmployee, e.ExternalID}] {
+			res.Employees.Written++
+		}
+	}
+	return res, seen, nil
+}
+
+// inCycle reports whether walking up from id comes back to id.
+func inCycle(id string, parentOf func(string) (string, bool)) bool {
+	visited := map[string]bool{}
+	cur := id
+	for {
+		parent, ok := parentOf(cur)
+		if !ok || parent == "" {
+			return false
+		}
+		if parent == id {
+			return true
+		}
+		if visited[parent] {
+			return false // a cycle above, not through id: reported on its own members
+		}
+		visited[parent] = true
+		cur = parent
+	}
+}

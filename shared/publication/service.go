@@ -1,0 +1,257 @@
+package publication
+
+import (
+	"context"
+	"time"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/platform"
+)
+
+// StoredState is what the store holds of a row: enough to tell whether an
+// incoming row is newer, unchanged or stale without reading the whole item.
+type StoredState struct {
+	Version   int64
+	Hash      string
+	Published bool
+	Eligible  bool
+}
+
+// StoredDepartment is a department as stored.
+type StoredDepartment struct {
+	Department
+	Hash      string
+	Published bool
+}
+
+// RowRef names a row in a result.
+type RowRef struct {
+	Kind       string `json:"kind"`
+	ExternalID string `json:"externalId"`
+}
+
+// Writes is what one publication writes: whole items, independent of each
+// other, so they can go in batches.
+type Writes struct {
+	Departments []Department
+	Employees   []Employee
+	Director    *DirectorRow
+}
+
+// Len is the number of items.
+func (w Writes) Len() int {
+	n := len(w.Departments) + len(w.Employees)
+	if w.Director != nil {
+		n++
+	}
+	return n
+}
+
+// Snapshot is a full publication of the organization in chunks. Committing
+// it unpublishes everyone the chunks did not name.
+type Snapshot struct {
+	ID             string    `json:"id"`
+	OrganizationID string    `json:"-"`
+	Status         string    `json:"status"`
+	CreatedAt      time.Time `json:"createdAt"`
+	ExpiresAt      time.Time `json:"expiresAt"`
+	Chunks         int       `json:"chunks"`
+}
+
+// Snapshot states.
+const (
+	SnapshotOpen      = "open"
+	SnapshotCommitted = "committed"
+)
+
+// ListFilter narrows the list of published employees.
+type ListFilter struct {
+	DepartmentID     string
+	CannotGetCabinet bool
+}
+
+// Store is the persistence publication needs.
+type Store interface {
+	Departments(ctx context.Context, orgID string) ([]StoredDepartment, error)
+	EmployeeStates(ctx context.Context, orgID string, ids []string) (map[string]StoredState, error)
+	// Write puts the items, retrying what DynamoDB leaves unprocessed until
+	// deadline, and returns the rows it could not write.
+	Write(ctx context.Context, orgID string, w Writes, now, deadline time.Time) ([]RowRef, error)
+
+	BeginSnapshot(ctx context.Context, s Snapshot) error
+	Snapshot(ctx context.Context, orgID, id string) (Snapshot, error)
+	AddSnapshotChunk(ctx context.Context, orgID, snapshotID, chunkID string, seen []RowRef) error
+	SnapshotSeen(ctx context.Context, orgID, snapshotID string) (map[RowRef]bool, error)
+	Published(ctx context.Context, orgID string) ([]RowRef, error)
+	Unpublish(ctx context.Context, orgID string, rows []RowRef, now time.Time) ([]RowRef, error)
+	CloseSnapshot(ctx context.Context, orgID, id string, now time.Time) error
+
+	// Lock serializes publications of one organization until until, so
+	// reading stored versions and writing newer rows cannot interleave.
+	Lock(ctx context.Context, orgID, owner string, until, now time.Time) (bool, error)
+	Unlock(ctx context.Context, orgID, owner string) error
+
+	Employees(ctx context.Context, orgID string, f ListFilter, limit int, cursor string) ([]PublishedEmployee, string, error)
+	Employee(ctx context.Context, orgID, externalID string) (PublishedEmployee, error)
+}
+
+// PublishedEmployee is an employee as the read side shows it.
+type PublishedEmployee struct {
+	Employee
+	Published     bool      `json:"published"`
+	EligibleSince time.Time `json:"-"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+// Service runs publications.
+type Service struct {
+	Store      Store
+	ParsePhone PhoneParser
+	Clock      platform.Clock
+	IDs        platform.IDs
+	// LockFor is how long a publication may hold the organization's lock.
+	LockFor time.Duration
+	// SnapshotTTL is how long a snapshot stays open for chunks.
+	SnapshotTTL time.Duration
+}
+
+var errBusy = domain.NewError(domain.CodePublicationBusy, "another publication of this organization is in progress; retry shortly")
+
+// withLock runs fn holding the organization's publication lock.
+func (s *Service) withLock(ctx context.Context, orgID string, fn func() error) error {
+	now := s.Clock.Now()
+	owner := s.IDs.New()
+	ok, err := s.Store.Lock(ctx, orgID, owner, now.Add(s.LockFor), now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		e := *errBusy
+		e.RetryAfter = 5 * time.Second
+		return &e
+	}
+	defer func() {
+		if err := s.Store.Unlock(context.WithoutCancel(ctx), orgID, owner); err != nil {
+			platform.Logger(ctx).Warn("release publication lock", "error", err.Error())
+		}
+	}()
+	return fn()
+}
+
+// Delta applies the rows of b as upserts.
+func (s *Service) Delta(ctx context.Context, orgID string, b Batch, deadline time.Time) (Result, error) {
+	if err := checkSize(b); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	err := s.withLock(ctx, orgID, func() error {
+		var err error
+		res, _, err = s.apply(ctx, orgID, b, deadline)
+		return err
+	})
+	return res, err
+}
+
+// BeginSnapshot opens a snapshot for chunks.
+func (s *Service) BeginSnapshot(ctx context.Context, orgID string) (Snapshot, error) {
+	now := s.Clock.Now()
+	snap := Snapshot{ID: s.IDs.New(), OrganizationID: orgID, Status: SnapshotOpen, CreatedAt: now, ExpiresAt: now.Add(s.SnapshotTTL)}
+	if err := s.Store.BeginSnapshot(ctx, snap); err != nil {
+		return Snapshot{}, err
+	}
+	return snap, nil
+}
+
+func (s *Service) openSnapshot(ctx context.Context, orgID, id string) (Snapshot, error) {
+	if _, err := ParseExternalID(id); err != nil {
+		return Snapshot{}, domain.ErrNotFound
+	}
+	snap, err := s.Store.Snapshot(ctx, orgID, id)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	if snap.Status != SnapshotOpen || !s.Clock.Now().Before(snap.ExpiresAt) {
+		return Snapshot{}, domain.NewError(domain.CodeSnapshotClosed, "the snapshot is committed or expired; begin a new one")
+	}
+	return snap, nil
+}
+
+// AddChunk applies the rows of b like a delta and remembers who they named,
+// for the commit.
+func (s *Service) AddChunk(ctx context.Context, orgID, snapshotID string, b Batch, deadline time.Time) (Result, error) {
+	if err := checkSize(b); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	err := s.withLock(ctx, orgID, func() error {
+		if _, err := s.openSnapshot(ctx, orgID, snapshotID); err != nil {
+			return err
+		}
+		var seen []RowRef
+		var err error
+		res, seen, err = s.apply(ctx, orgID, b, deadline)
+		if err != nil {
+			return err
+		}
+		return s.Store.AddSnapshotChunk(ctx, orgID, snapshotID, s.IDs.New(), seen)
+	})
+	return res, err
+}
+
+// CommitResult says what a snapshot's commit unpublished.
+type CommitResult struct {
+	Unpublished []RowRef `json:"unpublished"`
+	NotWritten  []RowRef `json:"notWritten"`
+}
+
+// Commit closes the snapshot and unpublishes every employee and department
+// it did not name. Their data stays; publishing them again restores them.
+func (s *Service) Commit(ctx context.Context, orgID, snapshotID string) (CommitResult, error) {
+	res := CommitResult{Unpublished: []RowRef{}, NotWritten: []RowRef{}}
+	err := s.withLock(ctx, orgID, func() error {
+		if _, err := s.openSnapshot(ctx, orgID, snapshotID); err != nil {
+			return err
+		}
+		seen, err := s.Store.SnapshotSeen(ctx, orgID, snapshotID)
+		if err != nil {
+			return err
+		}
+		published, err := s.Store.Published(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		var gone []RowRef
+		for _, r := range published {
+			if !seen[r] {
+				gone = append(gone, r)
+			}
+		}
+		failed, err := s.Store.Unpublish(ctx, orgID, gone, s.Clock.Now())
+		if err != nil {
+			return err
+		}
+		failedSet := map[RowRef]bool{}
+		for _, f := range failed {
+			failedSet[f] = true
+			res.NotWritten = append(res.NotWritten, f)
+		}
+		for _, g := range gone {
+			if !failedSet[g] {
+				res.Unpublished = append(res.Unpublished, g)
+			}
+		}
+		if len(failed) > 0 {
+			// Leave the snapshot open: committing again finishes the job.
+			return nil
+		}
+		return s.Store.CloseSnapshot(ctx, orgID, snapshotID, s.Clock.Now())
+	})
+	return res, err
+}
+
+func checkSize(b Batch) error {
+	if len(b.Employees) > MaxEmployeesPerRequest || len(b.Departments) > MaxDepartmentsPerRequest {
+		return domain.NewError(domain.CodePayloadTooLarge, "a request carries at most 1000 employees and 1000 departments; send a snapshot in chunks")
+	}
+	return nil
+}
