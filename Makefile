@@ -106,7 +106,8 @@ define build_function
 	$(GO_LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: build-ConnectFunction build-AuthFunction build-AccountFunction build-NotifierFunction
+.PHONY: build-ConnectFunction build-AuthFunction build-AccountFunction build-NotifierFunction \
+	build-PublicationFunction build-EmployeesFunction
 build-ConnectFunction:
 	$(call build_function,connect)
 build-AuthFunction:
@@ -115,3 +116,7 @@ build-AccountFunction:
 	$(call build_function,account)
 build-NotifierFunction:
 	$(call build_function,notifier)
+build-PublicationFunction:
+	$(call build_function,publication)
+build-EmployeesFunction:
+	$(call build_function,employees)

@@ -25,6 +25,7 @@ const (
 	CodeUnauthorized         ErrorCode = "unauthorized"
 	CodeInvalidCredentials   ErrorCode = "invalid_credentials"
 	CodeRefreshTokenInvalid  ErrorCode = "refresh_token_invalid"
+	CodeForbidden            ErrorCode = "forbidden"
 	CodeNotFound             ErrorCode = "not_found"
 	CodeAPIKeyLimit          ErrorCode = "api_key_limit"
 	CodePublicationBusy      ErrorCode = "publication_busy"

@@ -5,8 +5,13 @@ import "time"
 // Role says what a person may do in their organization.
 type Role string
 
-// RoleResponsiblePerson is the organization's service administrator.
-const RoleResponsiblePerson Role = "responsible_person"
+// The roles.
+const (
+	// RoleResponsiblePerson is the organization's service administrator.
+	RoleResponsiblePerson Role = "responsible_person"
+	// RoleEmployerSystem is the organization's accounting program, by API key.
+	RoleEmployerSystem Role = "employer_system"
+)
 
 // Organization is a tenant: an employer connected to Kabinet.
 type Organization struct {

@@ -375,6 +375,16 @@ func (s *Store) TakeRefreshToken(ctx context.Context, orgID, hash string, now ti
 	return onboarding.RefreshToken{OrganizationID: orgID, PersonID: it.PersonID, Hash: hash, ExpiresAt: fromMS(it.ExpiresAt)}, nil
 }
 
+// APIKey reads one API key of the organization.
+func (s *Store) APIKey(ctx context.Context, orgID, keyID string) (domain.APIKey, error) {
+	var it apiKeyItem
+	if err := s.get(ctx, apiKeyKey(orgID, keyID), &it); err != nil {
+		return domain.APIKey{}, err
+	}
+	return domain.APIKey{ID: it.ID, OrganizationID: orgID, Prefix: it.Prefix, SecretHash: it.SecretHash,
+		CreatedAt: fromMS(it.CreatedAt), RevokedAt: fromMS(it.RevokedAt)}, nil
+}
+
 // APIKeys pages through the organization's API keys. The cursor carries the
 // last sort key only; the partition always comes from the caller's tenant, so
 // a cursor can never reach into another organization.

@@ -74,13 +74,13 @@ type employeeItem struct {
 	PersonnelNumber string `dynamodbav:",omitempty"`
 	LastName        string
 	FirstName       string
-	MiddleName      string `dynamodbav:",omitempty"`
-	Position        string `dynamodbav:",omitempty"`
-	DepartmentID    string `dynamodbav:",omitempty"`
-	Phone           string `dynamodbav:",omitempty"`
-	Email           string `dynamodbav:",omitempty"`
-	HireDate        string `dynamodbav:",omitempty"`
-	DismissalDate   string `dynamodbav:",omitempty"`
+	MiddleName      string           `dynamodbav:",omitempty"`
+	Position        string           `dynamodbav:",omitempty"`
+	DepartmentID    string           `dynamodbav:",omitempty"`
+	Phone           string           `dynamodbav:",omitempty"`
+	Email           string           `dynamodbav:",omitempty"`
+	HireDate        string           `dynamodbav:",omitempty"`
+	DismissalDate   string           `dynamodbav:",omitempty"`
 	CabinetProblems []cabinetProblem `dynamodbav:",omitempty"`
 	Version         int64
 	Hash            string

@@ -21,7 +21,10 @@ const MaxBodyBytes = 64 << 10
 // Decode reads the JSON body into v strictly: the content type must be JSON,
 // the body at most MaxBodyBytes, no unknown fields, no trailing data, and
 // JSON types must match.
-func Decode(r *Request, v any) error {
+func Decode(r *Request, v any) error { return DecodeLimit(r, v, MaxBodyBytes) }
+
+// DecodeLimit is Decode with a route's own body limit.
+func DecodeLimit(r *Request, v any, maxBytes int) error {
 	ev := r.Event
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
@@ -31,8 +34,8 @@ func Decode(r *Request, v any) error {
 		}
 		body = decoded
 	}
-	if len(body) > MaxBodyBytes {
-		return domain.NewError(domain.CodePayloadTooLarge, fmt.Sprintf("body exceeds %d bytes", MaxBodyBytes))
+	if len(body) > maxBytes {
+		return domain.NewError(domain.CodePayloadTooLarge, fmt.Sprintf("body exceeds %d bytes", maxBytes))
 	}
 	if ct := ev.Headers["content-type"]; ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)

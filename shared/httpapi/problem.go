@@ -27,6 +27,7 @@ var statusOf = map[domain.ErrorCode]int{
 	domain.CodeUnauthorized:         http.StatusUnauthorized,
 	domain.CodeInvalidCredentials:   http.StatusUnauthorized,
 	domain.CodeRefreshTokenInvalid:  http.StatusUnauthorized,
+	domain.CodeForbidden:            http.StatusForbidden,
 	domain.CodeNotFound:             http.StatusNotFound,
 	domain.CodeAPIKeyLimit:          http.StatusConflict,
 	domain.CodePublicationBusy:      http.StatusConflict,

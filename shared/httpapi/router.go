@@ -22,10 +22,11 @@ type Request struct {
 }
 
 // Response is what a handler returns: a status and a value to encode as
-// JSON (nil for no body).
+// JSON (nil for no body), or Raw JSON already encoded.
 type Response struct {
 	Status  int
 	Body    any
+	Raw     []byte
 	Headers map[string]string
 }
 
@@ -90,16 +91,30 @@ func encode(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, out Respons
 		headers[k] = v
 	}
 	resp := events.APIGatewayV2HTTPResponse{StatusCode: out.Status, Headers: headers}
-	if out.Body == nil {
-		return resp
-	}
-	body, err := json.Marshal(out.Body)
+	body, err := encodeBody(out)
 	if err != nil {
 		return ErrorResponse(ctx, ev, err)
 	}
+	if body == nil {
+		return resp
+	}
 	headers["content-type"] = "application/json"
+	if out.Status >= 400 {
+		headers["content-type"] = "application/problem+json" // a replayed problem
+	}
 	resp.Body = string(body)
 	return resp
+}
+
+// encodeBody is the JSON of a response, or nil when it has none.
+func encodeBody(out Response) ([]byte, error) {
+	if out.Raw != nil {
+		return out.Raw, nil
+	}
+	if out.Body == nil {
+		return nil, nil
+	}
+	return json.Marshal(out.Body)
 }
 
 // JSON is a shorthand for a response with a body.

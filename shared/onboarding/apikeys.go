@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/security"
 )
 
 // APIKeyView is a key as listed: never its secret.
@@ -65,4 +66,32 @@ func (s *Service) RevokeAPIKey(ctx context.Context, orgID, keyID string) error {
 		return domain.ErrNotFound
 	}
 	return s.Store.RevokeAPIKey(ctx, orgID, keyID, s.Clock.Now())
+}
+
+// VerifyAPIKey checks an employer-system key "kab.<org>.<key>.<secret>" and
+// returns its organization. A malformed, unknown, revoked or wrong key all
+// answer alike.
+func (s *Service) VerifyAPIKey(ctx context.Context, key string) (orgID, keyID string, err error) {
+	bad := domain.NewError(domain.CodeUnauthorized, "the API key is invalid or revoked")
+	parts, ok := security.SplitToken(key, 4)
+	if !ok || parts[0] != "kab" {
+		return "", "", bad
+	}
+	if _, err := parseID(parts[1]); err != nil {
+		return "", "", bad
+	}
+	if _, err := parseID(parts[2]); err != nil {
+		return "", "", bad
+	}
+	k, err := s.Store.APIKey(ctx, parts[1], parts[2])
+	if errors.Is(err, domain.ErrNotFound) {
+		return "", "", bad
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if !k.Active() || !security.SameHash(k.SecretHash, security.HashSecret(key)) {
+		return "", "", bad
+	}
+	return parts[1], parts[2], nil
 }

@@ -85,6 +85,7 @@ type Store interface {
 	// TakeRefreshToken deletes and returns a live token; ErrStale if none.
 	TakeRefreshToken(ctx context.Context, orgID, hash string, now time.Time) (RefreshToken, error)
 
+	APIKey(ctx context.Context, orgID, keyID string) (domain.APIKey, error)
 	APIKeys(ctx context.Context, orgID string, limit int, cursor string) ([]domain.APIKey, string, error)
 	AddAPIKey(ctx context.Context, key domain.APIKey, maxActive int) error
 	RevokeAPIKey(ctx context.Context, orgID, keyID string, now time.Time) error

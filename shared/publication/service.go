@@ -255,3 +255,30 @@ func checkSize(b Batch) error {
 	}
 	return nil
 }
+
+// EmployeePage is one page of published employees.
+type EmployeePage struct {
+	Items      []PublishedEmployee `json:"items"`
+	NextCursor string              `json:"nextCursor,omitempty"`
+}
+
+// List pages through published employees.
+func (s *Service) List(ctx context.Context, orgID string, f ListFilter, limit int, cursor string) (EmployeePage, error) {
+	items, next, err := s.Store.Employees(ctx, orgID, f, limit, cursor)
+	if err != nil {
+		return EmployeePage{}, err
+	}
+	if items == nil {
+		items = []PublishedEmployee{}
+	}
+	return EmployeePage{Items: items, NextCursor: next}, nil
+}
+
+// Employee reads one employee of the organization; another organization's
+// answers like a missing one.
+func (s *Service) Employee(ctx context.Context, orgID, externalID string) (PublishedEmployee, error) {
+	if _, err := ParseExternalID(externalID); err != nil {
+		return PublishedEmployee{}, domain.ErrNotFound
+	}
+	return s.Store.Employee(ctx, orgID, externalID)
+}

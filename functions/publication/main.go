@@ -1,0 +1,39 @@
+// PublicationFunction: the employer system publishes departments, employees
+// and the director, by API key.
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/kabinet/kabinet/shared/api"
+	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/phone"
+	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/publication"
+)
+
+func main() {
+	log := platform.NewLogger()
+	env := &platform.Env{}
+	db := dynamodb.NewFromConfig(app.AWSConfig(context.Background()))
+	table := env.String("TABLE_NAME")
+	store := dynamostore.New(db, table)
+	clock, ids := platform.SystemClock{}, platform.NewULIDs()
+	pub := &publication.Service{
+		Store:       dynamostore.NewPublication(db, table),
+		ParsePhone:  phone.ParseMobile,
+		Clock:       clock,
+		IDs:         ids,
+		LockFor:     time.Minute,
+		SnapshotTTL: 24 * time.Hour,
+	}
+	keys := &onboarding.Service{Store: store, Clock: clock, IDs: ids}
+	app.MustValid(env)
+	lambda.Start(api.PublicationRoutes(log, pub, keys, dynamostore.NewIdempotency(store)).Serve)
+}

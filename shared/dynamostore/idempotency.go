@@ -1,0 +1,116 @@
+package dynamostore
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/kabinet/kabinet/shared/awserr"
+	"github.com/kabinet/kabinet/shared/httpapi"
+)
+
+var _ httpapi.IdempotencyStore = (*Idempotency)(nil)
+
+// Idempotency keeps Idempotency-Key records under their tenant, with the
+// response gzipped (a publication's answer can list a thousand rows; an item
+// holds 400 KB).
+type Idempotency struct {
+	s *Store
+}
+
+// NewIdempotency returns the idempotency store on the store's table.
+func NewIdempotency(s *Store) *Idempotency { return &Idempotency{s: s} }
+
+type idempotencyItem struct {
+	key
+	Type        string
+	RequestHash string
+	Done        bool
+	LeaseUntil  int64
+	ExpiresAt   int64
+	Status      int    `dynamodbav:",omitempty"`
+	Body        []byte `dynamodbav:",omitempty"`
+	TTL         int64  `dynamodbav:"ttl"`
+}
+
+func idemKey(orgID, k string) key { return key{orgPK(orgID), "IDEM#" + k} }
+
+// Begin claims the key, or returns what an earlier request left.
+func (i *Idempotency) Begin(ctx context.Context, orgID, k, requestHash string, leaseUntil, expiresAt, now time.Time) (bool, httpapi.StoredResponse, error) {
+	it := idempotencyItem{key: idemKey(orgID, k), Type: "IdempotencyKey", RequestHash: requestHash, LeaseUntil: ms(leaseUntil),
+		ExpiresAt: ms(expiresAt), TTL: ttl(expiresAt)}
+	// Free when absent, expired (TTL lags), or abandoned by a crashed request.
+	cond := expression.AttributeNotExists(expression.Name("PK")).
+		Or(expression.Name("ExpiresAt").LessThan(expression.Value(ms(now)))).
+		Or(expression.Name("Done").Equal(expression.Value(false)).And(expression.Name("LeaseUntil").LessThan(expression.Value(ms(now)))))
+	put, err := i.s.put(it, &cond)
+	if err != nil {
+		return false, httpapi.StoredResponse{}, err
+	}
+	_, err = i.s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
+		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
+		ExpressionAttributeValues: put.ExpressionAttributeValues})
+	if err == nil {
+		return true, httpapi.StoredResponse{}, nil
+	}
+	if !conditionFailed(err) {
+		return false, httpapi.StoredResponse{}, awserr.Wrap("claim idempotency key", err)
+	}
+	var cur idempotencyItem
+	if err := i.s.get(ctx, idemKey(orgID, k), &cur); err != nil {
+		return false, httpapi.StoredResponse{}, err
+	}
+	prev := httpapi.StoredResponse{RequestHash: cur.RequestHash, Done: cur.Done, Status: cur.Status}
+	if cur.Done && len(cur.Body) > 0 {
+		zr, err := gzip.NewReader(bytes.NewReader(cur.Body))
+		if err != nil {
+			return false, httpapi.StoredResponse{}, err
+		}
+		if prev.Body, err = io.ReadAll(zr); err != nil {
+			return false, httpapi.StoredResponse{}, err
+		}
+	}
+	return false, prev, nil
+}
+
+// Finish stores the response.
+func (i *Idempotency) Finish(ctx context.Context, orgID, k string, status int, body []byte) error {
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	if _, err := zw.Write(body); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	upd := expression.Set(expression.Name("Done"), expression.Value(true)).
+		Set(expression.Name("Status"), expression.Value(status))
+	if len(body) > 0 {
+		upd = upd.Set(expression.Name("Body"), expression.Value(zipped.Bytes()))
+	}
+	in, err := i.s.update(idemKey(orgID, k), upd, nil)
+	if err != nil {
+		return err
+	}
+	_, err = i.s.db.UpdateItem(ctx, in)
+	return awserr.Wrap("store idempotent response", err)
+}
+
+// Abandon deletes a pending claim.
+func (i *Idempotency) Abandon(ctx context.Context, orgID, k string) error {
+	expr, err := expression.NewBuilder().WithCondition(expression.Name("Done").Equal(expression.Value(false))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = i.s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &i.s.table, Key: idemKey(orgID, k).av(),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	if err != nil && !conditionFailed(err) {
+		return awserr.Wrap("abandon idempotency key", err)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/platform"
+)
+
+// IdempotencyKeyTTL is how long a key and its response are kept.
+const IdempotencyKeyTTL = 24 * time.Hour
+
+// StoredResponse is a response kept for replay.
+type StoredResponse struct {
+	RequestHash string
+	Done        bool
+	Status      int
+	Body        []byte
+}
+
+// IdempotencyStore keeps, per organization and key, the request's
+// fingerprint and, once done, its response.
+type IdempotencyStore interface {
+	// Begin claims the key until leaseUntil. If the key is taken (done, or
+	// pending under an unexpired lease), it returns what is stored instead.
+	Begin(ctx context.Context, orgID, key, requestHash string, leaseUntil, expiresAt, now time.Time) (claimed bool, prev StoredResponse, err error)
+	// Finish stores the response for replay.
+	Finish(ctx context.Context, orgID, key string, status int, body []byte) error
+	// Abandon releases the claim, so a retry runs the request again.
+	Abandon(ctx context.Context, orgID, key string) error
+}
+
+// Idempotent makes a write retry-safe with the Idempotency-Key header: the
+// same key with the same request answers the stored response; with another
+// request 422; while the first is still running 409. Responses of 5xx, 409
+// and 429 are not kept, so the retry runs again. It must wrap an
+// authenticated handler: keys are kept per organization.
+func Idempotent(store IdempotencyStore, clock platform.Clock, lease time.Duration, h HandlerFunc) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		key := r.Event.Headers["idempotency-key"]
+		if !validIdempotencyKey(key) {
+			return Response{}, domain.NewError(domain.CodeIdempotencyRequired,
+				"send an Idempotency-Key header of 1 to 128 visible ASCII characters")
+		}
+		orgID := r.Caller.OrganizationID
+		sum := sha256.New()
+		for _, s := range []string{r.Event.RouteKey, r.Event.RawPath, r.Event.Body} {
+			sum.Write([]byte(s))
+			sum.Write([]byte{0})
+		}
+		hash := hex.EncodeToString(sum.Sum(nil))
+		// The key is the client's text: store its hash, not the text.
+		keySum := sha256.Sum256([]byte(key))
+		keyHash := hex.EncodeToString(keySum[:])
+		now := clock.Now()
+		claimed, prev, err := store.Begin(ctx, orgID, keyHash, hash, now.Add(lease), now.Add(IdempotencyKeyTTL), now)
+		if err != nil {
+			return Response{}, err
+		}
+		if !claimed {
+			switch {
+			case prev.RequestHash != hash:
+				return Response{}, domain.NewError(domain.CodeIdempotencyMismatch, "this Idempotency-Key was used for a different request")
+			case !prev.Done:
+				e := domain.NewError(domain.CodeIdempotencyPending, "a request with this Idempotency-Key is still in progress")
+				e.RetryAfter = 2 * time.Second
+				return Response{}, e
+			}
+			return Response{Status: prev.Status, Raw: prev.Body, Headers: map[string]string{"idempotent-replayed": "true"}}, nil
+		}
+		resp, herr := h(ctx, r)
+		status := resp.Status
+		var body []byte
+		if herr != nil {
+			derr, ok := domain.AsError(herr)
+			if !ok {
+				status = http.StatusInternalServerError
+			} else {
+				status = StatusOf(derr.Code)
+			}
+		} else if body, err = encodeBody(resp); err != nil {
+			herr = err
+			status = http.StatusInternalServerError
+		}
+		keep := herr == nil || (status < 500 && status != http.StatusConflict && status != http.StatusTooManyRequests)
+		if !keep {
+			if err := store.Abandon(context.WithoutCancel(ctx), orgID, keyHash); err != nil {
+				platform.Logger(ctx).Error("abandon idempotency key", "error", err.Error())
+			}
+			return Response{}, herr
+		}
+		if herr != nil {
+			// A client error is final for this request: keep it, problem and all.
+			p := ErrorResponse(ctx, r.Event, herr)
+			if err := store.Finish(ctx, orgID, keyHash, p.StatusCode, []byte(p.Body)); err != nil {
+				platform.Logger(ctx).Error("store idempotent response", "error", err.Error())
+			}
+			return Response{}, herr
+		}
+		if err := store.Finish(ctx, orgID, keyHash, status, body); err != nil {
+			return Response{}, err
+		}
+		return Response{Status: status, Raw: body, Headers: resp.Headers}, nil
+	}
+}
+
+func validIdempotencyKey(k string) bool {
+	if k == "" || len(k) > 128 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
