@@ -144,16 +144,30 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 		reject([]RowError{{Kind: KindDepartment, ExternalID: id, Field: field, Code: code, Message: message}})
 		delete(depts, id)
 	}
+	// Cycles are judged on the whole graph before anything is taken out, so
+	// the answer does not depend on the order of the rows.
+	var cyclic []string
 	for _, id := range deptOrder {
-		d := depts[id]
-		if d.ParentID != "" {
-			if _, ok := parentOf(d.ParentID); !ok {
-				rejectDept(id, "parentId", "unknown_department", "the parent department is not published")
+		if inCycle(id, parentOf) {
+			cyclic = append(cyclic, id)
+		}
+	}
+	for _, id := range cyclic {
+		rejectDept(id, "parentId", "department_cycle", "the department would be its own ancestor")
+	}
+	// Then parents must exist; taking a department out can orphan another,
+	// so repeat until nothing changes.
+	for changed := true; changed; {
+		changed = false
+		for _, id := range deptOrder {
+			d, ok := depts[id]
+			if !ok || d.ParentID == "" {
 				continue
 			}
-		}
-		if inCycle(id, parentOf) {
-			rejectDept(id, "parentId", "department_cycle", "the department would be its own ancestor")
+			if _, ok := parentOf(d.ParentID); !ok {
+				rejectDept(id, "parentId", "unknown_department", "the parent department is not published")
+				changed = true
+			}
 		}
 	}
 	// Employees' departments must be published (here or before).
