@@ -27,6 +27,12 @@ type client struct {
 
 func (c client) do(method, path, token string, body any) (int, http.Header, map[string]any) {
 	c.t.Helper()
+	return c.doWith(method, path, token, "", body)
+}
+
+// doWith sends an Idempotency-Key too, when idem is not empty.
+func (c client) doWith(method, path, token, idem string, body any) (int, http.Header, map[string]any) {
+	c.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -38,6 +44,9 @@ func (c client) do(method, path, token string, body any) (int, http.Header, map[
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if idem != "" {
+		req.Header.Set("Idempotency-Key", idem)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -86,7 +95,9 @@ func connectBody(phone string) map[string]any {
 	}
 }
 
-func TestSignUpAsAPersonWould(t *testing.T) {
+// startRunner runs the local runner for the test and returns a client of it.
+func startRunner(t *testing.T) client {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -102,15 +113,19 @@ func TestSignUpAsAPersonWould(t *testing.T) {
 			t.Error("runner did not stop")
 		}
 	})
-	var addr string
 	select {
-	case addr = <-ready:
+	case addr := <-ready:
+		return client{t: t, base: "http://" + strings.TrimPrefix(addr, "http://")}
 	case err := <-done:
 		t.Fatalf("runner stopped: %v", err)
 	case <-time.After(5 * time.Minute):
 		t.Fatal("runner not ready after 5 minutes")
 	}
-	c := client{t: t, base: "http://" + strings.TrimPrefix(addr, "http://")}
+	return client{}
+}
+
+func TestSignUpAsAPersonWould(t *testing.T) {
+	c := startRunner(t)
 
 	// Connect; the phone is given as people write it and comes back in E.164.
 	status, _, org := c.do("POST", "/v1/organizations", "", connectBody("8 (916) 700-12-34"))

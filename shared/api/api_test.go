@@ -24,6 +24,7 @@ import (
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/publication"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -45,11 +46,16 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 	svc := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
 		Notifications: discard{}, Codes: codes, Tokens: tokens, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db := dynamodb.NewFromConfig(env.AWS)
+	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), ParsePhone: phone.ParseMobile,
+		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), LockFor: time.Minute, SnapshotTTL: time.Hour}
 	// Logical id in template.yaml -> the router its main serves.
 	return map[string]*httpapi.Router{
-		"ConnectFunction": api.ConnectRoutes(log, svc),
-		"AuthFunction":    api.AuthRoutes(log, svc),
-		"AccountFunction": api.AccountRoutes(log, svc),
+		"ConnectFunction":     api.ConnectRoutes(log, svc),
+		"AuthFunction":        api.AuthRoutes(log, svc),
+		"AccountFunction":     api.AccountRoutes(log, svc),
+		"PublicationFunction": api.PublicationRoutes(log, pub, svc, dynamostore.NewIdempotency(store)),
+		"EmployeesFunction":   api.EmployeesRoutes(log, pub, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}),
 	}
 }
 

@@ -139,6 +139,9 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		defer motoSrv.Stop()
 		_ = os.Setenv("AWS_ENDPOINT_URL", motoSrv.Endpoint)
+		// The emulator dies with this run: a later run in the same process
+		// (a test) must start its own rather than find a dead endpoint.
+		defer func() { _ = os.Unsetenv("AWS_ENDPOINT_URL") }()
 		log.Info("moto started", "endpoint", motoSrv.Endpoint, "log", logFile)
 	}
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
