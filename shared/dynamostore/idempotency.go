@@ -48,13 +48,7 @@ func (i *Idempotency) Begin(ctx context.Context, orgID, k, requestHash string, l
 	cond := expression.AttributeNotExists(expression.Name("PK")).
 		Or(expression.Name("ExpiresAt").LessThan(expression.Value(ms(now)))).
 		Or(expression.Name("Done").Equal(expression.Value(false)).And(expression.Name("LeaseUntil").LessThan(expression.Value(ms(now)))))
-	put, err := i.s.put(it, &cond)
-	if err != nil {
-		return false, httpapi.StoredResponse{}, err
-	}
-	_, err = i.s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
-		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
-		ExpressionAttributeValues: put.ExpressionAttributeValues})
+	err := i.s.putItem(ctx, it, &cond)
 	if err == nil {
 		return true, httpapi.StoredResponse{}, nil
 	}

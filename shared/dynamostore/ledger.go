@@ -55,13 +55,7 @@ func (l *Ledger) Claim(ctx context.Context, m notify.Message, leaseUntil, now ti
 	cond := expression.AttributeNotExists(expression.Name("PK")).Or(
 		expression.Name("Status").Equal(expression.Value(statusSending)).
 			And(expression.Name("LeaseUntil").LessThan(expression.Value(ms(now)))))
-	put, err := l.s.put(it, &cond)
-	if err != nil {
-		return 0, err
-	}
-	_, err = l.s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
-		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
-		ExpressionAttributeValues: put.ExpressionAttributeValues})
+	err := l.s.putItem(ctx, it, &cond)
 	if err == nil {
 		return notify.Claimed, nil
 	}

@@ -221,13 +221,7 @@ func (s *Store) PutCode(ctx context.Context, r onboarding.CodeRecord, notSentSin
 		SentAt: ms(r.SentAt), ExpiresAt: ms(r.ExpiresAt), TTL: ttl(r.ExpiresAt.Add(24 * time.Hour))}
 	cond := expression.AttributeNotExists(expression.Name("PK")).
 		Or(expression.Name("SentAt").LessThanEqual(expression.Value(ms(notSentSince))))
-	put, err := s.put(it, &cond)
-	if err != nil {
-		return err
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
-		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
-		ExpressionAttributeValues: put.ExpressionAttributeValues})
+	err := s.putItem(ctx, it, &cond)
 	if conditionFailed(err) {
 		return onboarding.ErrCodeCooldown
 	}
@@ -339,13 +333,8 @@ func asTransactUpdate(in *dynamodb.UpdateItemInput) *types.Update {
 
 // PutRefreshToken stores a refresh token's hash.
 func (s *Store) PutRefreshToken(ctx context.Context, t onboarding.RefreshToken) error {
-	put, err := s.put(refreshItem{key: key{orgPK(t.OrganizationID), "REFRESH#" + t.Hash}, Type: "RefreshToken",
+	err := s.putItem(ctx, refreshItem{key: key{orgPK(t.OrganizationID), "REFRESH#" + t.Hash}, Type: "RefreshToken",
 		PersonID: t.PersonID, ExpiresAt: ms(t.ExpiresAt), TTL: ttl(t.ExpiresAt)}, notExists())
-	if err != nil {
-		return err
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
-		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames})
 	if err != nil {
 		return awserr.Wrap("put refresh token", err)
 	}

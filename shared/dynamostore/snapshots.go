@@ -49,13 +49,8 @@ const snapshotRetention = 7 * 24 * time.Hour
 
 // BeginSnapshot stores a new open snapshot.
 func (p *Publication) BeginSnapshot(ctx context.Context, s publication.Snapshot) error {
-	put, err := p.store.put(snapshotItem{key: snapKey(s.OrganizationID, s.ID), Type: "Snapshot", ID: s.ID, Status: s.Status,
+	err := p.store.putItem(ctx, snapshotItem{key: snapKey(s.OrganizationID, s.ID), Type: "Snapshot", ID: s.ID, Status: s.Status,
 		CreatedAt: ms(s.CreatedAt), ExpiresAt: ms(s.ExpiresAt), TTL: ttl(s.ExpiresAt.Add(snapshotRetention))}, notExists())
-	if err != nil {
-		return err
-	}
-	_, err = p.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
-		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames})
 	return awserr.Wrap("begin snapshot", err)
 }
 
@@ -195,18 +190,12 @@ func (p *Publication) CloseSnapshot(ctx context.Context, orgID, id string, now t
 // an unexpired one.
 func (p *Publication) Lock(ctx context.Context, orgID, owner string, until, now time.Time) (bool, error) {
 	cond := expression.AttributeNotExists(expression.Name("PK")).Or(expression.Name("Until").LessThan(expression.Value(ms(now))))
-	put, err := p.store.put(struct {
+	err := p.store.putItem(ctx, struct {
 		key
 		Owner string
 		Until int64
 		TTL   int64 `dynamodbav:"ttl"`
 	}{key{orgPK(orgID), "PUBLOCK"}, owner, ms(until), ttl(until.Add(time.Hour))}, &cond)
-	if err != nil {
-		return false, err
-	}
-	_, err = p.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
-		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
-		ExpressionAttributeValues: put.ExpressionAttributeValues})
 	if conditionFailed(err) {
 		return false, nil
 	}

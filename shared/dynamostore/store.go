@@ -140,6 +140,19 @@ func (s *Store) put(item any, cond *expression.ConditionBuilder) (*types.Put, er
 	return p, nil
 }
 
+// putItem writes item with an optional condition; the raw error is returned
+// so callers can tell a failed condition from a failure.
+func (s *Store) putItem(ctx context.Context, item any, cond *expression.ConditionBuilder) error {
+	p, err := s.put(item, cond)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item,
+		ConditionExpression: p.ConditionExpression, ExpressionAttributeNames: p.ExpressionAttributeNames,
+		ExpressionAttributeValues: p.ExpressionAttributeValues})
+	return err
+}
+
 func notExists() *expression.ConditionBuilder {
 	c := expression.AttributeNotExists(expression.Name("PK"))
 	return &c
