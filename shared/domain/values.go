@@ -95,6 +95,11 @@ func ParseEmail(s string) (Email, error) {
 	}
 	at := strings.LastIndexByte(s, '@')
 	local, domain := s[:at], strings.ToLower(s[at+1:])
+	// Lower-casing can lengthen the domain (Ⱥ is 2 bytes, ⱥ is 3): the limit
+	// applies to the address as returned.
+	if len(local)+1+len(domain) > 254 {
+		return "", invalid("email_format", "e-mail must be 1 to 254 characters")
+	}
 	if len(local) > 64 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") ||
 		strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") || strings.ContainsAny(domain, "[]") {
 		return "", invalid("email_format", "not a deliverable e-mail address")

@@ -138,7 +138,7 @@ type PhoneParser func(raw string, allowForeign bool) (domain.Phone, error)
 // ParseExternalID accepts the accounting system's ids: 1 to 64 printable
 // characters without spaces (GUIDs, codes, numbers).
 func ParseExternalID(s string) (string, error) {
-	if s == "" || len(s) > 64 {
+	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > 64 {
 		return "", &domain.FieldError{Code: "external_id_format", Message: "must be 1 to 64 characters"}
 	}
 	for _, r := range s {
