@@ -185,6 +185,65 @@ func (p *Publication) queryPrefix(ctx context.Context, orgID, prefix, projection
 	return nil
 }
 
+// DepartmentsByID reads the named departments, 100 keys a request.
+func (p *Publication) DepartmentsByID(ctx context.Context, orgID string, ids []string) ([]publication.StoredDepartment, error) {
+	var (
+		mu  sync.Mutex
+		out []publication.StoredDepartment
+	)
+	err := p.batchGet(ctx, orgID, ids, deptKey, "", nil, func(items []map[string]types.AttributeValue) error {
+		var its []departmentItem
+		if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, it := range its {
+			out = append(out, publication.StoredDepartment{Department: publication.Department{ExternalID: it.ExternalID,
+				Name: it.Name, ParentID: it.ParentID, HeadID: it.HeadID, Version: it.Version}, Hash: it.Hash, Published: it.Published})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// batchGet reads the items of ids, 100 keys a request (BatchGetItem's
+// limit), batches in parallel, retrying unprocessed keys with backoff.
+func (p *Publication) batchGet(ctx context.Context, orgID string, ids []string, keyOf func(orgID, id string) key,
+	projection string, names map[string]string, each func([]map[string]types.AttributeValue) error) error {
+	var batches [][]string
+	for start := 0; start < len(ids); start += 100 {
+		batches = append(batches, ids[start:min(start+100, len(ids))])
+	}
+	return p.parallel(ctx, len(batches), func(ctx context.Context, i int) error {
+		keys := make([]map[string]types.AttributeValue, len(batches[i]))
+		for j, id := range batches[i] {
+			keys[j] = keyOf(orgID, id).av()
+		}
+		ka := types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}
+		if projection != "" {
+			ka.ProjectionExpression, ka.ExpressionAttributeNames = aws.String(projection), names
+		}
+		req := map[string]types.KeysAndAttributes{p.store.table: ka}
+		for attempt := 0; len(req) > 0; attempt++ {
+			res, err := p.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return awserr.Wrap("batch get", err)
+			}
+			if err := each(res.Responses[p.store.table]); err != nil {
+				return err
+			}
+			req = res.UnprocessedKeys
+			if len(req) > 0 {
+				if err := p.sleep(ctx, attempt); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // EmployeeStates reads the version, hash and status of the named employees,
 // 100 keys a request (BatchGetItem's limit), reading only those attributes.
 func (p *Publication) EmployeeStates(ctx context.Context, orgID string, ids []string) (map[string]publication.StoredState, error) {
@@ -195,37 +254,15 @@ func (p *Publication) EmployeeStates(ctx context.Context, orgID string, ids []st
 	if err != nil {
 		return nil, err
 	}
-	var batches [][]string
-	for start := 0; start < len(ids); start += 100 {
-		batches = append(batches, ids[start:min(start+100, len(ids))])
-	}
-	err = p.parallel(ctx, len(batches), func(ctx context.Context, i int) error {
-		keys := make([]map[string]types.AttributeValue, len(batches[i]))
-		for j, id := range batches[i] {
-			keys[j] = empKey(orgID, id).av()
+	err = p.batchGet(ctx, orgID, ids, empKey, aws.ToString(proj.Projection()), proj.Names(), func(items []map[string]types.AttributeValue) error {
+		var its []employeeItem
+		if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
+			return err
 		}
-		req := map[string]types.KeysAndAttributes{p.store.table: {Keys: keys, ConsistentRead: aws.Bool(true),
-			ProjectionExpression: proj.Projection(), ExpressionAttributeNames: proj.Names()}}
-		for attempt := 0; len(req) > 0; attempt++ {
-			res, err := p.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return awserr.Wrap("batch get employees", err)
-			}
-			var its []employeeItem
-			if err := attributevalue.UnmarshalListOfMaps(res.Responses[p.store.table], &its); err != nil {
-				return err
-			}
-			mu.Lock()
-			for _, it := range its {
-				out[it.ExternalID] = publication.StoredState{Version: it.Version, Hash: it.Hash, Published: it.Published, Eligible: it.Eligible}
-			}
-			mu.Unlock()
-			req = res.UnprocessedKeys
-			if len(req) > 0 {
-				if err := p.sleep(ctx, attempt); err != nil {
-					return err
-				}
-			}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, it := range its {
+			out[it.ExternalID] = publication.StoredState{Version: it.Version, Hash: it.Hash, Published: it.Published, Eligible: it.Eligible}
 		}
 		return nil
 	})

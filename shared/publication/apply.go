@@ -98,9 +98,28 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 		empOrder = append(empOrder, e.ExternalID)
 	}
 
-	// What is stored: every department (an organization has few), and the
-	// employees this request names, as rows or as heads and director.
-	stored, err := s.Store.Departments(ctx, orgID)
+	// What is stored: the departments (all of them when the request changes
+	// departments, since a cycle can run through any of them; otherwise only
+	// those its employees name), and the employees this request names, as
+	// rows or as heads and director.
+	var stored []StoredDepartment
+	var err error
+	if len(b.Departments) > 0 {
+		stored, err = s.Store.Departments(ctx, orgID)
+	} else {
+		named := map[string]bool{}
+		for _, id := range empOrder {
+			if d := emps[id].DepartmentID; d != "" {
+				named[d] = true
+			}
+		}
+		ids := make([]string, 0, len(named))
+		for id := range named {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		stored, err = s.Store.DepartmentsByID(ctx, orgID, ids)
+	}
 	if err != nil {
 		return Result{}, nil, err
 	}

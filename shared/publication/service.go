@@ -72,7 +72,10 @@ type ListFilter struct {
 
 // Store is the persistence publication needs.
 type Store interface {
+	// Departments reads every department of the organization.
 	Departments(ctx context.Context, orgID string) ([]StoredDepartment, error)
+	// DepartmentsByID reads the named departments (missing ones are absent).
+	DepartmentsByID(ctx context.Context, orgID string, ids []string) ([]StoredDepartment, error)
 	EmployeeStates(ctx context.Context, orgID string, ids []string) (map[string]StoredState, error)
 	// Write puts the items, retrying what DynamoDB leaves unprocessed until
 	// deadline, and returns the rows it could not write.

@@ -1,10 +1,9 @@
-package publication_test
+package dynamostore_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,9 +20,8 @@ import (
 	"github.com/kabinet/kabinet/shared/publication"
 )
 
-// The publication use cases against DynamoDB in moto, through the real adapter.
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
-
+// The publication use cases against DynamoDB in moto, through this adapter
+// (TestMain in main_test.go starts moto).
 var (
 	ctx = context.Background()
 	ids = platform.NewULIDs()
