@@ -7,12 +7,14 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/kabinet/kabinet/infra/moto"
@@ -49,7 +51,11 @@ func Main(m *testing.M) int {
 			_ = os.Setenv(k, v)
 		}
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	// moto (werkzeug) closes connections at will; a fresh connection per
+	// request keeps the SDK from retrying a conditional write on a reused,
+	// already closed one (the retry would then fail its own condition).
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(awshttp.NewBuildableClient().
+		WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true })))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
 		return 1

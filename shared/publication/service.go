@@ -14,7 +14,6 @@ type StoredState struct {
 	Version   int64
 	Hash      string
 	Published bool
-	Eligible  bool
 }
 
 // StoredDepartment is a department as stored.
@@ -101,9 +100,8 @@ type Store interface {
 // PublishedEmployee is an employee as the read side shows it.
 type PublishedEmployee struct {
 	Employee
-	Published     bool      `json:"published"`
-	EligibleSince time.Time `json:"-"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	Published bool      `json:"published"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // Service runs publications.
