@@ -131,6 +131,10 @@ func TestForbiddenFieldsAndOversize(t *testing.T) {
 		`{"employees":[{"externalId":"E1","lastName":"И","firstName":"И","role":"responsible_person"}]}`,
 		`{"employees":[{"externalId":"E1","lastName":"И","firstName":"И","password":"12345678"}]}`,
 		`{"departments":[{"externalId":"D1","name":"Д","cabinetState":"active"}]}`,
+		`null`,
+		`{"employees":[null]}`,
+		`{"departments":[null]}`,
+		`{"employees":[{"externalId":"E1","lastName":"И","firstName":"И","version":7.5}]}`,
 	} {
 		if resp := publish(rs, "POST /v1/publication/delta", key, fmt.Sprintf("forbidden-%d", i), body, nil); resp.StatusCode != 400 || problemCode(t, resp) != "malformed_json" {
 			t.Errorf("%s: %d %s", body, resp.StatusCode, resp.Body)
@@ -151,6 +155,16 @@ func TestForbiddenFieldsAndOversize(t *testing.T) {
 		if resp := publish(rs, "POST /v1/publication/delta", auth, "k-"+name, smallOrg, nil); resp.StatusCode != 401 {
 			t.Errorf("%s key: %d", name, resp.StatusCode)
 		}
+	}
+}
+
+func TestWholeNumberVersionsMayBeWrittenWithAFraction(t *testing.T) {
+	rs := routers(t)
+	_, key := org(t, rs, "10-08")
+	body := `{"departments":[{"externalId":"D1","name":"Д","version":7.0}],"employees":[{"externalId":"E1","lastName":"И","firstName":"И","departmentId":"D1","version":1e3}]}`
+	resp := publish(rs, "POST /v1/publication/delta", key, "float-version", body, nil)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"written":1`) {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 	}
 }
 

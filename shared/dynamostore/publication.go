@@ -347,7 +347,7 @@ func (p *Publication) Write(ctx context.Context, orgID string, w publication.Wri
 	if w.Director != nil {
 		if err := add(publication.RowRef{Kind: publication.KindDirector, ExternalID: w.Director.EmployeeID}, directorItem{
 			key: key{orgPK(orgID), "DIRECTOR"}, Type: "Director", EmployeeID: w.Director.EmployeeID,
-			Version: w.Director.Version, UpdatedAt: ms(now)}); err != nil {
+			Version: int64(w.Director.Version), UpdatedAt: ms(now)}); err != nil {
 			return nil, err
 		}
 	}

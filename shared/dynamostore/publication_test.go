@@ -51,7 +51,7 @@ func emp(id, dept string, version int64) publication.EmployeeRow {
 		n = n*31 + int(r)
 	}
 	return publication.EmployeeRow{ExternalID: id, LastName: "Иванов", FirstName: "Иван " + id, DepartmentID: str(dept),
-		Phone: str(fmt.Sprintf("+7 985 %07d", n%10_000_000)), Email: str(id + "@romashka.ru"), Version: version}
+		Phone: str(fmt.Sprintf("+7 985 %07d", n%10_000_000)), Email: str(id + "@romashka.ru"), Version: publication.Version(version)}
 }
 
 func dept(id, parent string) publication.DepartmentRow {

@@ -45,8 +45,13 @@ func DecodeLimit(r *Request, v any, maxBytes int) error {
 	} else if len(body) > 0 {
 		return domain.NewError(domain.CodeUnsupportedMediaType, "send the body as application/json")
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return domain.NewError(domain.CodeMalformedJSON, "a JSON body is required")
+	}
+	if string(trimmed) == "null" {
+		// Every body of this API is an object; null would decode as "nothing".
+		return domain.NewError(domain.CodeMalformedJSON, "the body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

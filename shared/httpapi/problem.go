@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -94,8 +95,9 @@ func ErrorResponse(ctx context.Context, req *events.APIGatewayV2HTTPRequest, err
 	}
 	body, _ := json.Marshal(p)
 	headers := map[string]string{"content-type": "application/problem+json", "cache-control": "no-store"}
-	if derr.RetryAfter > 0 {
-		headers["retry-after"] = strconv.Itoa(int((derr.RetryAfter + 999_999_999) / 1_000_000_000))
+	if derr.RetryAfter > 0 || derr.Code == domain.CodeRateLimited {
+		// Whole seconds, rounded up, never 0: "retry now" would start a hot loop.
+		headers["retry-after"] = strconv.Itoa(max(1, int((derr.RetryAfter+time.Second-1)/time.Second)))
 	}
 	if derr.Code == domain.CodeUnauthorized {
 		headers["www-authenticate"] = `Bearer realm="kabinet"`

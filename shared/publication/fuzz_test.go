@@ -68,7 +68,7 @@ func FuzzDecodeBatch(f *testing.F) {
 				}
 				continue
 			}
-			if d.ExternalID != r.ExternalID || d.Version != r.Version || d.Version < 0 {
+			if d.ExternalID != r.ExternalID || d.Version != int64(r.Version) || d.Version < 0 {
 				t.Fatalf("department %+v parsed as %+v", r, d)
 			}
 			if d.ParentID == d.ExternalID {
@@ -113,7 +113,7 @@ func checkEmployee(t *testing.T, r EmployeeRow) {
 		}
 		return
 	}
-	if e.ExternalID != r.ExternalID || e.Version != r.Version || e.Version < 0 || e.LastName == "" || e.FirstName == "" {
+	if e.ExternalID != r.ExternalID || e.Version != int64(r.Version) || e.Version < 0 || e.LastName == "" || e.FirstName == "" {
 		t.Fatalf("employee %+v parsed as %+v", r, e)
 	}
 	if e.Phone != "" && !russianE164.MatchString(string(e.Phone)) {
@@ -163,7 +163,7 @@ func FuzzParseEmployee(f *testing.F) {
 		checkEmployee(t, EmployeeRow{
 			ExternalID: id, LastName: last, FirstName: first, Phone: &ph, Email: &email,
 			HireDate: &hire, DismissalDate: &dismissal, MiddleName: &first, Position: &last,
-			PersonnelNumber: &id, DepartmentID: &id, Version: version,
+			PersonnelNumber: &id, DepartmentID: &id, Version: Version(version),
 		})
 	})
 }

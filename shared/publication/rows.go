@@ -5,9 +5,13 @@
 package publication
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -33,13 +37,59 @@ type Batch struct {
 	Director    *DirectorRow    `json:"director"`
 }
 
+// decodeRow decodes one row strictly: a row's UnmarshalJSON does not inherit
+// the outer decoder's DisallowUnknownFields, and a null row must be refused
+// rather than read as an empty one.
+func decodeRow[T any](b []byte, v *T) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return errors.New("rows must be objects, not null")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// UnmarshalJSON decodes a department row strictly.
+func (r *DepartmentRow) UnmarshalJSON(b []byte) error {
+	type plain DepartmentRow
+	return decodeRow(b, (*plain)(r))
+}
+
+// UnmarshalJSON decodes an employee row strictly.
+func (r *EmployeeRow) UnmarshalJSON(b []byte) error {
+	type plain EmployeeRow
+	return decodeRow(b, (*plain)(r))
+}
+
+// Version is the source's version or change time of a row: a whole number,
+// written as 7 or 7.0 alike.
+type Version int64
+
+// UnmarshalJSON accepts whole JSON numbers within int64; null leaves 0.
+func (v *Version) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		return nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*v = Version(n)
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return errors.New("version must be a whole number")
+	}
+	*v = Version(f)
+	return nil
+}
+
 // DepartmentRow is one department as the accounting system sends it.
 type DepartmentRow struct {
 	ExternalID string  `json:"externalId"`
 	Name       string  `json:"name"`
 	ParentID   *string `json:"parentId"`
 	HeadID     *string `json:"headId"`
-	Version    int64   `json:"version"`
+	Version    Version `json:"version"`
 }
 
 // EmployeeRow is one employee as the accounting system sends it.
@@ -55,13 +105,13 @@ type EmployeeRow struct {
 	Email           *string `json:"email"`
 	HireDate        *string `json:"hireDate"`
 	DismissalDate   *string `json:"dismissalDate"`
-	Version         int64   `json:"version"`
+	Version         Version `json:"version"`
 }
 
 // DirectorRow names the employee who is the organization's director.
 type DirectorRow struct {
-	EmployeeID string `json:"employeeId"`
-	Version    int64  `json:"version"`
+	EmployeeID string  `json:"employeeId"`
+	Version    Version `json:"version"`
 }
 
 // Row kinds, as reported in row errors.
@@ -206,7 +256,7 @@ func parseDepartment(r DepartmentRow) (Department, []RowError) {
 	if parent != "" && parent == id {
 		c.check("parentId", &domain.FieldError{Code: "department_cycle", Message: "a department cannot be its own parent"})
 	}
-	return Department{ExternalID: id, Name: name, ParentID: parent, HeadID: head, Version: r.Version}, c.errs
+	return Department{ExternalID: id, Name: name, ParentID: parent, HeadID: head, Version: int64(r.Version)}, c.errs
 }
 
 // parseEmployee checks one employee row on its own. Problems with the phone
@@ -276,6 +326,6 @@ func parseEmployee(r EmployeeRow, parsePhone PhoneParser, today string) (Employe
 	if e.DismissalDate != "" && e.DismissalDate <= today {
 		problem("dismissalDate", "dismissed", "the employee is dismissed")
 	}
-	e.Version = r.Version
+	e.Version = int64(r.Version)
 	return e, c.errs
 }
