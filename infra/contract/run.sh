@@ -90,6 +90,87 @@ until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE_URL/_loca
 done
 echo "contract: the local runner is up"
 
+# Credentials, so that Schemathesis reaches the protected operations and not only their
+# 401s: connect an organization (its first API key authenticates the employer system's
+# /v1/publication routes), sign its responsible person up through the one-time code the
+# outbox shows (an access token for /v1/me, /v1/organization and /v1/employees), and
+# publish a department and two employees, so the employee reads have something to find
+# (E-1001 is getEmployee's example). Both credentials belong to the same organization:
+# what Schemathesis publishes with the key, it then reads with the token. The values go
+# to Schemathesis through the environment (schemathesis.toml reads them), not the
+# command line.
+creds="$("$PY" - "$BASE_URL" <<'PYEOF'
+import json, re, sys, time, urllib.error, urllib.request
+
+base = sys.argv[1]
+phone, email = "+79165557319", "contract-run@example.ru"
+password = "contract run: kettle harbor 7319"
+
+def call(method, path, body=None, headers=None, want=(200, 201, 202, 204)):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    if status not in want:
+        sys.exit(f"contract: setup: {method} {path} answered {status}: {raw[:500]!r}")
+    return json.loads(raw) if raw else None
+
+org = call("POST", "/v1/organizations", {
+    "name": "ООО «Контракт»", "inn": "7707083893", "kpp": "773601001",
+    "responsiblePerson": {"fullName": "Контрактова Анна Сергеевна", "phone": phone, "email": email},
+    "director": {"fullName": "Контрактов Олег Ильич", "position": "Генеральный директор"},
+}, want=(201,))
+org_id, api_key = org["organization"]["id"], org["apiKey"]["secret"]
+
+call("POST", "/v1/auth/codes", {"organizationId": org_id, "channel": "sms"}, want=(202,))
+code = None
+deadline = time.monotonic() + 30
+while code is None and time.monotonic() < deadline:
+    for sms in reversed(call("GET", "/_local/outbox").get("sms") or []):
+        if sms.get("to") == phone:
+            m = re.search(r"\b(\d{6})\b", sms.get("text", ""))
+            if m:
+                code = m.group(1)
+                break
+    if code is None:
+        time.sleep(0.3)
+if code is None:
+    sys.exit("contract: setup: no one-time code reached the outbox within 30 s")
+setup = call("POST", "/v1/auth/codes/verify", {"organizationId": org_id, "code": code}, want=(200,))
+call("POST", "/v1/auth/password", {"setupToken": setup["setupToken"], "password": password}, want=(204,))
+token = call("POST", "/v1/auth/sessions", {"login": email, "password": password}, want=(200,))["accessToken"]
+
+seeded = call("POST", "/v1/publication/delta", {
+    "departments": [{"externalId": "D-10", "name": "Бухгалтерия", "version": 1}],
+    "employees": [
+        {"externalId": "E-1001", "lastName": "Иванова", "firstName": "Мария", "departmentId": "D-10",
+         "phone": "+7 916 555-10-01", "email": "ivanova@example.ru", "hireDate": "2021-03-01", "version": 1},
+        {"externalId": "E-1002", "lastName": "Петров", "firstName": "Иван", "departmentId": "D-10",
+         "phone": "+7 916 555-10-02", "version": 1},
+    ],
+}, headers={"Authorization": "Bearer " + api_key, "Idempotency-Key": "contract-seed-1"}, want=(200,))
+if seeded["employees"]["written"] != 2 or seeded["departments"]["written"] != 1:
+    sys.exit(f"contract: setup: the seed publication was not fully written: {seeded}")
+print(api_key)
+print(token)
+PYEOF
+)"
+KABINET_CONTRACT_API_KEY="$(sed -n 1p <<<"$creds")"
+KABINET_CONTRACT_ACCESS_TOKEN="$(sed -n 2p <<<"$creds")"
+if [[ -z "$KABINET_CONTRACT_API_KEY" || -z "$KABINET_CONTRACT_ACCESS_TOKEN" ]]; then
+	echo "contract: setup did not produce an API key and an access token" >&2
+	exit 1
+fi
+export KABINET_CONTRACT_API_KEY KABINET_CONTRACT_ACCESS_TOKEN
+echo "contract: signed up an organization; API key and access token ready"
+
 # Global options (--config-file) go before `run`. The config file only widens what
 # positive_data_acceptance accepts for operations whose schema-valid input can still be
 # refused by a business rule (INN check digits, a wrong code, an unknown setup token).

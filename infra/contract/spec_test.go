@@ -29,6 +29,18 @@ func isPublic(r route) bool {
 	return (r.method == "POST" && r.path == "/v1/organizations") || strings.HasPrefix(r.path, "/v1/auth/")
 }
 
+// isEmployerSystem tells the routes the employer system calls with the organization's
+// API key (apiKeyBearer) instead of a person's access token (bearerAuth).
+func isEmployerSystem(r route) bool {
+	return strings.HasPrefix(r.path, "/v1/publication/")
+}
+
+// isIdempotentWrite tells the routes that require an Idempotency-Key header: the
+// employer system's writes.
+func isIdempotentWrite(r route) bool {
+	return isEmployerSystem(r) && r.method == "POST"
+}
+
 var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 // ---- loading ---------------------------------------------------------------
@@ -388,6 +400,10 @@ func TestSecurity(t *testing.T) {
 	if scalar(get(bearer, "type")) != "http" || !strings.EqualFold(scalar(get(bearer, "scheme")), "bearer") {
 		t.Fatal("components.securitySchemes.bearerAuth must be {type: http, scheme: bearer}")
 	}
+	apiKey := get(schemes, "apiKeyBearer")
+	if scalar(get(apiKey, "type")) != "http" || !strings.EqualFold(scalar(get(apiKey, "scheme")), "bearer") {
+		t.Fatal("components.securitySchemes.apiKeyBearer must be {type: http, scheme: bearer}")
+	}
 	if global := seq(get(spec, "security")); len(global) > 0 {
 		t.Error("declare security per operation, not globally, so public operations cannot inherit it by accident")
 	}
@@ -411,9 +427,16 @@ func TestSecurity(t *testing.T) {
 		if len(requirements) == 0 {
 			t.Errorf("%s is protected but declares no security", op)
 		}
+		want, other := "bearerAuth", "apiKeyBearer"
+		if isEmployerSystem(op.route) {
+			want, other = other, want
+		}
 		for _, req := range requirements {
-			if get(req, "bearerAuth") == nil {
-				t.Errorf("%s: every security requirement must include bearerAuth", op)
+			if get(req, want) == nil {
+				t.Errorf("%s: every security requirement must include %s", op, want)
+			}
+			if get(req, other) != nil {
+				t.Errorf("%s: the server does not take %s here", op, other)
 			}
 		}
 		unauthorized := get(get(op.node, "responses"), "401")
@@ -489,6 +512,49 @@ func TestResponsesAndBodies(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestIdempotentWrites checks that the employer system's writes require the
+// Idempotency-Key header and document the answers idempotency adds.
+func TestIdempotentWrites(t *testing.T) {
+	spec := loadSpec(t, repoRoot(t))
+	n := 0
+	for _, op := range specOperations(t, spec) {
+		var key *yaml.Node
+		for _, pn := range seq(get(op.node, "parameters")) {
+			pn = deref(t, spec, pn)
+			if scalar(get(pn, "in")) == "header" && strings.EqualFold(scalar(get(pn, "name")), "Idempotency-Key") {
+				key = pn
+			}
+		}
+		if !isIdempotentWrite(op.route) {
+			if key != nil {
+				t.Errorf("%s: the server ignores Idempotency-Key here", op)
+			}
+			continue
+		}
+		n++
+		if key == nil || scalar(get(key, "required")) != "true" {
+			t.Errorf("%s: must declare a required Idempotency-Key header parameter", op)
+		}
+		responses := get(op.node, "responses")
+		for _, code := range []string{"400", "409", "422"} {
+			if get(responses, code) == nil {
+				t.Errorf("%s: must document %s (idempotency)", op, code)
+			}
+		}
+		for _, kv := range pairs(responses) {
+			if !strings.HasPrefix(kv[0].Value, "2") {
+				continue
+			}
+			if get(get(deref(t, spec, kv[1]), "headers"), "Idempotent-Replayed") == nil {
+				t.Errorf("%s %s: must document the Idempotent-Replayed header", op, kv[0].Value)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no idempotent write found: isIdempotentWrite matches nothing")
 	}
 }
 

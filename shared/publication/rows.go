@@ -71,13 +71,19 @@ func (v *Version) UnmarshalJSON(b []byte) error {
 	if s == "null" {
 		return nil
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	bad := errors.New("version must be a whole number within 64 bits")
+	if !strings.ContainsAny(s, ".eE") {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return bad
+		}
 		*v = Version(n)
 		return nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
-		return errors.New("version must be a whole number")
+	// Strict bounds: float64 cannot tell MaxInt64 from 2^63.
+	if err != nil || f != math.Trunc(f) || f <= math.MinInt64 || f >= math.MaxInt64 {
+		return bad
 	}
 	*v = Version(f)
 	return nil

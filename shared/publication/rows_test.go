@@ -545,3 +545,18 @@ func TestInCycle(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionDecoding(t *testing.T) {
+	for in, want := range map[string]int64{"7": 7, "7.0": 7, "1e3": 1000, "0": 0, "null": 0, "-3": -3, "9223372036854775807": 9223372036854775807} {
+		var v Version
+		if err := v.UnmarshalJSON([]byte(in)); err != nil || int64(v) != want {
+			t.Errorf("%s: %d, %v; want %d", in, v, err, want)
+		}
+	}
+	for _, in := range []string{"7.5", "9223372036854775808", "-9223372036854775809", "9.3e18", "-9.3e18", `"7"`, "true", "1e400"} {
+		var v Version
+		if err := v.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("%s accepted as %d", in, v)
+		}
+	}
+}

@@ -1,0 +1,33 @@
+"""Schemathesis hooks for `make contract` (loaded through schemathesis.toml's `hooks`).
+
+The employer system's writes (POST /v1/publication/...) require an Idempotency-Key, and
+the server answers a key it has seen before from its store: the stored response for the
+same request, 422 `idempotency_key_reused` for another one. Generated keys repeat a lot
+(Hypothesis favours short values such as "0"), so most generated writes would test the
+idempotency store rather than the operation. This hook makes every valid generated key
+unique by suffixing a counter; invalid keys (empty, too long, not visible ASCII) are
+left as generated, so their 400 `idempotency_key_required` is still tested. The counter
+is deterministic, so a run with a fixed seed stays reproducible.
+"""
+
+import itertools
+import re
+
+import schemathesis
+
+_VALID = re.compile(r"[!-~]{1,128}")
+_counter = itertools.count(1)
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if case.method.upper() != "POST" or not case.path.startswith("/v1/publication/"):
+        return
+    headers = case.headers or {}
+    for name in list(headers):
+        if name.lower() != "idempotency-key":
+            continue
+        key = headers[name]
+        if isinstance(key, str) and _VALID.fullmatch(key):
+            suffix = f"~{next(_counter)}"
+            headers[name] = key[: 128 - len(suffix)] + suffix
