@@ -47,56 +47,19 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 	today := now.Format(time.DateOnly)
 	res := newResult()
 	res.Departments.Received, res.Employees.Received = len(b.Departments), len(b.Employees)
-	var seen []RowRef
 	reject := func(errs []RowError) {
 		res.Rejected = append(res.Rejected, errs...)
 	}
 
 	// Rows on their own, and duplicates within the request.
-	depts := map[string]Department{}
-	var deptOrder []string
-	deptCount := map[string]int{}
-	for _, r := range b.Departments {
-		deptCount[r.ExternalID]++
-	}
-	for _, r := range b.Departments {
-		d, errs := parseDepartment(r)
-		if _, err := ParseExternalID(r.ExternalID); err == nil {
-			seen = append(seen, RowRef{KindDepartment, r.ExternalID})
-		}
-		if deptCount[r.ExternalID] > 1 {
-			errs = append(errs, RowError{Kind: KindDepartment, ExternalID: r.ExternalID, Field: "externalId", Code: "duplicate_external_id",
-				Message: "the request has this department more than once"})
-		}
-		if len(errs) > 0 {
-			reject(errs)
-			continue
-		}
-		depts[d.ExternalID] = d
-		deptOrder = append(deptOrder, d.ExternalID)
-	}
-	emps := map[string]Employee{}
-	var empOrder []string
-	empCount := map[string]int{}
-	for _, r := range b.Employees {
-		empCount[r.ExternalID]++
-	}
-	for _, r := range b.Employees {
-		e, errs := parseEmployee(r, s.ParsePhone, today)
-		if _, err := ParseExternalID(r.ExternalID); err == nil {
-			seen = append(seen, RowRef{KindEmployee, r.ExternalID})
-		}
-		if empCount[r.ExternalID] > 1 {
-			errs = append(errs, RowError{Kind: KindEmployee, ExternalID: r.ExternalID, Field: "externalId", Code: "duplicate_external_id",
-				Message: "the request has this employee more than once"})
-		}
-		if len(errs) > 0 {
-			reject(errs)
-			continue
-		}
-		emps[e.ExternalID] = e
-		empOrder = append(empOrder, e.ExternalID)
-	}
+	depts, deptOrder, deptSeen, deptErrs := parseRows(b.Departments, KindDepartment,
+		func(r DepartmentRow) string { return r.ExternalID }, parseDepartment)
+	emps, empOrder, empSeen, empErrs := parseRows(b.Employees, KindEmployee,
+		func(r EmployeeRow) string { return r.ExternalID },
+		func(r EmployeeRow) (Employee, []RowError) { return parseEmployee(r, s.ParsePhone, today) })
+	seen := append(deptSeen, empSeen...)
+	reject(deptErrs)
+	reject(empErrs)
 
 	// What is stored: the departments (all of them when the request changes
 	// departments, since a cycle can run through any of them; otherwise only
@@ -309,4 +272,38 @@ func inCycle(id string, parentOf func(string) (string, bool)) bool {
 		visited[parent] = true
 		cur = parent
 	}
+}
+
+// parseRows checks each row on its own and rejects every row whose id the
+// request repeats. It returns the valid rows by id, their ids in request
+// order, the rows named (any with a well-formed id: a snapshot keeps them
+// even when a typo rejects the row), and the row errors.
+func parseRows[R any, V any](rows []R, kind string, idOf func(R) string, parse func(R) (V, []RowError)) (
+	map[string]V, []string, []RowRef, []RowError) {
+	count := map[string]int{}
+	for _, r := range rows {
+		count[idOf(r)]++
+	}
+	valid := map[string]V{}
+	var order []string
+	var seen []RowRef
+	var rejected []RowError
+	for _, r := range rows {
+		id := idOf(r)
+		v, errs := parse(r)
+		if _, err := ParseExternalID(id); err == nil {
+			seen = append(seen, RowRef{kind, id})
+		}
+		if count[id] > 1 {
+			errs = append(errs, RowError{Kind: kind, ExternalID: id, Field: "externalId", Code: "duplicate_external_id",
+				Message: "the request has this " + kind + " more than once"})
+		}
+		if len(errs) > 0 {
+			rejected = append(rejected, errs...)
+			continue
+		}
+		valid[id] = v
+		order = append(order, id)
+	}
+	return valid, order, seen, rejected
 }
