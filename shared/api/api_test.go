@@ -210,6 +210,21 @@ func TestProtectedRoutesRefuseBadTokens(t *testing.T) {
 	}
 }
 
+// API keys are the responsible person's: another role gets 403.
+func TestAPIKeysAreTheResponsiblePersons(t *testing.T) {
+	rs := routers(t)
+	mine, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
+	employee, _ := mine.Issue(security.Claims{PersonID: "e", OrganizationID: "o", Role: "employee"}, time.Now(), "j")
+	for _, route := range []string{"GET /v1/organization/api-keys", "POST /v1/organization/api-keys", "DELETE /v1/organization/api-keys/{keyId}"} {
+		ev := events.APIGatewayV2HTTPRequest{RouteKey: route, PathParameters: map[string]string{"keyId": "k"},
+			Headers: map[string]string{"authorization": "Bearer " + employee}}
+		resp, _ := rs["AccountFunction"].Serve(context.Background(), ev)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s as an employee: %d %s", route, resp.StatusCode, resp.Body)
+		}
+	}
+}
+
 func TestListQueryValidation(t *testing.T) {
 	rs := routers(t)
 	mine, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)

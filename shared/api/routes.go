@@ -57,11 +57,15 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 }
 
 // AccountRoutes serves AccountFunction: who am I, and API keys. Every route
-// needs a bearer token, and the organization comes from it alone.
+// needs a bearer token, and the organization comes from it alone; the API
+// keys are the responsible person's alone.
 func AccountRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	auth := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return httpapi.Authenticated(Verifier{Tokens: svc.Tokens, Clock: svc.Clock}, h)
+	}
+	admin := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
+		return auth(httpapi.RequireRole(domain.RoleResponsiblePerson, h))
 	}
 	r.Handle("GET /v1/me", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
 		out, err := svc.WhoAmI(ctx, req.Caller.OrganizationID, req.Caller.PersonID)
@@ -70,7 +74,7 @@ func AccountRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 		}
 		return httpapi.JSON(http.StatusOK, out)
 	}))
-	r.Handle("GET /v1/organization/api-keys", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+	r.Handle("GET /v1/organization/api-keys", admin(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
 		var p domain.Problems
 		limit := httpapi.QueryInt(req, "limit", 20, 1, 100, &p)
 		cursor := req.Event.QueryStringParameters["cursor"]
@@ -86,14 +90,14 @@ func AccountRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 		}
 		return httpapi.JSON(http.StatusOK, out)
 	}))
-	r.Handle("POST /v1/organization/api-keys", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+	r.Handle("POST /v1/organization/api-keys", admin(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
 		out, err := svc.CreateAPIKey(ctx, req.Caller.OrganizationID)
 		if err != nil {
 			return httpapi.Response{}, err
 		}
 		return httpapi.JSON(http.StatusCreated, out)
 	}))
-	r.Handle("DELETE /v1/organization/api-keys/{keyId}", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+	r.Handle("DELETE /v1/organization/api-keys/{keyId}", admin(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
 		if err := svc.RevokeAPIKey(ctx, req.Caller.OrganizationID, req.Event.PathParameters["keyId"]); err != nil {
 			return httpapi.Response{}, err
 		}
