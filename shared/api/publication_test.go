@@ -168,13 +168,36 @@ func TestWholeNumberVersionsMayBeWrittenWithAFraction(t *testing.T) {
 	}
 }
 
-func TestRevokedKeyIsRefused(t *testing.T) {
+// Rotation: a second key works beside the first; once the first is revoked
+// only the second does.
+func TestKeyRotationAndRevocation(t *testing.T) {
 	rs := routers(t)
-	orgID, key := org(t, rs, "10-05")
-	keyID := strings.Split(key, ".")[2]
-	svcKeyRevoke(t, rs, orgID, keyID)
-	if resp := publish(rs, "POST /v1/publication/delta", key, "after-revoke", smallOrg, nil); resp.StatusCode != 401 {
+	orgID, first := org(t, rs, "10-05")
+	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
+	tok, _ := tokens.Issue(security.Claims{PersonID: "p", OrganizationID: orgID, Role: "responsible_person"}, time.Now(), "j")
+	created, _ := rs["AccountFunction"].Serve(context.Background(), events.APIGatewayV2HTTPRequest{
+		RouteKey: "POST /v1/organization/api-keys", Headers: map[string]string{"authorization": "Bearer " + tok}})
+	var second struct{ Secret string }
+	if created.StatusCode != http.StatusCreated || json.Unmarshal([]byte(created.Body), &second) != nil {
+		t.Fatalf("second key: %d %s", created.StatusCode, created.Body)
+	}
+	list := func(key string) int {
+		resp := call(rs["PublicationFunction"], "GET /v1/publication/cannot-get-cabinet", "", map[string]string{"authorization": "Bearer " + key})
+		return resp.StatusCode
+	}
+	if list(first) != 200 || list(second.Secret) != 200 {
+		t.Fatalf("both keys must work during rotation: %d %d", list(first), list(second.Secret))
+	}
+	svcKeyRevoke(t, rs, orgID, strings.Split(first, ".")[2])
+	if resp := publish(rs, "POST /v1/publication/delta", first, "after-revoke", smallOrg, nil); resp.StatusCode != 401 {
 		t.Fatalf("revoked key: %d %s", resp.StatusCode, resp.Body)
+	}
+	if list(first) != 401 || list(second.Secret) != 200 {
+		t.Fatalf("after revoking the first: %d %d", list(first), list(second.Secret))
+	}
+	// A key with its secret altered is refused like an unknown one.
+	if list(second.Secret[:len(second.Secret)-2]+"xx") != 401 {
+		t.Fatal("altered secret accepted")
 	}
 }
 
