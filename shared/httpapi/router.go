@@ -67,10 +67,15 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		log = log.With("awsRequestId", lc.AwsRequestID)
 	}
 	ctx = platform.WithLogger(ctx, log)
+	req := &Request{Event: &ev}
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("panic", "panic", p, "stack", string(debug.Stack()))
 			resp = ErrorResponse(ctx, &ev, domain.NewError(domain.CodeInternal, "an internal error occurred"))
+		}
+		if req.Caller != nil {
+			// The tenant only once a credential has proven it.
+			log = log.With("tenant", req.Caller.OrganizationID)
 		}
 		log.Info("request", "status", resp.StatusCode)
 	}()
@@ -78,7 +83,7 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 	if !ok {
 		return ErrorResponse(ctx, &ev, domain.ErrNotFound), nil
 	}
-	out, err := h(ctx, &Request{Event: &ev})
+	out, err := h(ctx, req)
 	if err != nil {
 		return ErrorResponse(ctx, &ev, err), nil
 	}

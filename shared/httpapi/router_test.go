@@ -249,3 +249,21 @@ func TestAuthenticated(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// The access log names the tenant once a credential proved it, and never
+// before: an unauthenticated body's organization id is not trusted.
+func TestAccessLogNamesTheProvenTenant(t *testing.T) {
+	issued := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tokens, _ := security.NewAccessTokens([]byte("kabinet-test-signing-key-32bytes"), 15*time.Minute)
+	tok, _ := tokens.Issue(security.Claims{PersonID: "01JPERSON", OrganizationID: "01JORG", Role: "responsible_person"}, issued, "j")
+	rt, logs := newRouter()
+	rt.Handle("GET /v1/me", httpapi.Authenticated(fixedVerifier{tokens: tokens, now: issued}, func(context.Context, *httpapi.Request) (httpapi.Response, error) {
+		return httpapi.NoContent()
+	}))
+	serve(t, rt, event("GET /v1/me", map[string]string{"authorization": "Bearer " + tok}))
+	serve(t, rt, event("GET /v1/me", nil))
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"tenant":"01JORG"`) || strings.Contains(lines[1], "tenant") {
+		t.Fatalf("access log lines %q", lines)
+	}
+}
