@@ -99,6 +99,13 @@ bench: $(MOTO_SERVER)
 	go run ./infra/bench
 	go test -run '^$$' -bench . -benchmem ./shared/...
 
+# Moves the notifications dead-letter queue's messages back to the queue once
+# the cause is fixed. On AWS: make redrive ARGS="-dlq <url> -queue <url>" (the
+# stack outputs); locally: AWS_ENDPOINT_URL=<emulator from make run's banner> make redrive.
+.PHONY: redrive
+redrive:
+	go run ./infra/redrive $(ARGS)
+
 # ---- Lambda builds (sam build calls build-<LogicalId> with ARTIFACTS_DIR) --
 
 define build_function
