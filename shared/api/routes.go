@@ -46,8 +46,8 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 		return httpapi.NoContent()
 	})
 	r.Handle("POST /v1/auth/sessions", httpapi.WithBody(http.StatusOK,
-		func(ctx context.Context, _ *httpapi.Request, in onboarding.SignInInput) (onboarding.Session, error) {
-			return svc.SignIn(ctx, in)
+		func(ctx context.Context, req *httpapi.Request, in onboarding.SignInInput) (onboarding.Session, error) {
+			return svc.SignIn(ctx, in, sourceIP(req))
 		}))
 	r.Handle("POST /v1/auth/sessions/refresh", httpapi.WithBody(http.StatusOK,
 		func(ctx context.Context, _ *httpapi.Request, in onboarding.RefreshInput) (onboarding.Session, error) {

@@ -43,6 +43,7 @@ func OnboardingConfig(env *platform.Env) onboarding.Config {
 	c.CodesPerHour = env.Int("CODES_PER_HOUR_LIMIT", c.CodesPerHour)
 	c.CodesPerDestinationPerDay = env.Int("CODES_PER_DESTINATION_PER_DAY", c.CodesPerDestinationPerDay)
 	c.RequestsPerIPPerHour = env.Int("REQUESTS_PER_IP_PER_HOUR", c.RequestsPerIPPerHour)
+	c.SignInsPerIPPerHour = env.Int("SIGN_INS_PER_IP_PER_HOUR", c.SignInsPerIPPerHour)
 	return c
 }
 

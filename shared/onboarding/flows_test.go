@@ -82,7 +82,7 @@ func TestSignUpFlowEndToEnd(t *testing.T) {
 	wantCode(t, err, domain.CodeSetupTokenInvalid)
 
 	for _, login := range []string{conn.ResponsiblePerson.Phone, "8" + conn.ResponsiblePerson.Phone[2:], strings.ToUpper(conn.ResponsiblePerson.Email)} {
-		sess, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: login, Password: "correct horse battery"})
+		sess, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: login, Password: "correct horse battery"}, "203.0.113.20")
 		if err != nil {
 			t.Fatalf("sign in as %q: %v", login, err)
 		}
@@ -91,7 +91,7 @@ func TestSignUpFlowEndToEnd(t *testing.T) {
 			t.Fatalf("token claims %+v, %v", claims, err)
 		}
 	}
-	sess, _ := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Phone, Password: "correct horse battery"})
+	sess, _ := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Phone, Password: "correct horse battery"}, "203.0.113.20")
 	me, err := f.svc.WhoAmI(ctx, orgID, conn.ResponsiblePerson.ID)
 	if err != nil || me.Organization.INN != "7707083893" || me.Role != domain.RoleResponsiblePerson {
 		t.Fatalf("me = %+v, %v", me, err)
@@ -363,17 +363,17 @@ func TestWrongPasswordsAreRateLimitedPerAccount(t *testing.T) {
 	f := newFixture(t)
 	conn := f.signedUp(t)
 	for i := 0; i < 5; i++ {
-		_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Email, Password: fmt.Sprintf("wrong password %d", i)})
+		_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Email, Password: fmt.Sprintf("wrong password %d", i)}, "203.0.113.20")
 		wantCode(t, err, domain.CodeInvalidCredentials)
 	}
-	_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Email, Password: "correct horse battery"})
+	_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Email, Password: "correct horse battery"}, "203.0.113.20")
 	wantCode(t, err, domain.CodeRateLimited)
 	f.clock.Advance(15 * time.Minute)
-	if _, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Email, Password: "correct horse battery"}); err != nil {
+	if _, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Email, Password: "correct horse battery"}, "203.0.113.20"); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
 	for _, login := range []string{"nobody@example.com", "+79990000000", "not a login"} {
-		_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: login, Password: "whatever it is"})
+		_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: login, Password: "whatever it is"}, "203.0.113.20")
 		wantCode(t, err, domain.CodeInvalidCredentials)
 	}
 }
@@ -450,4 +450,18 @@ func TestConnectValidation(t *testing.T) {
 			t.Errorf("field %s: got %q, want %q (all: %v)", k, got[k], v, got)
 		}
 	}
+}
+
+// Password spraying: many accounts from one address hit the per-address cap.
+func TestSignInsArePerAddressLimited(t *testing.T) {
+	f := newFixture(t)
+	f.svc.Config.SignInsPerIPPerHour = 3
+	for i := 0; i < 3; i++ {
+		_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: fmt.Sprintf("nobody%d@example.com", i), Password: "whatever it is"}, "192.0.2.99")
+		wantCode(t, err, domain.CodeInvalidCredentials)
+	}
+	_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: "nobody9@example.com", Password: "whatever it is"}, "192.0.2.99")
+	wantCode(t, err, domain.CodeRateLimited)
+	_, err = f.svc.SignIn(ctx, onboarding.SignInInput{Login: "nobody9@example.com", Password: "whatever it is"}, "192.0.2.100")
+	wantCode(t, err, domain.CodeInvalidCredentials)
 }

@@ -18,6 +18,7 @@ type Config struct {
 	CodesPerDestinationPerDay int
 	CodesPerHour              int // deployment-wide
 	RequestsPerIPPerHour      int
+	SignInsPerIPPerHour       int // sign-in attempts from one address, across accounts
 	SetupTokenTTL             time.Duration
 
 	RefreshTokenTTL      time.Duration
@@ -37,6 +38,7 @@ func Defaults() Config {
 		CodesPerDestinationPerDay: 10,
 		CodesPerHour:              1000,
 		RequestsPerIPPerHour:      30,
+		SignInsPerIPPerHour:       300,
 		SetupTokenTTL:             15 * time.Minute,
 		RefreshTokenTTL:           30 * 24 * time.Hour,
 		LoginFailuresAllowed:      5,

@@ -55,9 +55,16 @@ func (s *Service) loginKey(login string) (string, bool) {
 }
 
 // SignIn checks a login and password. Wrong passwords are limited per
-// account: after LoginFailuresAllowed in a window, sign-in answers 429.
-func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
+// account: after LoginFailuresAllowed in a window, sign-in answers 429; and
+// attempts are limited per source address, against password spraying across
+// many accounts.
+func (s *Service) SignIn(ctx context.Context, in SignInInput, sourceIP string) (Session, error) {
 	now := s.Clock.Now()
+	if ok, wait, err := s.Limiter.Allow(ctx, "ip:signin:"+sourceIP, s.Config.SignInsPerIPPerHour, time.Hour, now); err != nil {
+		return Session{}, err
+	} else if !ok {
+		return Session{}, domain.RateLimited("too many sign-in attempts from this address", wait)
+	}
 	bad := domain.NewError(domain.CodeInvalidCredentials, "wrong login or password")
 	if in.Password == "" || len(in.Password) > 4*domain.MaxPasswordLength || in.Login == "" || len(in.Login) > 254 {
 		return Session{}, bad
