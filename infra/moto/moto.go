@@ -116,15 +116,6 @@ func (s *Server) Stop() {
 	}
 }
 
-// Reset wipes all emulated state, so tests sharing one server start clean.
-func (s *Server) Reset() error {
-	resp, err := http.Post(s.Endpoint+"/moto-api/reset", "application/json", nil)
-	if err != nil {
-		return err
-	}
-	return resp.Body.Close()
-}
-
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -202,11 +202,11 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 			continue
 		}
 		st, exists := storedDepts[id]
-		switch {
-		case exists && d.Version < st.Version:
+		switch compare(d.Version, d.Hash(), StoredState{Version: st.Version, Hash: st.Hash, Published: st.Published}, exists) {
+		case stale:
 			res.Departments.Stale++
 			res.Stale = append(res.Stale, RowRef{KindDepartment, id})
-		case exists && st.Published && d.Version == st.Version && d.Hash() == st.Hash:
+		case unchanged:
 			res.Departments.Unchanged++
 		default:
 			w.Departments = append(w.Departments, d)
@@ -221,11 +221,11 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 			res.CannotGetCabinet = append(res.CannotGetCabinet, Ineligible{ExternalID: id, Problems: e.CabinetProblems})
 		}
 		st, exists := empStates[id]
-		switch {
-		case exists && e.Version < st.Version:
+		switch compare(e.Version, e.Hash(), st, exists) {
+		case stale:
 			res.Employees.Stale++
 			res.Stale = append(res.Stale, RowRef{KindEmployee, id})
-		case exists && st.Published && e.Version == st.Version && e.Hash() == st.Hash:
+		case unchanged:
 			res.Employees.Unchanged++
 		default:
 			w.Employees = append(w.Employees, e)
@@ -306,4 +306,27 @@ func parseRows[R any, V any](rows []R, kind string, idOf func(R) string, parse f
 		order = append(order, id)
 	}
 	return valid, order, seen, rejected
+}
+
+// verdict is what to do with a valid row, given what is stored.
+type verdict int
+
+const (
+	write verdict = iota
+	unchanged
+	stale
+)
+
+// compare: an older version than the stored one is stale and never
+// overwrites it; the same version and fingerprint of a published row is
+// unchanged and not written again; anything else is written (sources that
+// send no version send 0, so a changed row with an equal version is written).
+func compare(version int64, hash string, st StoredState, exists bool) verdict {
+	switch {
+	case exists && version < st.Version:
+		return stale
+	case exists && st.Published && version == st.Version && hash == st.Hash:
+		return unchanged
+	}
+	return write
 }
