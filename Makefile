@@ -114,7 +114,7 @@ define build_function
 endef
 
 .PHONY: build-ConnectFunction build-AuthFunction build-AccountFunction build-NotifierFunction \
-	build-PublicationFunction build-EmployeesFunction
+	build-PublicationFunction build-EmployeesFunction build-CabinetsFunction build-InvitationJobFunction
 build-ConnectFunction:
 	$(call build_function,connect)
 build-AuthFunction:
@@ -127,3 +127,7 @@ build-PublicationFunction:
 	$(call build_function,publication)
 build-EmployeesFunction:
 	$(call build_function,employees)
+build-CabinetsFunction:
+	$(call build_function,cabinets)
+build-InvitationJobFunction:
+	$(call build_function,invitations)

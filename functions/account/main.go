@@ -5,9 +5,11 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/shared/api"
 	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
 )
@@ -15,13 +17,15 @@ import (
 func main() {
 	log := platform.NewLogger()
 	env := &platform.Env{}
+	db := dynamodb.NewFromConfig(app.AWSConfig(context.Background()))
+	table := env.String("TABLE_NAME")
 	svc := &onboarding.Service{
-		Store:  app.Store(app.AWSConfig(context.Background()), env),
+		Store:  dynamostore.New(db, table),
 		Tokens: app.AccessTokens(env),
-		Clock:  platform.SystemClock{},
+		Clock:  app.Clock(),
 		IDs:    platform.NewULIDs(),
 		Config: onboarding.Defaults(),
 	}
 	app.MustValid(env)
-	lambda.Start(api.AccountRoutes(log, svc).Serve)
+	lambda.Start(api.AccountRoutes(log, svc, dynamostore.NewCabinets(db, table)).Serve)
 }

@@ -22,7 +22,7 @@ func main() {
 		ParsePhone: phone.ParseMobile,
 		Store:      store,
 		Limiter:    dynamostore.NewLimiter(store),
-		Clock:      platform.SystemClock{},
+		Clock:      app.Clock(),
 		IDs:        platform.NewULIDs(),
 		Config:     app.OnboardingConfig(env),
 	}

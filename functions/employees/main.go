@@ -18,7 +18,7 @@ func main() {
 	log := platform.NewLogger()
 	env := &platform.Env{}
 	db := dynamodb.NewFromConfig(app.AWSConfig(context.Background()))
-	clock := platform.SystemClock{}
+	clock := app.Clock()
 	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.String("TABLE_NAME")), Clock: clock}
 	tokens := api.Verifier{Tokens: app.AccessTokens(env), Clock: clock}
 	app.MustValid(env)

@@ -5,25 +5,36 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/senders"
 	"github.com/kabinet/kabinet/shared/sqsbatch"
+	"github.com/kabinet/kabinet/shared/sqsqueue"
 )
 
 func main() {
 	platform.NewLogger()
 	env := &platform.Env{}
 	cfg := app.AWSConfig(context.Background())
+	db := dynamodb.NewFromConfig(cfg)
+	table := env.String("TABLE_NAME")
+	clock := app.Clock()
 	n := &notify.Notifier{
 		Sender: &senders.Sender{SNS: sns.NewFromConfig(cfg), SES: sesv2.NewFromConfig(cfg), From: env.String("SENDER_EMAIL")},
-		Ledger: dynamostore.NewLedger(app.Store(cfg, env)),
-		Clock:  platform.SystemClock{},
+		Ledger: dynamostore.NewLedger(dynamostore.New(db, table)),
+		Clock:  clock,
+		// Invitation results go back to the cabinet; an undeliverable
+		// invitation SMS is replaced by its e-mail, queued here.
+		Reports: &cabinets.Service{Store: dynamostore.NewCabinets(db, table), Clock: clock},
+		Queue:   sqsqueue.New(sqs.NewFromConfig(cfg), env.String("NOTIFICATIONS_QUEUE_URL")),
 	}
 	app.MustValid(env)
 	lambda.Start(sqsbatch.Handler(n.DeliverJSON))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kabinet/kabinet/shared/api"
 	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/phone"
@@ -24,9 +25,10 @@ func main() {
 	db := dynamodb.NewFromConfig(app.AWSConfig(context.Background()))
 	table := env.String("TABLE_NAME")
 	store := dynamostore.New(db, table)
-	clock, ids := platform.SystemClock{}, platform.NewULIDs()
+	clock, ids := app.Clock(), platform.NewULIDs()
 	pub := &publication.Service{
 		Store:       dynamostore.NewPublication(db, table),
+		Cabinets:    &cabinets.Service{Store: dynamostore.NewCabinets(db, table), Clock: clock, IDs: ids},
 		ParsePhone:  phone.ParseMobile,
 		Clock:       clock,
 		IDs:         ids,

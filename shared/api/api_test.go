@@ -18,6 +18,7 @@ import (
 	"github.com/kabinet/kabinet/infra/samtemplate"
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/api"
+	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/httpapi"
 	"github.com/kabinet/kabinet/shared/notify"
@@ -47,13 +48,16 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 		Notifications: discard{}, Codes: codes, Tokens: tokens, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db := dynamodb.NewFromConfig(env.AWS)
-	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), ParsePhone: phone.ParseMobile,
+	cab := &cabinets.Service{Store: dynamostore.NewCabinets(db, env.Table()), Queue: discard{}, Codes: svc,
+		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cabinets.Config{PublicBaseURL: "https://kabinet.example"}}
+	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), Cabinets: cab, ParsePhone: phone.ParseMobile,
 		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), LockFor: time.Minute, SnapshotTTL: time.Hour}
 	// Logical id in template.yaml -> the router its main serves.
 	return map[string]*httpapi.Router{
 		"ConnectFunction":     api.ConnectRoutes(log, svc),
-		"AuthFunction":        api.AuthRoutes(log, svc),
-		"AccountFunction":     api.AccountRoutes(log, svc),
+		"AuthFunction":        api.AuthRoutes(log, svc, cab),
+		"AccountFunction":     api.AccountRoutes(log, svc, cab.Store),
+		"CabinetsFunction":    api.CabinetsRoutes(log, cab, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
 		"PublicationFunction": api.PublicationRoutes(log, pub, svc, dynamostore.NewIdempotency(store)),
 		"EmployeesFunction":   api.EmployeesRoutes(log, pub, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}),
 	}

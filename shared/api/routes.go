@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/httpapi"
 	"github.com/kabinet/kabinet/shared/onboarding"
@@ -24,9 +25,11 @@ func ConnectRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 	return r
 }
 
-// AuthRoutes serves AuthFunction: codes, password setup, sign-in, refresh.
-func AuthRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
+// AuthRoutes serves AuthFunction: codes, password setup, sign-in, refresh,
+// and the employee's activation by invitation.
+func AuthRoutes(log *slog.Logger, svc *onboarding.Service, cab *cabinets.Service) *httpapi.Router {
 	r := httpapi.NewRouter(log)
+	activationRoutes(r, cab)
 	r.Handle("POST /v1/auth/codes", httpapi.WithBody(http.StatusAccepted,
 		func(ctx context.Context, req *httpapi.Request, in onboarding.SendCodeInput) (onboarding.CodeSent, error) {
 			return svc.SendCode(ctx, in, sourceIP(req))
@@ -59,7 +62,7 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 // AccountRoutes serves AccountFunction: who am I, and API keys. Every route
 // needs a bearer token, and the organization comes from it alone; the API
 // keys are the responsible person's alone.
-func AccountRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
+func AccountRoutes(log *slog.Logger, svc *onboarding.Service, cabs cabinets.Store) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	auth := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return httpapi.Authenticated(Verifier{Tokens: svc.Tokens, Clock: svc.Clock}, h)
@@ -71,6 +74,13 @@ func AccountRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 		out, err := svc.WhoAmI(ctx, req.Caller.OrganizationID, req.Caller.PersonID)
 		if err != nil {
 			return httpapi.Response{}, err
+		}
+		if out.EmployeeID != "" {
+			c, err := cabs.Cabinet(ctx, req.Caller.OrganizationID, out.EmployeeID)
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			out.Cabinet = cabinets.ViewOf(c)
 		}
 		return httpapi.JSON(http.StatusOK, out)
 	}))

@@ -5,12 +5,15 @@ package app
 
 import (
 	"context"
+	"net/url"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
@@ -31,6 +34,16 @@ func AWSConfig(ctx context.Context) aws.Config {
 	return cfg
 }
 
+// Clock is the functions' clock: the system clock, except under the local
+// runner, which alone sets KABINET_LOCAL_CLOCK_FILE (template.yaml never does)
+// so that a developer can move time forward with POST /_local/clock.
+func Clock() platform.Clock {
+	if path := os.Getenv("KABINET_LOCAL_CLOCK_FILE"); path != "" {
+		return &platform.OffsetClock{Path: path}
+	}
+	return platform.SystemClock{}
+}
+
 // Store builds the DynamoDB store on the table named by TABLE_NAME.
 func Store(cfg aws.Config, env *platform.Env) *dynamostore.Store {
 	return dynamostore.New(dynamodb.NewFromConfig(cfg), env.String("TABLE_NAME"))
@@ -45,6 +58,17 @@ func OnboardingConfig(env *platform.Env) onboarding.Config {
 	c.RequestsPerIPPerHour = env.Int("REQUESTS_PER_IP_PER_HOUR", c.RequestsPerIPPerHour)
 	c.SignInsPerIPPerHour = env.Int("SIGN_INS_PER_IP_PER_HOUR", c.SignInsPerIPPerHour)
 	return c
+}
+
+// CabinetsConfig reads the cabinet settings of the deployment: the public
+// base URL of invitation links must be an absolute http(s) URL.
+func CabinetsConfig(env *platform.Env) cabinets.Config {
+	base := env.String("PUBLIC_BASE_URL")
+	if u, err := url.Parse(base); base != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "") {
+		env.Fail("PUBLIC_BASE_URL", "must be an absolute http(s) URL without query or fragment")
+	}
+	return cabinets.Config{PublicBaseURL: base, Argon2: security.DefaultArgon2}
 }
 
 // AccessTokens builds the token issuer/verifier from TOKEN_SIGNING_KEY.

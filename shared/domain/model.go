@@ -11,6 +11,8 @@ const (
 	RoleResponsiblePerson Role = "responsible_person"
 	// RoleEmployerSystem is the organization's accounting program, by API key.
 	RoleEmployerSystem Role = "employer_system"
+	// RoleEmployee is a published employee with an active cabinet.
+	RoleEmployee Role = "employee"
 )
 
 // Organization is a tenant: an employer connected to Kabinet.
@@ -39,7 +41,15 @@ type Person struct {
 	Phone          Phone
 	Email          Email
 	// PasswordHash is an encoded argon2id hash; empty until a password is set.
-	PasswordHash    string
+	PasswordHash string
+	// EmployeeID links an employee's account to its published employee and
+	// cabinet; empty for the responsible person.
+	EmployeeID string
+	// Login is the employee's own sign-in name, when they chose one.
+	Login Login
+	// Disabled: the cabinet was disabled (unpublished or dismissed); the
+	// person cannot sign in or refresh a session.
+	Disabled        bool
 	PhoneVerifiedAt time.Time // zero until a code sent by SMS was confirmed
 	EmailVerifiedAt time.Time // zero until a code sent by e-mail was confirmed
 	CreatedAt       time.Time

@@ -44,6 +44,9 @@ type personItem struct {
 	Phone           string
 	Email           string
 	PasswordHash    string `dynamodbav:",omitempty"`
+	EmployeeID      string `dynamodbav:",omitempty"`
+	Login           string `dynamodbav:",omitempty"`
+	Disabled        bool   `dynamodbav:",omitempty"`
 	PhoneVerifiedAt int64  `dynamodbav:",omitempty"`
 	EmailVerifiedAt int64  `dynamodbav:",omitempty"`
 	CreatedAt       int64
@@ -140,8 +143,8 @@ func (s *Store) CreateOrganization(ctx context.Context, org domain.Organization,
 func toPersonItem(p domain.Person) personItem {
 	return personItem{key: personKey(p.OrganizationID, p.ID), Type: "Person", ID: p.ID, OrganizationID: p.OrganizationID,
 		Role: string(p.Role), FullName: p.FullName, Phone: string(p.Phone), Email: string(p.Email),
-		PasswordHash: p.PasswordHash, PhoneVerifiedAt: ms(p.PhoneVerifiedAt), EmailVerifiedAt: ms(p.EmailVerifiedAt),
-		CreatedAt: ms(p.CreatedAt)}
+		PasswordHash: p.PasswordHash, EmployeeID: p.EmployeeID, Login: string(p.Login), Disabled: p.Disabled,
+		PhoneVerifiedAt: ms(p.PhoneVerifiedAt), EmailVerifiedAt: ms(p.EmailVerifiedAt), CreatedAt: ms(p.CreatedAt)}
 }
 
 // Organization reads one organization.
@@ -163,6 +166,7 @@ func (s *Store) Person(ctx context.Context, orgID, personID string) (domain.Pers
 	}
 	return domain.Person{ID: it.ID, OrganizationID: it.OrganizationID, Role: domain.Role(it.Role), FullName: it.FullName,
 		Phone: domain.Phone(it.Phone), Email: domain.Email(it.Email), PasswordHash: it.PasswordHash,
+		EmployeeID: it.EmployeeID, Login: domain.Login(it.Login), Disabled: it.Disabled,
 		PhoneVerifiedAt: fromMS(it.PhoneVerifiedAt), EmailVerifiedAt: fromMS(it.EmailVerifiedAt), CreatedAt: fromMS(it.CreatedAt)}, nil
 }
 

@@ -250,7 +250,7 @@ func (p *Publication) EmployeeStates(ctx context.Context, orgID string, ids []st
 	out := make(map[string]publication.StoredState, len(ids))
 	var mu sync.Mutex
 	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("ExternalID"),
-		expression.Name("Version"), expression.Name("Hash"), expression.Name("Published"))).Build()
+		expression.Name("Version"), expression.Name("Hash"), expression.Name("Published"), expression.Name("Eligible"))).Build()
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +262,7 @@ func (p *Publication) EmployeeStates(ctx context.Context, orgID string, ids []st
 		mu.Lock()
 		defer mu.Unlock()
 		for _, it := range its {
-			out[it.ExternalID] = publication.StoredState{Version: it.Version, Hash: it.Hash, Published: it.Published}
+			out[it.ExternalID] = publication.StoredState{Version: it.Version, Hash: it.Hash, Published: it.Published, Eligible: it.Eligible}
 		}
 		return nil
 	})

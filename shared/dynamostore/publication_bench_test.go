@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
@@ -265,7 +266,12 @@ func (e *benchEnv) freshTable(b *testing.B) string {
 // service is the publication function's service (functions/publication)
 // on the given store.
 func (e *benchEnv) service(store publication.Store) *publication.Service {
-	return &publication.Service{Store: store, ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: e.ids,
+	base := store
+	if ts, ok := store.(*timedStore); ok {
+		base = ts.Store
+	}
+	cabs := base.(*dynamostore.Publication).CabinetStore()
+	return &publication.Service{Store: store, Cabinets: &cabinets.Service{Store: cabs, Clock: platform.SystemClock{}}, ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: e.ids,
 		LockFor: time.Minute, SnapshotTTL: 24 * time.Hour}
 }
 

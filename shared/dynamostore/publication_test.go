@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/phone"
@@ -37,8 +38,10 @@ func newService(t *testing.T, opts ...func(*dynamodb.Options)) (*publication.Ser
 	db := dynamodb.NewFromConfig(env.AWS, opts...)
 	store := dynamostore.NewPublication(db, env.Table())
 	store.Backoff = time.Millisecond
-	return &publication.Service{Store: store, ParsePhone: phone.ParseMobile, Clock: &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)},
-		IDs: ids, LockFor: time.Minute, SnapshotTTL: 24 * time.Hour}, ids.New()
+	return &publication.Service{Store: store, ParsePhone: phone.ParseMobile,
+		Cabinets: &cabinets.Service{Store: store.CabinetStore(), Clock: platform.SystemClock{}},
+		Clock:    &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)},
+		IDs:      ids, LockFor: time.Minute, SnapshotTTL: 24 * time.Hour}, ids.New()
 }
 
 func deadline() time.Time { return time.Now().Add(20 * time.Second) }

@@ -14,8 +14,20 @@ import (
 // Kind says what a message is about.
 type Kind string
 
-// KindVerificationCode carries a one-time code.
-const KindVerificationCode Kind = "verification_code"
+// The kinds of messages.
+const (
+	KindVerificationCode Kind = "verification_code"
+	KindInvitation       Kind = "invitation"
+	KindReminder         Kind = "invitation_reminder"
+)
+
+// About names the record a message is about, so that its delivery result
+// can be written back there (a cabinet's invitation state).
+type About struct {
+	OrganizationID string `json:"organizationId"`
+	EmployeeID     string `json:"employeeId"`
+	InvitationID   string `json:"invitationId"`
+}
 
 // Message is one notification to one destination, as queued. It carries the
 // rendered text, so the notifier needs no other lookups to send it.
@@ -31,6 +43,11 @@ type Message struct {
 	Text           string         `json:"text"`
 	HTML           string         `json:"html,omitempty"`
 	CreatedAt      time.Time      `json:"createdAt"`
+	// About, when set, receives the delivery result (see Reports).
+	About *About `json:"about,omitempty"`
+	// Fallback is sent instead when this message fails for good: an
+	// invitation by e-mail when its SMS cannot be delivered.
+	Fallback *Message `json:"fallback,omitempty"`
 }
 
 // Validate rejects a message that cannot be sent whatever happens (a poison

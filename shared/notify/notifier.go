@@ -44,11 +44,41 @@ type Ledger interface {
 	Release(ctx context.Context, m Message) error
 }
 
+// Result is the outcome of a delivery, as reported to what the message is about.
+type Result struct {
+	ProviderID string // set when sent
+	Failure    string // the provider's reason, when it failed for good
+	FellBack   bool   // the fallback message was queued instead
+}
+
+// Reports receives the delivery results of messages that are About something.
+type Reports interface {
+	Report(ctx context.Context, m Message, r Result) error
+}
+
+// Queue puts messages on the notifications queue (for fallbacks).
+type Queue interface {
+	Enqueue(ctx context.Context, msgs ...Message) error
+}
+
 // Notifier sends queued messages effectively once.
 type Notifier struct {
 	Sender Sender
 	Ledger Ledger
 	Clock  platform.Clock
+	// Reports and Queue are optional: without them results are only
+	// logged and fallbacks are not sent.
+	Reports Reports
+	Queue   Queue
+}
+
+// report passes a result on; a failure to record it is logged, not
+// retried: the message itself is done with.
+func (n *Notifier) report(ctx context.Context, m Message, r Result) error {
+	if n.Reports == nil || m.About == nil {
+		return nil
+	}
+	return n.Reports.Report(ctx, m, r)
 }
 
 // ErrRetryLater is returned when a message must come back later: another
@@ -83,6 +113,21 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 	}
 	if errors.Is(err, ErrPermanent) {
 		log.Warn("notification failed permanently", "error", err.Error())
+		// The fallback is queued and the result recorded before the ledger
+		// says done: if either fails, the redelivery fails at the provider
+		// again (nothing was sent) and repeats them; the fallback's own id
+		// keeps it from being sent twice.
+		fellBack := m.Fallback != nil && n.Queue != nil
+		if fellBack {
+			if err := n.Queue.Enqueue(ctx, *m.Fallback); err != nil {
+				_ = n.Ledger.Release(ctx, m)
+				return fmt.Errorf("%w: queue fallback: %w", ErrRetryLater, err)
+			}
+		}
+		if rerr := n.report(ctx, m, Result{Failure: err.Error(), FellBack: fellBack}); rerr != nil {
+			_ = n.Ledger.Release(ctx, m)
+			return fmt.Errorf("%w: report failure: %w", ErrRetryLater, rerr)
+		}
 		return n.Ledger.Complete(ctx, m, "", err.Error(), n.Clock.Now())
 	}
 	if err != nil {
@@ -99,6 +144,9 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 		return nil
 	}
 	log.Info("notification sent", "providerId", providerID)
+	if err := n.report(ctx, m, Result{ProviderID: providerID}); err != nil {
+		log.Error("delivery result not recorded", "error", err.Error())
+	}
 	return nil
 }
 

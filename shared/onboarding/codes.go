@@ -64,54 +64,97 @@ func (s *Service) SendCode(ctx context.Context, in SendCodeInput, sourceIP strin
 		}
 	}
 
-	// Cooldown first, so a refused resend does not use up the daily caps.
-	prev, err := s.Store.Code(ctx, orgID, PurposePasswordSetup, SlotResponsiblePerson)
-	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+	if err := s.IssueCode(ctx, CodeTarget{OrganizationID: orgID, Purpose: PurposePasswordSetup, Slot: SlotResponsiblePerson,
+		Subject: person.ID, Channel: channel, Destination: destination}); err != nil {
 		return CodeSent{}, err
+	}
+	return answer, nil
+}
+
+// CodeTarget says what a code is for and where it goes.
+type CodeTarget struct {
+	OrganizationID string
+	Purpose        string
+	Slot           string // one live code per purpose and slot
+	Subject        string // the person (or employee) the code confirms
+	Channel        domain.Channel
+	Destination    string
+}
+
+// IssueCode sends a new one-time code to the target under the code rules:
+// a resend cooldown, a daily cap per destination and a deployment-wide
+// hourly cap (429 with Retry-After). The new code kills the previous one.
+func (s *Service) IssueCode(ctx context.Context, t CodeTarget) error {
+	now := s.Clock.Now()
+	// Cooldown first, so a refused resend does not use up the daily caps.
+	prev, err := s.Store.Code(ctx, t.OrganizationID, t.Purpose, t.Slot)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return err
 	}
 	if err == nil {
 		if wait := prev.SentAt.Add(s.Config.CodeCooldown).Sub(now); wait > 0 {
-			return CodeSent{}, domain.RateLimited("a code was sent recently; wait before asking again", wait)
+			return domain.RateLimited("a code was sent recently; wait before asking again", wait)
 		}
 	}
-	if ok, wait, err := s.Limiter.Allow(ctx, "dest:"+destination, s.Config.CodesPerDestinationPerDay, 24*time.Hour, now); err != nil {
-		return CodeSent{}, err
+	if ok, wait, err := s.Limiter.Allow(ctx, "dest:"+t.Destination, s.Config.CodesPerDestinationPerDay, 24*time.Hour, now); err != nil {
+		return err
 	} else if !ok {
-		return CodeSent{}, domain.RateLimited("too many codes sent to this destination today", wait)
+		return domain.RateLimited("too many codes sent to this destination today", wait)
 	}
 	if ok, wait, err := s.Limiter.Allow(ctx, "codes:all", s.Config.CodesPerHour, time.Hour, now); err != nil {
-		return CodeSent{}, err
+		return err
 	} else if !ok {
-		return CodeSent{}, domain.RateLimited("the service is sending too many codes; try again later", wait)
+		return domain.RateLimited("the service is sending too many codes; try again later", wait)
 	}
 
 	code, err := security.NewCode()
 	if err != nil {
-		return CodeSent{}, err
+		return err
 	}
 	rec := CodeRecord{
-		OrganizationID: orgID, Purpose: PurposePasswordSetup, Slot: SlotResponsiblePerson, Subject: person.ID,
-		Channel: channel, Destination: destination,
-		Hash:   s.Codes.Hash(PurposePasswordSetup, orgID+"/"+person.ID, destination, code),
+		OrganizationID: t.OrganizationID, Purpose: t.Purpose, Slot: t.Slot, Subject: t.Subject,
+		Channel: t.Channel, Destination: t.Destination,
+		Hash:   s.Codes.Hash(t.Purpose, t.OrganizationID+"/"+t.Subject, t.Destination, code),
 		SentAt: now, ExpiresAt: now.Add(s.Config.CodeTTL),
 	}
 	// Conditional on the cooldown, so two concurrent requests send one code.
 	if err := s.Store.PutCode(ctx, rec, now.Add(-s.Config.CodeCooldown)); err != nil {
 		if errors.Is(err, ErrCodeCooldown) {
-			return CodeSent{}, domain.RateLimited("a code was sent recently; wait before asking again", s.Config.CodeCooldown)
+			return domain.RateLimited("a code was sent recently; wait before asking again", s.Config.CodeCooldown)
 		}
-		return CodeSent{}, err
+		return err
 	}
-	msg := notify.VerificationCode(s.IDs.New(), orgID, channel, destination, code, s.Config.CodeTTL, now)
+	msg := notify.VerificationCode(s.IDs.New(), t.OrganizationID, t.Channel, t.Destination, code, s.Config.CodeTTL, now)
 	if err := s.Notifications.Enqueue(ctx, msg); err != nil {
 		// Nothing was sent: drop the code so the person can ask again at once.
-		if derr := s.Store.DeleteCode(ctx, orgID, PurposePasswordSetup, SlotResponsiblePerson, rec.Hash); derr != nil {
-			return CodeSent{}, errors.Join(err, derr)
+		if derr := s.Store.DeleteCode(ctx, t.OrganizationID, t.Purpose, t.Slot, rec.Hash); derr != nil {
+			return errors.Join(err, derr)
 		}
-		return CodeSent{}, err
+		return err
 	}
-	return answer, nil
+	return nil
 }
+
+// CheckCode counts one attempt on the live code of purpose and slot, then
+// compares. However many guesses arrive at once, at most CodeMaxAttempts
+// are compared. It returns the record of a matching code, still unused:
+// the caller consumes it in the write the code allows.
+func (s *Service) CheckCode(ctx context.Context, orgID, purpose, slot, code string) (CodeRecord, error) {
+	rec, err := s.Store.TakeCodeAttempt(ctx, orgID, purpose, slot, s.Config.CodeMaxAttempts, s.Clock.Now())
+	if errors.Is(err, ErrNoLiveCode) {
+		return CodeRecord{}, errNoLiveCode
+	}
+	if err != nil {
+		return CodeRecord{}, err
+	}
+	if !s.Codes.Matches(rec.Hash, purpose, orgID+"/"+rec.Subject, rec.Destination, code) {
+		return CodeRecord{}, domain.NewError(domain.CodeCodeInvalid, "the code is wrong")
+	}
+	return rec, nil
+}
+
+// IsSixDigits reports whether s has the form of a one-time code.
+func IsSixDigits(s string) bool { return isSixDigits(s) }
 
 // VerifyCodeInput is the body of POST /v1/auth/codes/verify.
 type VerifyCodeInput struct {
@@ -138,15 +181,9 @@ func (s *Service) VerifyCode(ctx context.Context, in VerifyCodeInput) (CodeVerif
 	if err := p.Err(); err != nil {
 		return CodeVerified{}, err
 	}
-	rec, err := s.Store.TakeCodeAttempt(ctx, orgID, PurposePasswordSetup, SlotResponsiblePerson, s.Config.CodeMaxAttempts, now)
-	if errors.Is(err, ErrNoLiveCode) {
-		return CodeVerified{}, errNoLiveCode
-	}
+	rec, err := s.CheckCode(ctx, orgID, PurposePasswordSetup, SlotResponsiblePerson, in.Code)
 	if err != nil {
 		return CodeVerified{}, err
-	}
-	if !s.Codes.Matches(rec.Hash, PurposePasswordSetup, orgID+"/"+rec.Subject, rec.Destination, in.Code) {
-		return CodeVerified{}, domain.NewError(domain.CodeCodeInvalid, "the code is wrong")
 	}
 	secret, err := security.NewSecret()
 	if err != nil {

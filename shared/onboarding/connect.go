@@ -137,6 +137,12 @@ func viewOrganization(o domain.Organization) OrganizationView {
 }
 
 // limitIP applies the per-source-IP hourly limit of unauthenticated routes.
+// LimitIP counts one unauthenticated request of scope from ip against the
+// per-address hourly cap (429 with Retry-After beyond it).
+func (s *Service) LimitIP(ctx context.Context, scope, ip string) error {
+	return s.limitIP(ctx, scope, ip, s.Clock.Now())
+}
+
 func (s *Service) limitIP(ctx context.Context, scope, ip string, now time.Time) error {
 	ok, wait, err := s.Limiter.Allow(ctx, "ip:"+scope+":"+ip, s.Config.RequestsPerIPPerHour, time.Hour, now)
 	if err != nil {

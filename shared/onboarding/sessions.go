@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/security"
@@ -43,12 +45,18 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
-// loginKey normalizes a sign-in login: an e-mail or a phone in any notation.
+// loginKey normalizes a sign-in login: an e-mail, an employee's own login
+// (it starts with a letter, which neither a phone nor an e-mail's form
+// here can), or a phone in any notation.
 func (s *Service) loginKey(login string) (string, bool) {
 	login = strings.TrimSpace(login)
 	if strings.Contains(login, "@") {
 		e, err := domain.ParseEmail(login)
 		return e.Login(), err == nil
+	}
+	if r, _ := utf8.DecodeRuneInString(login); unicode.IsLetter(r) {
+		l, err := domain.ParseLogin(login)
+		return l.Key(), err == nil
 	}
 	p, err := s.ParsePhone(login, true)
 	return p.Login(), err == nil
@@ -79,7 +87,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, sourceIP string) (
 	}
 	var failed []domain.Person
 	for _, p := range people {
-		if p.PasswordHash == "" {
+		if p.PasswordHash == "" || p.Disabled {
 			continue
 		}
 		n, err := s.Limiter.Count(ctx, loginFailuresKey(p), s.Config.LoginFailureWindow, now)
@@ -129,7 +137,7 @@ func (s *Service) Refresh(ctx context.Context, in RefreshInput) (Session, error)
 		return Session{}, err
 	}
 	p, err := s.Store.Person(ctx, orgID, t.PersonID)
-	if errors.Is(err, domain.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) || err == nil && p.Disabled {
 		return Session{}, bad
 	}
 	if err != nil {
@@ -176,12 +184,20 @@ type Me struct {
 	FullName     string           `json:"fullName"`
 	Phone        string           `json:"phone"`
 	Email        string           `json:"email"`
+	Login        string           `json:"login,omitempty"`
+	EmployeeID   string           `json:"employeeId,omitempty"`
 	Organization OrganizationView `json:"organization"`
+	// Cabinet is an employee's cabinet (filled in by the edge, which has
+	// the cabinet store); absent for the responsible person.
+	Cabinet any `json:"cabinet,omitempty"`
 }
 
 // WhoAmI reads the caller's person and organization.
 func (s *Service) WhoAmI(ctx context.Context, orgID, personID string) (Me, error) {
 	p, err := s.Store.Person(ctx, orgID, personID)
+	if errors.Is(err, domain.ErrNotFound) || err == nil && p.Disabled {
+		return Me{}, domain.NewError(domain.CodeUnauthorized, "the account is disabled or gone; sign in again")
+	}
 	if err != nil {
 		return Me{}, err
 	}
@@ -190,5 +206,5 @@ func (s *Service) WhoAmI(ctx context.Context, orgID, personID string) (Me, error
 		return Me{}, err
 	}
 	return Me{UserID: p.ID, Role: p.Role, FullName: p.FullName, Phone: string(p.Phone), Email: string(p.Email),
-		Organization: viewOrganization(org)}, nil
+		Login: string(p.Login), EmployeeID: p.EmployeeID, Organization: viewOrganization(org)}, nil
 }

@@ -2,6 +2,8 @@ package platform
 
 import (
 	"crypto/rand"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +20,65 @@ type SystemClock struct{}
 
 // Now returns the current UTC time.
 func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// OffsetRefresh is how often OffsetClock re-reads its file at most.
+const OffsetRefresh = 200 * time.Millisecond
+
+// OffsetClock is the real UTC time shifted by an offset that a file holds as
+// a Go duration ("169h", "-5m"; empty or missing means none). It lets a
+// developer move the functions' time forward, e.g. to expire an invitation
+// without waiting days. Only the local runner (infra/localrun) sets it up,
+// through KABINET_LOCAL_CLOCK_FILE; template.yaml never does, so deployed
+// functions always run on SystemClock.
+//
+// The file is re-read at most once per OffsetRefresh, so Now stays cheap on
+// hot paths. An unreadable or garbled file counts as no offset, silently:
+// this is a local-only tool and must never stop a function.
+//
+// Use it by pointer; the zero value with Path set is ready.
+type OffsetClock struct {
+	// Path is the file holding the offset.
+	Path string
+
+	mu     sync.Mutex
+	offset time.Duration
+	readAt time.Time // monotonic; zero until the first read
+}
+
+// Now returns the current UTC time plus the file's offset.
+func (c *OffsetClock) Now() time.Time {
+	return time.Now().UTC().Add(c.Offset())
+}
+
+// Offset returns the file's offset, re-reading it when the cached value is
+// older than OffsetRefresh.
+func (c *OffsetClock) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.readAt.IsZero() || time.Since(c.readAt) >= OffsetRefresh {
+		c.offset = readOffsetFile(c.Path)
+		c.readAt = time.Now()
+	}
+	return c.offset
+}
+
+// readOffsetFile reads a Go duration from path; a missing, unreadable, empty
+// or garbled file gives 0.
+func readOffsetFile(path string) time.Duration {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0
+	}
+	return d
+}
 
 // IDs makes new opaque ids; tests may substitute their own.
 type IDs interface {

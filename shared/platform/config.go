@@ -61,6 +61,11 @@ func (e *Env) Bool(name string, def bool) bool {
 	return b
 }
 
+// Fail records a problem with a variable found by the caller's own check.
+func (e *Env) Fail(name, problem string) {
+	e.problems = append(e.problems, name+" "+problem)
+}
+
 // Err lists every problem found, or is nil.
 func (e *Env) Err() error {
 	if len(e.problems) == 0 {

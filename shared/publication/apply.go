@@ -232,6 +232,19 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 		}
 	}
 
+	var before, after []EmployeeChange
+	for _, e := range w.Employees {
+		st, exists := empStates[e.ExternalID]
+		ch := EmployeeChange{Employee: e, Existed: exists, WasEligible: exists && st.Published && st.Eligible}
+		if exists && !ch.WasEligible && e.Eligible() {
+			after = append(after, ch)
+		} else {
+			before = append(before, ch)
+		}
+	}
+	if err := s.Cabinets.EmployeesChanged(ctx, orgID, before, now); err != nil {
+		return Result{}, nil, err
+	}
 	notWritten, err := s.Store.Write(ctx, orgID, w, now, deadline)
 	if err != nil {
 		return Result{}, nil, err
@@ -245,6 +258,15 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 		if !failed[RowRef{KindDepartment, d.ExternalID}] {
 			res.Departments.Written++
 		}
+	}
+	var regained []EmployeeChange
+	for _, ch := range after {
+		if !failed[RowRef{KindEmployee, ch.Employee.ExternalID}] {
+			regained = append(regained, ch)
+		}
+	}
+	if err := s.Cabinets.EmployeesChanged(ctx, orgID, regained, now); err != nil {
+		return Result{}, nil, err
 	}
 	for _, e := range w.Employees {
 		if !failed[RowRef{KindEmployee, e.ExternalID}] {

@@ -14,6 +14,24 @@ type StoredState struct {
 	Version   int64
 	Hash      string
 	Published bool
+	Eligible  bool
+}
+
+// EmployeeChange is an employee row a publication writes or unpublishes.
+type EmployeeChange struct {
+	Employee    Employee // as now published; only ExternalID when Unpublished
+	Existed     bool     // the employee was stored before
+	WasEligible bool     // ... published, and able to have a cabinet
+	Unpublished bool
+}
+
+// CabinetSync keeps employees' cabinets in step with publication (see
+// shared/cabinets). Publication tells it about a change before writing it,
+// except a regained right to a cabinet, told after the write succeeded:
+// so a failed write can leave a cabinet disabled, never wrongly enabled,
+// and the retried publication repeats the change.
+type CabinetSync interface {
+	EmployeesChanged(ctx context.Context, orgID string, changes []EmployeeChange, now time.Time) error
 }
 
 // StoredDepartment is a department as stored.
@@ -107,6 +125,7 @@ type PublishedEmployee struct {
 // Service runs publications.
 type Service struct {
 	Store      Store
+	Cabinets   CabinetSync
 	ParsePhone PhoneParser
 	Clock      platform.Clock
 	IDs        platform.IDs
@@ -222,10 +241,17 @@ func (s *Service) Commit(ctx context.Context, orgID, snapshotID string) (CommitR
 			return err
 		}
 		var gone []RowRef
+		var left []EmployeeChange
 		for _, r := range published {
 			if !seen[r] {
 				gone = append(gone, r)
+				if r.Kind == KindEmployee {
+					left = append(left, EmployeeChange{Employee: Employee{ExternalID: r.ExternalID}, Existed: true, Unpublished: true})
+				}
 			}
+		}
+		if err := s.Cabinets.EmployeesChanged(ctx, orgID, left, s.Clock.Now()); err != nil {
+			return err
 		}
 		failed, err := s.Store.Unpublish(ctx, orgID, gone, s.Clock.Now())
 		if err != nil {

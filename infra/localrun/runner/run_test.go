@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -158,6 +159,31 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if _, ok := env["HOME"]; ok {
 		t.Error("host environment leaked into the function")
+	}
+
+	// The functions' clock: its file is in the environment, /_local/clock moves it.
+	clockFile := env[ClockFileEnv]
+	if clockFile == "" {
+		t.Errorf("no %s in the function's environment", ClockFileEnv)
+	}
+	resp, body = get("POST", "/_local/clock", `{"advance":"169h"}`, nil)
+	var st ClockState
+	if err := json.Unmarshal([]byte(body), &st); err != nil || resp.StatusCode != 200 || st.Offset != "169h0m0s" {
+		t.Errorf("advance clock: %d %s", resp.StatusCode, body)
+	} else if now, err := time.Parse(time.RFC3339, st.Now); err != nil || now.Sub(time.Now()) < 168*time.Hour {
+		t.Errorf("clock now %q: %v", st.Now, err)
+	}
+	if b, err := os.ReadFile(clockFile); err != nil || string(b) != "169h0m0s" {
+		t.Errorf("clock file %q: %v", b, err)
+	}
+	if resp, body = get("POST", "/_local/clock", `{"advance":"soon"}`, nil); resp.StatusCode != 400 {
+		t.Errorf("bad clock body: %d %s", resp.StatusCode, body)
+	}
+	if resp, body = get("POST", "/_local/clock", `{"reset":true}`, nil); resp.StatusCode != 200 || !strings.Contains(body, `"offset":"0s"`) {
+		t.Errorf("reset clock: %d %s", resp.StatusCode, body)
+	}
+	if resp, body = get("GET", "/_local/clock", "", nil); resp.StatusCode != 200 || !strings.Contains(body, `"offset":"0s"`) {
+		t.Errorf("get clock: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := get("POST", "/items/42", "", nil); resp.StatusCode != 404 {
 		t.Errorf("wrong method: %d", resp.StatusCode)

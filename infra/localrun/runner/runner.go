@@ -108,6 +108,13 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 
+	// The functions' clock: an offset file that POST /_local/clock moves.
+	clock, err := newClockControl(localDir)
+	if err != nil {
+		return fmt.Errorf("clock file: %w", err)
+	}
+	defer func() { _ = os.Remove(clock.Path) }()
+
 	// Builds run while moto starts.
 	type built struct {
 		path string
@@ -194,10 +201,12 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 	for _, f := range tmpl.Functions {
 		out := &lambdart.PrefixWriter{W: opts.Console, Prefix: "[" + f.LogicalID + "] ", Mu: consoleMu}
+		fenv := FunctionProcessEnv(tmpl, env, f, region)
+		fenv[ClockFileEnv] = clock.Path
 		pools[f.LogicalID] = lambdart.NewPool(lambdart.Config{
 			Binary:      builds[f.LogicalID].path,
 			Name:        f.LogicalID,
-			Env:         FunctionProcessEnv(tmpl, env, f, region),
+			Env:         fenv,
 			Timeout:     time.Duration(f.Timeout) * time.Second,
 			FunctionARN: "arn:" + env.Resolver.Partition + ":lambda:" + region + ":" + env.Resolver.AccountID + ":function:" + f.LogicalID,
 			Stdout:      out,
@@ -296,6 +305,8 @@ func Run(ctx context.Context, opts Options) error {
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
 	local.Handle("GET /_local/outbox", outbox)
+	local.Handle("GET /_local/clock", clock)
+	local.Handle("POST /_local/clock", clock)
 	local.HandleFunc("POST /_local/schedules/{function}", sched.ServeFire)
 	local.HandleFunc("POST /_local/schedules/{function}/{event}", sched.ServeFire)
 	local.HandleFunc("/_local/", func(w http.ResponseWriter, r *http.Request) { writeMessage(w, http.StatusNotFound, "Not Found") })
@@ -427,6 +438,7 @@ func printBanner(w io.Writer, mu *sync.Mutex, addr, endpoint string, gw *Gateway
 		}
 	}
 	fmt.Fprintf(&b, "Local     GET %s/_local/outbox   GET %s/_local/health\n", base, base)
+	fmt.Fprintf(&b, "Clock     POST %s/_local/clock {\"advance\":\"169h\"} | {\"reset\":true}   GET %s/_local/clock\n", base, base)
 	b.WriteString("════════════════════════════════════════════════════════════════════\n\n")
 	mu.Lock()
 	defer mu.Unlock()

@@ -1,0 +1,323 @@
+package cabinets
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/notify"
+)
+
+// View is a cabinet as the administration and the employee see it.
+type View struct {
+	EmployeeID      string         `json:"employeeId"`
+	FullName        string         `json:"fullName"`
+	Position        string         `json:"position,omitempty"`
+	State           State          `json:"state"`
+	Reasons         []Reason       `json:"reasons"`
+	Channel         domain.Channel `json:"channel,omitempty"`
+	Delivery        Delivery       `json:"delivery,omitempty"`
+	DeliveryDetail  string         `json:"deliveryDetail,omitempty"`
+	FellBackFromSMS bool           `json:"fellBackFromSms,omitempty"`
+	InvitedAt       *time.Time     `json:"invitedAt,omitempty"`
+	ExpiresAt       *time.Time     `json:"expiresAt,omitempty"`
+	RemindedAt      *time.Time     `json:"remindedAt,omitempty"`
+	ActivatedAt     *time.Time     `json:"activatedAt,omitempty"`
+	UpdatedAt       time.Time      `json:"updatedAt"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// ViewOf shows c.
+func ViewOf(c Cabinet) View {
+	v := View{EmployeeID: c.EmployeeID, FullName: c.FullName, Position: c.Position, State: c.State, Reasons: c.Reasons,
+		Channel: c.Channel, Delivery: c.Delivery, DeliveryDetail: c.DeliveryDetail, FellBackFromSMS: c.FellBackFromSMS,
+		InvitedAt: optTime(c.InvitedAt), ExpiresAt: optTime(c.ExpiresAt), RemindedAt: optTime(c.RemindedAt),
+		ActivatedAt: optTime(c.ActivatedAt), UpdatedAt: c.UpdatedAt}
+	if v.Reasons == nil {
+		v.Reasons = []Reason{}
+	}
+	return v
+}
+
+// Page is one page of cabinets.
+type Page struct {
+	Items      []View `json:"items"`
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// ListFilter narrows the administration list.
+type ListFilter struct {
+	State State  // empty: every state
+	Name  string // a prefix of the full name (last name first), any case
+}
+
+// List pages through the organization's cabinets in name order.
+func (s *Service) List(ctx context.Context, orgID string, f ListFilter, limit int, cursor string) (Page, error) {
+	items, next, err := s.Store.ListCabinets(ctx, orgID, f.State, SortName(f.Name), limit, cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	out := Page{Items: make([]View, 0, len(items)), NextCursor: next}
+	for _, c := range items {
+		out.Items = append(out.Items, ViewOf(c))
+	}
+	return out, nil
+}
+
+// Counts are the number of cabinets in each state.
+type Counts struct {
+	Total   int           `json:"total"`
+	ByState map[State]int `json:"byState"`
+}
+
+// Count counts the organization's cabinets per state.
+func (s *Service) Count(ctx context.Context, orgID string) (Counts, error) {
+	out := Counts{ByState: map[State]int{}}
+	for _, st := range States {
+		n, err := s.Store.CountCabinets(ctx, orgID, st)
+		if err != nil {
+			return Counts{}, err
+		}
+		out.ByState[st] = n
+		out.Total += n
+	}
+	return out, nil
+}
+
+// BulkInput is the body of POST /v1/cabinets/actions.
+type BulkInput struct {
+	Action      string   `json:"action"`
+	EmployeeIDs []string `json:"employeeIds"`
+	// Channel of invite and resend: "sms" (default) or "email".
+	Channel string `json:"channel"`
+}
+
+// MaxBulk is the most employees one bulk action names.
+const MaxBulk = 1000
+
+// ItemResult says what a bulk action did for one employee.
+type ItemResult struct {
+	EmployeeID string `json:"employeeId"`
+	Done       bool   `json:"done"`
+	State      State  `json:"state,omitempty"`
+	Code       string `json:"code,omitempty"`
+	Message    string `json:"message,omitempty"`
+}
+
+// BulkResult answers a bulk action per employee.
+type BulkResult struct {
+	Done   int          `json:"done"`
+	Failed int          `json:"failed"`
+	Items  []ItemResult `json:"items"`
+}
+
+type planned struct {
+	idx  int
+	prev int64
+	next Cabinet
+	old  Cabinet
+	msg  *notify.Message
+}
+
+// Bulk applies an action to each named employee's cabinet and answers per
+// employee. It reads the cabinets in batches, writes each changed one with
+// a conditional write (a concurrent change loses cleanly, per employee),
+// and only then queues the invitations of the cabinets it wrote.
+func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkResult, error) {
+	now := s.Clock.Now()
+	var p domain.Problems
+	switch in.Action {
+	case ActionCreate, ActionInvite, ActionResend, ActionRevoke:
+	default:
+		p.Add("action", "unknown_action", `action must be "create", "invite", "resend" or "revoke"`)
+	}
+	channel := domain.ChannelSMS
+	if in.Channel != "" {
+		c, err := domain.ParseChannel(in.Channel)
+		p.Check("channel", err)
+		channel = c
+	}
+	if len(in.EmployeeIDs) == 0 || len(in.EmployeeIDs) > MaxBulk {
+		p.Add("employeeIds", "count", "name 1 to 1000 employees")
+	}
+	seen := map[string]bool{}
+	for _, id := range in.EmployeeIDs {
+		if id == "" || len(id) > 256 {
+			p.Add("employeeIds", "id_format", "an employee id is 1 to 256 bytes")
+			break
+		}
+		if seen[id] {
+			p.Add("employeeIds", "duplicate", "each employee may be named once: "+id)
+			break
+		}
+		seen[id] = true
+	}
+	if err := p.Err(); err != nil {
+		return BulkResult{}, err
+	}
+	org, err := s.Store.Organization(ctx, orgID)
+	if err != nil {
+		return BulkResult{}, err
+	}
+	st, err := s.Store.Settings(ctx, orgID)
+	if err != nil {
+		return BulkResult{}, err
+	}
+	cabs, err := s.Store.Cabinets(ctx, orgID, in.EmployeeIDs)
+	if err != nil {
+		return BulkResult{}, err
+	}
+
+	res := BulkResult{Items: make([]ItemResult, len(in.EmployeeIDs))}
+	var plans []planned
+	for i, id := range in.EmployeeIDs {
+		c, ok := cabs[id]
+		if !ok {
+			res.Items[i] = ItemResult{EmployeeID: id, Code: string(domain.CodeNotFound), Message: "no published employee with this id"}
+			continue
+		}
+		res.Items[i] = ItemResult{EmployeeID: id, State: c.State}
+		pl := planned{idx: i, prev: c.Version, old: c, next: c}
+		if reason := s.plan(&pl, in.Action, org, st, channel, now); reason != nil {
+			res.Items[i].Code, res.Items[i].Message = string(reason.Code), reason.Detail
+			continue
+		}
+		plans = append(plans, pl)
+	}
+
+	// Write each cabinet; a lost race fails that employee only.
+	var mu sync.Mutex
+	var written []planned
+	var firstErr error
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for _, pl := range plans {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := s.Store.SaveCabinet(ctx, pl.next, pl.prev)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				pl.next.Version = pl.prev + 1
+				written = append(written, pl)
+			case errors.Is(err, ErrStale):
+				res.Items[pl.idx].Code, res.Items[pl.idx].Message = string(domain.CodeConflict), "the cabinet changed meanwhile; try again"
+			default:
+				if firstErr == nil {
+					firstErr = err
+				}
+				res.Items[pl.idx].Code, res.Items[pl.idx].Message = string(domain.CodeUnavailable), "not written; try again"
+			}
+		}()
+	}
+	wg.Wait()
+
+	var msgs []notify.Message
+	for _, pl := range written {
+		if pl.msg != nil {
+			msgs = append(msgs, *pl.msg)
+		}
+	}
+	if len(msgs) > 0 {
+		if err := s.Queue.Enqueue(ctx, msgs...); err != nil {
+			// Nothing is known to be queued: put the cabinets back as they
+			// were, so the state never claims an invitation that was not sent.
+			for _, pl := range written {
+				if pl.msg == nil {
+					continue
+				}
+				back := pl.old
+				if rerr := s.Store.SaveCabinet(ctx, back, pl.next.Version); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+			}
+			return BulkResult{}, err
+		}
+	}
+	for _, pl := range written {
+		res.Items[pl.idx].Done, res.Items[pl.idx].State = true, pl.next.State
+	}
+	if len(written) == 0 && firstErr != nil {
+		return BulkResult{}, firstErr
+	}
+	for _, it := range res.Items {
+		if it.Done {
+			res.Done++
+		} else {
+			res.Failed++
+		}
+	}
+	return res, nil
+}
+
+// plan works out the action on one cabinet, or why it cannot be done.
+func (s *Service) plan(pl *planned, action string, org domain.Organization, st Settings, channel domain.Channel, now time.Time) *domain.Error {
+	c := &pl.next
+	if !can(action, c.State) || (action == ActionInvite || action == ActionResend || action == ActionCreate) && !c.Eligible {
+		e := errTransition(c.State, actionPast[action])
+		if !c.Eligible && c.State != Disabled {
+			e = domain.NewError(domain.CodeCabinetState, "the employee cannot have a cabinet until the employer system fixes their data")
+		}
+		return e
+	}
+	c.UpdatedAt = now
+	switch action {
+	case ActionCreate:
+		c.State, c.Reasons = Created, nil
+		if st.AutoSendInvitations {
+			c.DueAt = now
+		}
+	case ActionInvite, ActionResend:
+		if channel == domain.ChannelEmail && c.Email == "" || channel == domain.ChannelSMS && c.Phone == "" {
+			return domain.NewError(domain.CodeCabinetState, "the employee has no "+string(channel)+" destination")
+		}
+		msg, err := s.invite(c, org, st, channel, false, now)
+		if err != nil {
+			return domain.NewError(domain.CodeInternal, "could not make an invitation")
+		}
+		pl.msg = &msg
+	case ActionRevoke:
+		c.State, c.Delivery, c.DeliveryDetail, c.InvitationID = Created, "", "", ""
+		dropInvitation(c)
+	}
+	return nil
+}
+
+var actionPast = map[string]string{ActionCreate: "created", ActionInvite: "invited", ActionResend: "re-invited", ActionRevoke: "revoked"}
+
+// SettingsOf reads the organization's settings.
+func (s *Service) SettingsOf(ctx context.Context, orgID string) (Settings, error) {
+	return s.Store.Settings(ctx, orgID)
+}
+
+// UpdateSettings changes the settings named in in.
+func (s *Service) UpdateSettings(ctx context.Context, orgID string, in SettingsInput) (Settings, error) {
+	cur, err := s.Store.Settings(ctx, orgID)
+	if err != nil {
+		return Settings{}, err
+	}
+	next, err := in.apply(cur)
+	if err != nil {
+		return Settings{}, err
+	}
+	next.OrganizationID, next.UpdatedAt, next.Version = orgID, s.Clock.Now(), cur.Version+1
+	if err := s.Store.SaveSettings(ctx, next, cur.Version); err != nil {
+		if errors.Is(err, ErrStale) {
+			return Settings{}, domain.NewError(domain.CodeConflict, "the settings changed meanwhile; read them and try again")
+		}
+		return Settings{}, err
+	}
+	return next, nil
+}

@@ -1,0 +1,71 @@
+package cabinets
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/onboarding"
+)
+
+// ErrStale: a conditional write lost to a concurrent one (the cabinet's
+// version moved, a login was taken, a code was used).
+var ErrStale = errors.New("stale: changed concurrently")
+
+// ErrLoginTaken: the activation's login is someone else's in the organization.
+var ErrLoginTaken = errors.New("login taken")
+
+// Activation is what one activation writes, all or nothing.
+type Activation struct {
+	Cabinet Cabinet // the new state; saved if its stored version is still PrevVersion
+	// PrevVersion is the version the cabinet had when read.
+	PrevVersion int64
+	Person      domain.Person
+	Code        onboarding.CodeRecord // the code, marked used by the same write
+}
+
+// Store is the persistence the cabinet use cases need.
+type Store interface {
+	Organization(ctx context.Context, orgID string) (domain.Organization, error)
+	Settings(ctx context.Context, orgID string) (Settings, error) // defaults when never saved
+	// SaveSettings stores s if the stored version is still prevVersion.
+	SaveSettings(ctx context.Context, s Settings, prevVersion int64) error
+
+	Cabinet(ctx context.Context, orgID, employeeID string) (Cabinet, error)
+	Cabinets(ctx context.Context, orgID string, employeeIDs []string) (map[string]Cabinet, error)
+	// SaveCabinet stores c if the stored version is still prevVersion (0:
+	// none stored); ErrStale otherwise. It sets c.Version to prevVersion+1.
+	SaveCabinet(ctx context.Context, c Cabinet, prevVersion int64) error
+	// PutNewCabinets writes, in batches, the records of employees published
+	// for the first time: none can exist yet, so no condition is needed.
+	PutNewCabinets(ctx context.Context, cs []Cabinet) error
+	// ListCabinets pages through cabinets in name order, of one state when
+	// state is not empty, whose name starts with namePrefix.
+	ListCabinets(ctx context.Context, orgID string, state State, namePrefix string, limit int, cursor string) ([]Cabinet, string, error)
+	CountCabinets(ctx context.Context, orgID string, state State) (int, error)
+	// DueCabinets reads cabinets whose DueAt is not after now, oldest first,
+	// across organizations, from a sparse index: at most limit.
+	DueCabinets(ctx context.Context, now time.Time, limit int) ([]Cabinet, error)
+
+	// Code, PutCode, DeleteCode, TakeCodeAttempt: the one-time codes of
+	// the foundation (see onboarding.Store), here for activation.
+	Code(ctx context.Context, orgID, purpose, slot string) (onboarding.CodeRecord, error)
+	PutCode(ctx context.Context, rec onboarding.CodeRecord, notSentSince time.Time) error
+	DeleteCode(ctx context.Context, orgID, purpose, slot, hash string) error
+	TakeCodeAttempt(ctx context.Context, orgID, purpose, slot string, maxAttempts int, now time.Time) (onboarding.CodeRecord, error)
+
+	// Activate writes an activation in one transaction: the cabinet active
+	// and its invitation used, the code used, the person with their
+	// password, their sign-in entries and their login reserved. ErrStale if
+	// the cabinet or the code changed, ErrLoginTaken if the login is taken.
+	Activate(ctx context.Context, a Activation) error
+	// SetPersonDisabled disables or re-enables a person's sign-in.
+	SetPersonDisabled(ctx context.Context, orgID, personID string, disabled bool) error
+}
+
+// Queue puts messages on the notifications queue.
+type Queue interface {
+	Enqueue(ctx context.Context, msgs ...notify.Message) error
+}

@@ -1,0 +1,174 @@
+package cabinets
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/security"
+)
+
+// Config holds what the deployment decides.
+type Config struct {
+	// PublicBaseURL is where employees open invitation links; links are
+	// built from it alone, never from a request's headers.
+	PublicBaseURL string
+	// JobPage is how many due cabinets the job reads at a time.
+	JobPage int
+	// Argon2 hashes the passwords set at activation.
+	Argon2 security.Argon2Params
+}
+
+// Service runs the cabinet use cases.
+type Service struct {
+	Store Store
+	Queue Queue
+	// Codes issues and checks the activation codes under the foundation's
+	// code rules.
+	Codes  *onboarding.Service
+	Clock  platform.Clock
+	IDs    platform.IDs
+	Config Config
+}
+
+// PurposeActivation is the purpose of the codes that confirm an employee's
+// phone at activation.
+const PurposeActivation = "activation"
+
+// invitationToken joins the organization, the employee (base64url, since
+// accounting ids may hold any printable character) and 256 random bits.
+func invitationToken(orgID, employeeID string) (string, error) {
+	secret, err := security.NewSecret()
+	if err != nil {
+		return "", err
+	}
+	return security.JoinToken(orgID, base64.RawURLEncoding.EncodeToString([]byte(employeeID)), secret), nil
+}
+
+// splitInvitationToken finds the cabinet a token names; ok is false for
+// anything that is not shaped like one.
+func splitInvitationToken(token string) (orgID, employeeID string, ok bool) {
+	parts, ok := security.SplitToken(token, 3)
+	if !ok {
+		return "", "", false
+	}
+	emp, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || len(emp) == 0 || len(emp) > 256 {
+		return "", "", false
+	}
+	return parts[0], string(emp), true
+}
+
+// link is the activation link; the token travels in the fragment, which
+// browsers never send to servers, so it stays out of access logs.
+func (s *Service) link(token string) string {
+	return strings.TrimRight(s.Config.PublicBaseURL, "/") + "/activate#" + token
+}
+
+// invite gives c a new invitation by channel (a reminder keeps the expiry)
+// and returns the message to queue. The new token kills the previous one.
+func (s *Service) invite(c *Cabinet, org domain.Organization, st Settings, channel domain.Channel, reminder bool, now time.Time) (notify.Message, error) {
+	token, err := invitationToken(c.OrganizationID, c.EmployeeID)
+	if err != nil {
+		return notify.Message{}, err
+	}
+	c.State, c.Reasons = InvitationSent, nil
+	c.Channel, c.Delivery, c.DeliveryDetail, c.FellBackFromSMS = channel, DeliveryQueued, "", false
+	c.InvitationID, c.TokenHash = s.IDs.New(), security.HashSecret(token)
+	if reminder {
+		c.RemindedAt = now
+	} else {
+		c.InvitedAt, c.ExpiresAt, c.RemindedAt = now, now.Add(st.InvitationLifetime()), time.Time{}
+	}
+	c.DueAt = nextDue(*c, st)
+
+	kind := notify.KindInvitation
+	if reminder {
+		kind = notify.KindReminder
+	}
+	link := s.link(token)
+	about := &notify.About{OrganizationID: c.OrganizationID, EmployeeID: c.EmployeeID, InvitationID: c.InvitationID}
+	mail := notify.Message{ID: c.InvitationID + "-email", OrganizationID: c.OrganizationID, Kind: kind,
+		Channel: domain.ChannelEmail, To: string(c.Email), CreatedAt: now, About: about,
+		Subject: render(st.Texts.InvitationEmailSubject, c.GreetingName, org.Name, link),
+		Text:    render(st.Texts.InvitationEmailBody, c.GreetingName, org.Name, link),
+		HTML:    renderHTML(st.Texts.InvitationEmailBody, c.GreetingName, org.Name, link)}
+	if reminder {
+		mail.Subject = "Напоминание: " + mail.Subject
+	}
+	if channel == domain.ChannelEmail {
+		return mail, nil
+	}
+	sms := notify.Message{ID: c.InvitationID, OrganizationID: c.OrganizationID, Kind: kind, Channel: domain.ChannelSMS,
+		To: string(c.Phone), CreatedAt: now, About: about,
+		Text: render(st.Texts.InvitationSMS, c.GreetingName, org.Name, link)}
+	if reminder {
+		sms.Text = "Напоминание. " + sms.Text
+	}
+	if c.Email != "" {
+		sms.Fallback = &mail
+	}
+	return sms, nil
+}
+
+// nextDue is when the job next has work on c: sending an automatic
+// invitation, the reminder, or the expiry.
+func nextDue(c Cabinet, st Settings) time.Time {
+	if c.State != InvitationSent {
+		return time.Time{}
+	}
+	if st.ReminderAfterDays > 0 && c.RemindedAt.IsZero() {
+		if r := c.InvitedAt.Add(time.Duration(st.ReminderAfterDays) * 24 * time.Hour); r.Before(c.ExpiresAt) {
+			return r
+		}
+	}
+	return c.ExpiresAt
+}
+
+// dropInvitation kills c's invitation link.
+func dropInvitation(c *Cabinet) {
+	c.TokenHash, c.DueAt = "", time.Time{}
+}
+
+// notFoundOr maps a missing record to err.
+func notFoundOr(err error, with error) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return with
+	}
+	return err
+}
+
+func isNotFound(err error) bool { return errors.Is(err, domain.ErrNotFound) }
+
+// orgCache reads each organization and its settings once per use case.
+type orgCache struct {
+	store Store
+	orgs  map[string]domain.Organization
+	sets  map[string]Settings
+}
+
+func newOrgCache(store Store) *orgCache {
+	return &orgCache{store: store, orgs: map[string]domain.Organization{}, sets: map[string]Settings{}}
+}
+
+func (o *orgCache) get(ctx context.Context, orgID string) (domain.Organization, Settings, error) {
+	if org, ok := o.orgs[orgID]; ok {
+		return org, o.sets[orgID], nil
+	}
+	org, err := o.store.Organization(ctx, orgID)
+	if err != nil {
+		return domain.Organization{}, Settings{}, err
+	}
+	st, err := o.store.Settings(ctx, orgID)
+	if err != nil {
+		return domain.Organization{}, Settings{}, err
+	}
+	o.orgs[orgID], o.sets[orgID] = org, st
+	return org, st, nil
+}

@@ -1,0 +1,208 @@
+package cabinets
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kabinet/kabinet/shared/publication"
+)
+
+var _ publication.CabinetSync = (*Service)(nil)
+
+// ReasonUnpublished explains a cabinet disabled because the employer
+// system stopped publishing the employee.
+var ReasonUnpublished = Reason{Code: "unpublished", Message: "the employer system no longer publishes this employee"}
+
+// EmployeesChanged keeps each published employee's cabinet record in step
+// with publication: a new employee gets one (created at once when the
+// organization creates cabinets automatically, and then due for an
+// automatic invitation); an employee who loses the right to a cabinet
+// (unpublished, dismissed, data no longer valid) has it disabled and their
+// sign-in stopped; one who regains it gets it back — active again without a
+// new invitation if it was active.
+func (s *Service) EmployeesChanged(ctx context.Context, orgID string, changes []publication.EmployeeChange, now time.Time) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	st, err := s.Store.Settings(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	var fresh []Cabinet
+	var known []publication.EmployeeChange
+	for _, ch := range changes {
+		if !ch.Existed && !ch.Unpublished {
+			fresh = append(fresh, newCabinet(orgID, ch.Employee, st, now))
+			continue
+		}
+		known = append(known, ch)
+	}
+	if len(fresh) > 0 {
+		if err := s.Store.PutNewCabinets(ctx, fresh); err != nil {
+			return err
+		}
+	}
+	if len(known) == 0 {
+		return nil
+	}
+	ids := make([]string, len(known))
+	for i, ch := range known {
+		ids[i] = ch.Employee.ExternalID
+	}
+	cabs, err := s.Store.Cabinets(ctx, orgID, ids)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	var errs []error
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for _, ch := range known {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, ok := cabs[ch.Employee.ExternalID]
+			err := s.syncOne(ctx, orgID, ch, c, ok, st, now)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// syncOne applies one change, re-reading and retrying when a concurrent
+// write (an activation, a bulk action) moved the cabinet meanwhile.
+func (s *Service) syncOne(ctx context.Context, orgID string, ch publication.EmployeeChange, c Cabinet, ok bool, st Settings, now time.Time) error {
+	for attempt := 0; ; attempt++ {
+		var prev int64
+		if ok {
+			prev = c.Version
+		} else {
+			if ch.Unpublished {
+				return nil // nothing to disable
+			}
+			c = newCabinet(orgID, ch.Employee, Settings{}, now)
+			c.State = NotCreated
+		}
+		before := c
+		next := step(c, ch, st, now)
+		if err := s.Store.SaveCabinet(ctx, next, prev); err != nil {
+			if errors.Is(err, ErrStale) && attempt < 3 {
+				c, err = s.Store.Cabinet(ctx, orgID, ch.Employee.ExternalID)
+				ok = err == nil
+				if err != nil && !isNotFound(err) {
+					return err
+				}
+				continue
+			}
+			return err
+		}
+		if next.PersonID != "" && (next.State == Disabled) != (before.State == Disabled) {
+			return s.Store.SetPersonDisabled(ctx, orgID, next.PersonID, next.State == Disabled)
+		}
+		return nil
+	}
+}
+
+// newCabinet is the record of an employee published for the first time.
+func newCabinet(orgID string, e publication.Employee, st Settings, now time.Time) Cabinet {
+	c := Cabinet{OrganizationID: orgID, EmployeeID: e.ExternalID, State: NotCreated, UpdatedAt: now}
+	withEmployee(&c, e)
+	switch {
+	case !c.Eligible:
+		c.State, c.Reasons = Failed, problemReasons(e)
+	case st.AutoCreateCabinets:
+		c.State = Created
+		if st.AutoSendInvitations {
+			c.DueAt = now
+		}
+	}
+	return c
+}
+
+// step is the cabinet after one publication change.
+func step(c Cabinet, ch publication.EmployeeChange, st Settings, now time.Time) Cabinet {
+	c.UpdatedAt = now
+	if ch.Unpublished {
+		c.Eligible = false
+		return disable(c, []Reason{ReasonUnpublished})
+	}
+	withEmployee(&c, ch.Employee)
+	if !c.Eligible {
+		switch c.State {
+		case NotCreated, Failed:
+			c.State, c.Reasons = Failed, problemReasons(ch.Employee)
+			dropInvitation(&c)
+			return c
+		}
+		return disable(c, problemReasons(ch.Employee))
+	}
+	switch {
+	case c.State == Disabled:
+		c.State, c.Reasons = c.PreviousState, nil
+		c.PreviousState = ""
+		switch c.State {
+		case Active:
+		case NotCreated, "":
+			c.State = NotCreated
+			if st.AutoCreateCabinets {
+				c.State = Created
+			}
+		default:
+			// The old invitation died with the disabling; start over.
+			c.State = Created
+		}
+	case c.State == Failed && isPublicationFailure(c.Reasons):
+		c.State, c.Reasons = NotCreated, nil
+		if st.AutoCreateCabinets {
+			c.State = Created
+		}
+	}
+	if c.State == Created && st.AutoSendInvitations && c.DueAt.IsZero() {
+		c.DueAt = now
+	}
+	return c
+}
+
+func disable(c Cabinet, reasons []Reason) Cabinet {
+	if c.State != Disabled {
+		c.PreviousState = c.State
+	}
+	c.State, c.Reasons = Disabled, reasons
+	dropInvitation(&c)
+	return c
+}
+
+func withEmployee(c *Cabinet, e publication.Employee) {
+	c.FullName = strings.Join(strings.Fields(e.LastName+" "+e.FirstName+" "+e.MiddleName), " ")
+	c.GreetingName = strings.Join(strings.Fields(e.FirstName+" "+e.MiddleName), " ")
+	c.Position, c.Phone, c.Email, c.Eligible = e.Position, e.Phone, e.Email, e.Eligible()
+}
+
+func problemReasons(e publication.Employee) []Reason {
+	out := make([]Reason, 0, len(e.CabinetProblems))
+	for _, p := range e.CabinetProblems {
+		out = append(out, Reason{Code: p.Code, Message: p.Field + ": " + p.Message})
+	}
+	return out
+}
+
+// isPublicationFailure: the error comes from the employee's data, not from
+// an invitation (those stay until someone re-invites).
+func isPublicationFailure(rs []Reason) bool {
+	for _, r := range rs {
+		if r.Code == ReasonInvitationExpired || r.Code == ReasonDeliveryFailed {
+			return false
+		}
+	}
+	return true
+}
