@@ -175,6 +175,14 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 	if err != nil {
 		return BulkResult{}, err
 	}
+	// The employee records decide who may have a cabinet now; a cabinet's
+	// own flag could lag behind a publication in progress.
+	var eligible map[string]bool
+	if in.Action != ActionRevoke {
+		if eligible, err = s.Store.CanHaveCabinet(ctx, orgID, in.EmployeeIDs); err != nil {
+			return BulkResult{}, err
+		}
+	}
 
 	res := BulkResult{Items: make([]ItemResult, len(in.EmployeeIDs))}
 	var plans []planned
@@ -185,6 +193,9 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 			continue
 		}
 		res.Items[i] = ItemResult{EmployeeID: id, State: c.State}
+		if in.Action != ActionRevoke {
+			c.Eligible = eligible[id]
+		}
 		pl := planned{idx: i, prev: c.Version, old: c, next: c}
 		if reason := s.plan(&pl, in.Action, org, st, channel, now); reason != nil {
 			res.Items[i].Code, res.Items[i].Message = string(reason.Code), reason.Detail

@@ -38,9 +38,13 @@ type Store interface {
 	// SaveCabinet stores c if the stored version is still prevVersion (0:
 	// none stored); ErrStale otherwise. It sets c.Version to prevVersion+1.
 	SaveCabinet(ctx context.Context, c Cabinet, prevVersion int64) error
+	// CanHaveCabinet reads, of the named employees, whether each is
+	// published and able to have a cabinet (the employee records decide).
+	CanHaveCabinet(ctx context.Context, orgID string, employeeIDs []string) (map[string]bool, error)
 	// PutNewCabinets writes, in batches, the records of employees published
 	// for the first time: none can exist yet, so no condition is needed.
-	PutNewCabinets(ctx context.Context, cs []Cabinet) error
+	// It returns the employees whose record is still unwritten at deadline.
+	PutNewCabinets(ctx context.Context, cs []Cabinet, deadline time.Time) ([]string, error)
 	// ListCabinets pages through cabinets in name order, of one state when
 	// state is not empty, whose name starts with namePrefix.
 	ListCabinets(ctx context.Context, orgID string, state State, namePrefix string, limit int, cursor string) ([]Cabinet, string, error)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
 )
 
@@ -23,14 +24,19 @@ var ReasonUnpublished = Reason{Code: "unpublished", Message: "the employer syste
 // (unpublished, dismissed, data no longer valid) has it disabled and their
 // sign-in stopped; one who regains it gets it back — active again without a
 // new invitation if it was active.
-func (s *Service) EmployeesChanged(ctx context.Context, orgID string, changes []publication.EmployeeChange, now time.Time) error {
+//
+// It returns the employees whose cabinet it could not write before
+// deadline (throttling, a lost race retried too often); publication then
+// leaves their rows unwritten and reports them, so a retry repeats this.
+func (s *Service) EmployeesChanged(ctx context.Context, orgID string, changes []publication.EmployeeChange, now, deadline time.Time) ([]string, error) {
 	if len(changes) == 0 {
-		return nil
+		return nil, nil
 	}
 	st, err := s.Store.Settings(ctx, orgID)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var failed []string
 	var fresh []Cabinet
 	var known []publication.EmployeeChange
 	for _, ch := range changes {
@@ -41,12 +47,14 @@ func (s *Service) EmployeesChanged(ctx context.Context, orgID string, changes []
 		known = append(known, ch)
 	}
 	if len(fresh) > 0 {
-		if err := s.Store.PutNewCabinets(ctx, fresh); err != nil {
-			return err
+		unwritten, err := s.Store.PutNewCabinets(ctx, fresh, deadline)
+		if err != nil {
+			return nil, err
 		}
+		failed = append(failed, unwritten...)
 	}
 	if len(known) == 0 {
-		return nil
+		return failed, nil
 	}
 	ids := make([]string, len(known))
 	for i, ch := range known {
@@ -54,10 +62,9 @@ func (s *Service) EmployeesChanged(ctx context.Context, orgID string, changes []
 	}
 	cabs, err := s.Store.Cabinets(ctx, orgID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var mu sync.Mutex
-	var errs []error
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for _, ch := range known {
@@ -67,16 +74,16 @@ func (s *Service) EmployeesChanged(ctx context.Context, orgID string, changes []
 			defer wg.Done()
 			defer func() { <-sem }()
 			c, ok := cabs[ch.Employee.ExternalID]
-			err := s.syncOne(ctx, orgID, ch, c, ok, st, now)
-			if err != nil {
+			if err := s.syncOne(ctx, orgID, ch, c, ok, st, now); err != nil {
+				platform.Logger(ctx).Warn("cabinet not synced with publication", "tenant", orgID, "error", err.Error())
 				mu.Lock()
-				errs = append(errs, err)
+				failed = append(failed, ch.Employee.ExternalID)
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return failed, nil
 }
 
 // syncOne applies one change, re-reading and retrying when a concurrent

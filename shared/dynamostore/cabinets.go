@@ -216,6 +216,19 @@ func (s *Cabinets) Cabinets(ctx context.Context, orgID string, ids []string) (ma
 	return out, err
 }
 
+// CanHaveCabinet reads the published and eligible flags of employees.
+func (s *Cabinets) CanHaveCabinet(ctx context.Context, orgID string, ids []string) (map[string]bool, error) {
+	states, err := s.EmployeeStates(ctx, orgID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(states))
+	for id, st := range states {
+		out[id] = st.Published && st.Eligible
+	}
+	return out, nil
+}
+
 // SaveCabinet writes c if the stored version is still prevVersion.
 func (s *Cabinets) SaveCabinet(ctx context.Context, c cabinets.Cabinet, prevVersion int64) error {
 	err := s.store.putItem(ctx, toCabinetItem(c, prevVersion+1), versionIs(prevVersion))
@@ -226,39 +239,58 @@ func (s *Cabinets) SaveCabinet(ctx context.Context, c cabinets.Cabinet, prevVers
 }
 
 // PutNewCabinets writes first records, 25 a request, retrying what is left
-// unprocessed.
-func (s *Cabinets) PutNewCabinets(ctx context.Context, cs []cabinets.Cabinet) error {
+// unprocessed with backoff until deadline; it returns what is still unwritten.
+func (s *Cabinets) PutNewCabinets(ctx context.Context, cs []cabinets.Cabinet, deadline time.Time) ([]string, error) {
 	reqs := make([]types.WriteRequest, len(cs))
 	for i, c := range cs {
 		av, err := attributevalue.MarshalMap(toCabinetItem(c, 1))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: av}}
 	}
+	var mu sync.Mutex
+	var failed []string
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	n := (len(reqs) + 24) / 25
-	return s.parallel(ctx, n, func(ctx context.Context, i int) error {
+	started := make([]bool, n)
+	err := s.parallel(wctx, n, func(ctx context.Context, i int) error {
+		started[i] = true
 		batch := reqs[i*25 : min((i+1)*25, len(reqs))]
 		for attempt := 0; len(batch) > 0; attempt++ {
 			res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
 				RequestItems: map[string][]types.WriteRequest{s.store.table: batch}})
-			if err != nil && !awserr.Transient(err) {
+			switch {
+			case err == nil:
+				batch = res.UnprocessedItems[s.store.table]
+			case ctx.Err() != nil, awserr.Transient(err):
+			default:
 				return awserr.Wrap("write cabinets", err)
 			}
-			if err == nil {
-				batch = res.UnprocessedItems[s.store.table]
-			}
-			if len(batch) > 0 {
-				if attempt >= 8 {
-					return awserr.Wrap("write cabinets", errors.New("items left unprocessed"))
+			if len(batch) > 0 && (ctx.Err() != nil || s.sleep(ctx, attempt) != nil) {
+				mu.Lock()
+				for _, r := range batch {
+					failed = append(failed, r.PutRequest.Item["EmployeeID"].(*types.AttributeValueMemberS).Value)
 				}
-				if err := s.sleep(ctx, attempt); err != nil {
-					return err
-				}
+				mu.Unlock()
+				return nil
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Batches never started before the deadline are unwritten too.
+	for i, ok := range started {
+		if !ok {
+			for _, c := range cs[i*25 : min((i+1)*25, len(cs))] {
+				failed = append(failed, c.EmployeeID)
+			}
+		}
+	}
+	return failed, nil
 }
 
 type cabinetCursor struct {

@@ -2,8 +2,11 @@ package publication
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
+
+	"github.com/kabinet/kabinet/shared/platform"
 )
 
 // Counts summarizes what happened to the rows of one kind.
@@ -242,8 +245,24 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 			before = append(before, ch)
 		}
 	}
-	if err := s.Cabinets.EmployeesChanged(ctx, orgID, before, now); err != nil {
+	unsynced, err := s.Cabinets.EmployeesChanged(ctx, orgID, before, now, deadline)
+	if err != nil {
 		return Result{}, nil, err
+	}
+	if len(unsynced) > 0 {
+		// A row is written only once its cabinet is in step with it.
+		skip := map[string]bool{}
+		for _, id := range unsynced {
+			skip[id] = true
+			res.NotWritten = append(res.NotWritten, RowRef{KindEmployee, id})
+		}
+		kept := w.Employees[:0:0]
+		for _, e := range w.Employees {
+			if !skip[e.ExternalID] {
+				kept = append(kept, e)
+			}
+		}
+		w.Employees = kept
 	}
 	notWritten, err := s.Store.Write(ctx, orgID, w, now, deadline)
 	if err != nil {
@@ -265,8 +284,11 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 			regained = append(regained, ch)
 		}
 	}
-	if err := s.Cabinets.EmployeesChanged(ctx, orgID, regained, now); err != nil {
-		return Result{}, nil, err
+	// The rows are written; a cabinet that could not be re-enabled stays
+	// disabled (the safe side) and is logged for the responsible person to
+	// see in the administration list.
+	if failedSync, err := s.Cabinets.EmployeesChanged(ctx, orgID, regained, now, deadline); err != nil || len(failedSync) > 0 {
+		platform.Logger(ctx).Error("cabinets not re-enabled after publication", "tenant", orgID, "employees", failedSync, "error", fmt.Sprint(err))
 	}
 	for _, e := range w.Employees {
 		if !failed[RowRef{KindEmployee, e.ExternalID}] {

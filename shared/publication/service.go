@@ -31,7 +31,9 @@ type EmployeeChange struct {
 // so a failed write can leave a cabinet disabled, never wrongly enabled,
 // and the retried publication repeats the change.
 type CabinetSync interface {
-	EmployeesChanged(ctx context.Context, orgID string, changes []EmployeeChange, now time.Time) error
+	// EmployeesChanged returns the employees whose cabinet could not be
+	// brought in step before deadline; publication reports them not written.
+	EmployeesChanged(ctx context.Context, orgID string, changes []EmployeeChange, now, deadline time.Time) (failed []string, err error)
 }
 
 // StoredDepartment is a department as stored.
@@ -250,8 +252,26 @@ func (s *Service) Commit(ctx context.Context, orgID, snapshotID string) (CommitR
 				}
 			}
 		}
-		if err := s.Cabinets.EmployeesChanged(ctx, orgID, left, s.Clock.Now()); err != nil {
+		failedSync, err := s.Cabinets.EmployeesChanged(ctx, orgID, left, s.Clock.Now(), time.Now().Add(s.LockFor/2))
+		if err != nil {
 			return err
+		}
+		if len(failedSync) > 0 {
+			// Unpublish nobody whose cabinet is still enabled: committing
+			// again finishes the job.
+			keep := map[string]bool{}
+			for _, id := range failedSync {
+				keep[id] = true
+			}
+			var rest []RowRef
+			for _, g := range gone {
+				if g.Kind == KindEmployee && keep[g.ExternalID] {
+					res.NotWritten = append(res.NotWritten, g)
+					continue
+				}
+				rest = append(rest, g)
+			}
+			gone = rest
 		}
 		failed, err := s.Store.Unpublish(ctx, orgID, gone, s.Clock.Now())
 		if err != nil {
@@ -267,7 +287,7 @@ func (s *Service) Commit(ctx context.Context, orgID, snapshotID string) (CommitR
 				res.Unpublished = append(res.Unpublished, g)
 			}
 		}
-		if len(failed) > 0 {
+		if len(failed) > 0 || len(failedSync) > 0 {
 			// Leave the snapshot open: committing again finishes the job.
 			return nil
 		}
