@@ -1,0 +1,262 @@
+package cabinets_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/cabinets"
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/phone"
+	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/publication"
+	"github.com/kabinet/kabinet/shared/security"
+)
+
+// These tests run the cabinet use cases against DynamoDB in moto through
+// the real adapters, with publication wired as in PublicationFunction. The
+// queue is an in-process recorder so a test can read what was sent.
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+var ctx = context.Background()
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type outbox struct {
+	mu   sync.Mutex
+	msgs []notify.Message
+	fail error
+}
+
+func (o *outbox) Enqueue(_ context.Context, msgs ...notify.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.fail != nil {
+		return o.fail
+	}
+	o.msgs = append(o.msgs, msgs...)
+	return nil
+}
+
+func (o *outbox) all() []notify.Message {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]notify.Message(nil), o.msgs...)
+}
+
+// to is the messages sent to one destination.
+func (o *outbox) to(dest string) []notify.Message {
+	var out []notify.Message
+	for _, m := range o.all() {
+		if m.To == dest {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+var (
+	tokenRE = regexp.MustCompile(`/activate#([A-Za-z0-9_\-.]+)`)
+	codeRE  = regexp.MustCompile(`\b(\d{6})\b`)
+)
+
+// lastToken is the invitation token in the last message to dest.
+func (o *outbox) lastToken(t *testing.T, dest string) string {
+	t.Helper()
+	msgs := o.to(dest)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if m := tokenRE.FindStringSubmatch(msgs[i].Text); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("no invitation sent to %s", dest)
+	return ""
+}
+
+func (o *outbox) lastCode(t *testing.T, dest string) string {
+	t.Helper()
+	msgs := o.to(dest)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Kind == notify.KindVerificationCode {
+			return codeRE.FindStringSubmatch(msgs[i].Text)[1]
+		}
+	}
+	t.Fatalf("no code sent to %s", dest)
+	return ""
+}
+
+type fixture struct {
+	onb    *onboarding.Service
+	pub    *publication.Service
+	cab    *cabinets.Service
+	store  *dynamostore.Cabinets
+	clock  *clock
+	outbox *outbox
+	db     *dynamodb.Client
+	org    string
+}
+
+var testArgon = security.Argon2Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+var (
+	seqMu sync.Mutex
+	seqN  int
+)
+
+func seq() int { seqMu.Lock(); defer seqMu.Unlock(); seqN++; return seqN }
+
+// newFixture connects a fresh organization. Each test has its own clock
+// far from the others', so rate-limit windows do not spill between tests.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	env := testenv.Get(t)
+	db := dynamodb.NewFromConfig(env.AWS)
+	store := dynamostore.New(db, env.Table())
+	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
+	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
+	cfg := onboarding.Defaults()
+	cfg.Argon2 = testArgon
+	n := seq()
+	c := &clock{now: time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 48 * time.Hour)}
+	ob := &outbox{}
+	ids := platform.NewULIDs()
+	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
+		Notifications: ob, Codes: codes, Tokens: tokens, Clock: c, IDs: ids, Config: cfg}
+	cabStore := dynamostore.NewCabinets(db, env.Table())
+	cab := &cabinets.Service{Store: cabStore, Queue: ob, Codes: onb, Clock: c, IDs: ids,
+		Config: cabinets.Config{PublicBaseURL: "https://lk.example.ru/", Argon2: testArgon}}
+	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), Cabinets: cab, ParsePhone: phone.ParseMobile,
+		Clock: c, IDs: ids, LockFor: time.Minute, SnapshotTTL: time.Hour}
+	var in onboarding.ConnectInput
+	in.Name, in.INN = "ООО «Ромашка»", "7707083893"
+	in.ResponsiblePerson.FullName = "Иванова Мария Петровна"
+	in.ResponsiblePerson.Phone = fmt.Sprintf("+7 916 %03d-%02d-%02d", n%1000, (n/1000)%100, 18)
+	in.ResponsiblePerson.Email = fmt.Sprintf("maria.%d@romashka.ru", n)
+	in.Director.FullName, in.Director.Position = "Петров Пётр Петрович", "Генеральный директор"
+	conn, err := onb.Connect(ctx, in, fmt.Sprintf("198.51.100.%d", n%250))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{onb: onb, pub: pub, cab: cab, store: cabStore, clock: c, outbox: ob, db: db, org: conn.Organization.ID}
+}
+
+func str(s string) *string { return &s }
+
+// person is a published employee with a phone and e-mail unique to the test.
+type person struct {
+	id, last, first string
+	phone, email    string
+	row             publication.EmployeeRow
+}
+
+func newPerson(last, first string) person {
+	n := seq()
+	p := person{id: fmt.Sprintf("E-%d", n), last: last, first: first,
+		phone: fmt.Sprintf("+7985%07d", 1000000+n), email: fmt.Sprintf("emp%d@romashka.ru", n)}
+	p.row = publication.EmployeeRow{ExternalID: p.id, LastName: last, FirstName: first, MiddleName: str("Петрович"),
+		Position: str("Инженер"), Phone: str(p.phone), Email: str(p.email), Version: publication.Version(n)}
+	return p
+}
+
+func (f *fixture) publish(t *testing.T, rows ...publication.EmployeeRow) publication.Result {
+	t.Helper()
+	res, err := f.pub.Delta(ctx, f.org, publication.Batch{Employees: rows}, time.Now().Add(20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.NotWritten) > 0 || len(res.Rejected) > 0 {
+		t.Fatalf("publication: %+v", res)
+	}
+	return res
+}
+
+func (f *fixture) cabinet(t *testing.T, employeeID string) cabinets.Cabinet {
+	t.Helper()
+	c, err := f.store.Cabinet(ctx, f.org, employeeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (f *fixture) bulk(t *testing.T, action, channel string, ids ...string) cabinets.BulkResult {
+	t.Helper()
+	res, err := f.cab.Bulk(ctx, f.org, cabinets.BulkInput{Action: action, Channel: channel, EmployeeIDs: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (f *fixture) settings(t *testing.T, in cabinets.SettingsInput) {
+	t.Helper()
+	if _, err := f.cab.UpdateSettings(ctx, f.org, in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// invite invites p by SMS and returns the token of the link sent.
+func (f *fixture) invite(t *testing.T, p person) string {
+	t.Helper()
+	if res := f.bulk(t, cabinets.ActionInvite, "sms", p.id); res.Done != 1 {
+		t.Fatalf("invite: %+v", res)
+	}
+	return f.outbox.lastToken(t, p.phone)
+}
+
+// askCode asks for the activation code and returns it.
+func (f *fixture) askCode(t *testing.T, p person, token string) string {
+	t.Helper()
+	if _, err := f.cab.SendActivationCode(ctx, cabinets.ActivationCodeInput{Token: token}, "203.0.113.7"); err != nil {
+		t.Fatal(err)
+	}
+	return f.outbox.lastCode(t, p.phone)
+}
+
+const goodPassword = "синий трамвай едет к морю"
+
+// wantCode fails unless err is a domain error with code.
+func wantCode(t *testing.T, err error, code domain.ErrorCode) {
+	t.Helper()
+	e, ok := domain.AsError(err)
+	if !ok || e.Code != code {
+		t.Fatalf("want %s, got %v", code, err)
+	}
+}
+
+// wantField fails unless err is validation_failed naming field with code.
+func wantField(t *testing.T, err error, field, code string) {
+	t.Helper()
+	e, ok := domain.AsError(err)
+	if ok {
+		for _, fe := range e.Fields {
+			if fe.Field == field && fe.Code == code {
+				return
+			}
+		}
+	}
+	t.Fatalf("want %s on %s, got %v", code, field, err)
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
