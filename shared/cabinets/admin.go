@@ -8,6 +8,7 @@ import (
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/publication"
 )
 
 // View is a cabinet as the administration and the employee see it.
@@ -150,8 +151,10 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 	}
 	seen := map[string]bool{}
 	for _, id := range in.EmployeeIDs {
-		if id == "" || len(id) > 256 {
-			p.Add("employeeIds", "id_format", "an employee id is 1 to 256 bytes")
+		// The employer system's ids (publication.ParseExternalID); an id of
+		// any other form cannot name an employee.
+		if _, err := publication.ParseExternalID(id); err != nil {
+			p.Add("employeeIds", "id_format", "an employee id is 1 to 64 printable characters without spaces or '#'")
 			break
 		}
 		if seen[id] {
