@@ -8,6 +8,7 @@ import (
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
 )
 
@@ -239,29 +240,39 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 	wg.Wait()
 
 	var msgs []notify.Message
+	var sending []planned
 	for _, pl := range written {
 		if pl.msg != nil {
 			msgs = append(msgs, *pl.msg)
+			sending = append(sending, pl)
 		}
 	}
-	if len(msgs) > 0 {
-		if err := s.Queue.Enqueue(ctx, msgs...); err != nil {
-			// Nothing is known to be queued: put the cabinets back as they
-			// were, so the state never claims an invitation that was not sent.
-			for _, pl := range written {
-				if pl.msg == nil {
-					continue
-				}
-				back := pl.old
-				if rerr := s.Store.SaveCabinet(ctx, back, pl.next.Version); rerr != nil {
-					err = errors.Join(err, rerr)
-				}
-			}
-			return BulkResult{}, err
+	queued, qerr := s.enqueue(ctx, msgs)
+	notQueued := map[int]bool{}
+	for i, pl := range sending {
+		if queued[i] {
+			continue
+		}
+		// Not queued: put the cabinet back as it was, so the state never
+		// claims an invitation that was not sent. (Of a batch SQS refused
+		// only in part, an employee may still get a link that no longer
+		// works; it says to ask for a new one.)
+		notQueued[pl.idx] = true
+		if err := s.Store.SaveCabinet(ctx, pl.old, pl.next.Version); err != nil {
+			platform.Logger(ctx).Error("cabinet not put back after a failed enqueue", "employee", pl.next.EmployeeID, "error", err.Error())
+		}
+		res.Items[pl.idx].Code, res.Items[pl.idx].Message = string(domain.CodeUnavailable), "the invitation could not be queued; try again"
+	}
+	if qerr != nil {
+		platform.Logger(ctx).Warn("invitations not queued", "count", len(notQueued), "error", qerr.Error())
+		if len(notQueued) == len(written) {
+			return BulkResult{}, qerr
 		}
 	}
 	for _, pl := range written {
-		res.Items[pl.idx].Done, res.Items[pl.idx].State = true, pl.next.State
+		if !notQueued[pl.idx] {
+			res.Items[pl.idx].Done, res.Items[pl.idx].State = true, pl.next.State
+		}
 	}
 	if len(written) == 0 && firstErr != nil {
 		return BulkResult{}, firstErr

@@ -526,3 +526,25 @@ func TestSettingsAreCheckedWhenSaved(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestJobKeepsWorkDueWhileTheQueueIsDown(t *testing.T) {
+	f := newFixture(t)
+	f.settings(t, cabinets.SettingsInput{AutoCreateCabinets: ptr(true), AutoSendInvitations: ptr(true)})
+	p := newPerson("Очередин", "Яков")
+	f.publish(t, p.row)
+	f.outbox.fail = errors.New("queue down")
+	if _, err := f.cab.RunJob(ctx, time.Now().Add(30*time.Second)); err == nil {
+		t.Fatal("want the queue's failure reported")
+	}
+	if c := f.cabinet(t, p.id); c.State != cabinets.Created || c.DueAt.IsZero() || c.TokenHash != "" {
+		t.Fatalf("the work must stay due, as it was: %+v", c)
+	}
+	f.outbox.fail = nil
+	rep, err := f.cab.RunJob(ctx, time.Now().Add(30*time.Second))
+	if err != nil || rep.Invited != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if msgs := f.outbox.to(p.phone); len(msgs) != 1 || msgs[0].Kind != "invitation" {
+		t.Fatalf("want the invitation (not a reminder): %+v", msgs)
+	}
+}

@@ -34,6 +34,7 @@ func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, er
 		page = 200
 	}
 	skip := map[string]bool{} // cabinets this run could not finish: not read again
+	var queueErr error
 	for time.Now().Before(deadline) {
 		now := s.Clock.Now()
 		due, err := s.Store.DueCabinets(ctx, now, page)
@@ -42,7 +43,7 @@ func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, er
 		}
 		rep.Read += len(due)
 		var msgs []notify.Message
-		var written []Cabinet
+		var written, before []Cabinet
 		fresh := 0
 		for _, c := range due {
 			k := c.OrganizationID + "/" + c.EmployeeID
@@ -77,27 +78,36 @@ func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, er
 			}
 			if msg != nil {
 				msgs = append(msgs, *msg)
-				written = append(written, next)
+				written, before = append(written, next), append(before, c)
 			}
 		}
-		if len(msgs) > 0 {
-			if err := s.Queue.Enqueue(ctx, msgs...); err != nil {
-				// Make the work due again, so the next run sends it.
-				for _, c := range written {
-					c.DueAt = now
-					c.Delivery, c.DeliveryDetail = DeliveryFailed, "not queued; the job retries"
-					if serr := s.Store.SaveCabinet(ctx, c, c.Version); serr != nil {
-						err = errors.Join(err, serr)
-					}
-				}
-				return rep, err
+		queued, err := s.enqueue(ctx, msgs)
+		for i, ok := range queued {
+			if ok {
+				continue
 			}
+			// Not queued: the cabinet goes back as it was (still due, its
+			// old link alive), and a later run sends it.
+			c := written[i]
+			skip[c.OrganizationID+"/"+c.EmployeeID] = true
+			if serr := s.Store.SaveCabinet(ctx, before[i], c.Version); serr != nil {
+				err = errors.Join(err, serr)
+			}
+			switch {
+			case before[i].State == Created:
+				rep.Invited--
+			default:
+				rep.Reminded--
+			}
+		}
+		if err != nil {
+			queueErr = err
 		}
 		if fresh == 0 || len(due) < page {
-			return rep, nil
+			return rep, queueErr
 		}
 	}
-	return rep, nil
+	return rep, queueErr
 }
 
 // dueWork decides what a due cabinet needs now.

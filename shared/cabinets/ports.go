@@ -50,7 +50,8 @@ type Store interface {
 	ListCabinets(ctx context.Context, orgID string, state State, namePrefix string, limit int, cursor string) ([]Cabinet, string, error)
 	CountCabinets(ctx context.Context, orgID string, state State) (int, error)
 	// DueCabinets reads cabinets whose DueAt is not after now, oldest first,
-	// across organizations, from a sparse index: at most limit.
+	// across organizations, from a sparse index: at most limit per index
+	// shard (the store has a few).
 	DueCabinets(ctx context.Context, now time.Time, limit int) ([]Cabinet, error)
 
 	// Code, PutCode, DeleteCode, TakeCodeAttempt: the one-time codes of

@@ -131,6 +131,25 @@ func nextDue(c Cabinet, st Settings) time.Time {
 	return c.ExpiresAt
 }
 
+// enqueue queues msgs ten at a time (one SendMessageBatch each) and says,
+// per message, whether its batch was accepted: a failed batch fails only
+// the cabinets whose messages it carried.
+func (s *Service) enqueue(ctx context.Context, msgs []notify.Message) ([]bool, error) {
+	ok := make([]bool, len(msgs))
+	var errs []error
+	for start := 0; start < len(msgs); start += 10 {
+		end := min(start+10, len(msgs))
+		if err := s.Queue.Enqueue(ctx, msgs[start:end]...); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for i := start; i < end; i++ {
+			ok[i] = true
+		}
+	}
+	return ok, errors.Join(errs...)
+}
+
 // dropInvitation kills c's invitation link.
 func dropInvitation(c *Cabinet) {
 	c.TokenHash, c.DueAt = "", time.Time{}
