@@ -16,6 +16,10 @@ import (
 	"github.com/kabinet/kabinet/shared/platform"
 )
 
+// bulkBodyBytes fits 1,000 employee ids of the longest form (64 characters,
+// up to 256 bytes each) with their quotes and commas.
+const bulkBodyBytes = 300 << 10
+
 // CabinetsRoutes serves CabinetsFunction: the responsible person's cabinet
 // administration and cabinet settings.
 func CabinetsRoutes(log *slog.Logger, svc *cabinets.Service, tokens Verifier, idem httpapi.IdempotencyStore) *httpapi.Router {
@@ -62,9 +66,17 @@ func CabinetsRoutes(log *slog.Logger, svc *cabinets.Service, tokens Verifier, id
 		return httpapi.JSON(http.StatusOK, out)
 	}))
 	r.Handle("POST /v1/cabinets/actions", admin(httpapi.Idempotent(idem, svc.Clock, idempotencyLease,
-		httpapi.WithBody(http.StatusOK, func(ctx context.Context, req *httpapi.Request, in cabinets.BulkInput) (cabinets.BulkResult, error) {
-			return svc.Bulk(ctx, req.Caller.OrganizationID, in)
-		}))))
+		func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+			var in cabinets.BulkInput
+			if err := httpapi.DecodeLimit(req, &in, bulkBodyBytes); err != nil {
+				return httpapi.Response{}, err
+			}
+			out, err := svc.Bulk(ctx, req.Caller.OrganizationID, in)
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			return httpapi.JSON(http.StatusOK, out)
+		})))
 	r.Handle("GET /v1/organization/cabinet-settings", admin(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
 		out, err := svc.SettingsOf(ctx, req.Caller.OrganizationID)
 		if err != nil {
