@@ -114,7 +114,8 @@ define build_function
 endef
 
 .PHONY: build-ConnectFunction build-AuthFunction build-AccountFunction build-NotifierFunction \
-	build-PublicationFunction build-EmployeesFunction build-CabinetsFunction build-InvitationJobFunction
+	build-PublicationFunction build-EmployeesFunction build-CabinetsFunction build-InvitationJobFunction \
+	build-OutboxFunction
 build-ConnectFunction:
 	$(call build_function,connect)
 build-AuthFunction:
@@ -131,3 +132,5 @@ build-CabinetsFunction:
 	$(call build_function,cabinets)
 build-InvitationJobFunction:
 	$(call build_function,invitations)
+build-OutboxFunction:
+	$(call build_function,outbox)

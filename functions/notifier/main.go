@@ -27,14 +27,20 @@ func main() {
 	db := dynamodb.NewFromConfig(cfg)
 	table := env.String("TABLE_NAME")
 	clock := app.Clock()
+	store := dynamostore.New(db, table)
 	n := &notify.Notifier{
 		Sender: &senders.Sender{SNS: sns.NewFromConfig(cfg), SES: sesv2.NewFromConfig(cfg), From: env.String("SENDER_EMAIL")},
-		Ledger: dynamostore.NewLedger(dynamostore.New(db, table)),
+		Ledger: dynamostore.NewLedger(store),
 		Clock:  clock,
 		// Invitation results go back to the cabinet; an undeliverable
-		// invitation SMS is replaced by its e-mail, queued here.
-		Reports: &cabinets.Service{Store: dynamostore.NewCabinets(db, table), Clock: clock},
-		Queue:   sqsqueue.New(sqs.NewFromConfig(cfg), env.String("NOTIFICATIONS_QUEUE_URL")),
+		// invitation SMS is replaced by its e-mail, staged and queued there.
+		Reports: &cabinets.Service{Store: dynamostore.NewCabinets(db, table), Clock: clock,
+			Queue: sqsqueue.New(sqs.NewFromConfig(cfg), env.String("NOTIFICATIONS_QUEUE_URL"))},
+		Limiter: dynamostore.NewLimiter(store),
+		Limits: notify.Limits{
+			SMSPerOrganizationPerDay: env.Int("SMS_PER_ORGANIZATION_PER_DAY", 500),
+			SMSPerDestinationPerHour: env.Int("SMS_PER_DESTINATION_PER_HOUR", 10),
+		},
 	}
 	app.MustValid(env)
 	lambda.Start(sqsbatch.Handler(n.DeliverJSON))

@@ -5,6 +5,7 @@ package moto
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,20 @@ func Binary() (string, error) {
 	}
 }
 
+//go:embed serialized_moto.py
+var serializedMoto string
+
+// command runs moto's server through serialized_moto.py (DynamoDB requests
+// one at a time, as DynamoDB isolates them) with the Python of moto's own
+// virtualenv; a moto_server without one beside it runs as it is.
+func command(bin string, args ...string) *exec.Cmd {
+	python := filepath.Join(filepath.Dir(bin), "python")
+	if _, err := os.Stat(python); err != nil {
+		return exec.Command(bin, args...)
+	}
+	return exec.Command(python, append([]string{"-c", serializedMoto}, args...)...)
+}
+
 // Start launches moto on a free loopback port and waits until it answers.
 // Its output goes to logFile when that is not empty, else it is discarded.
 func Start(ctx context.Context, logFile string) (*Server, error) {
@@ -62,7 +77,7 @@ func Start(ctx context.Context, logFile string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	// Its own process group, so that stopping it also stops werkzeug's children.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if logFile != "" {

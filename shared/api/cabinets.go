@@ -12,6 +12,7 @@ import (
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
 )
@@ -127,6 +128,27 @@ func InvitationJob(svc *cabinets.Service) func(ctx context.Context, event json.R
 		}
 		log.Info("invitation job done", "read", rep.Read, "invited", rep.Invited, "reminded", rep.Reminded,
 			"expired", rep.Expired, "cleared", rep.Cleared, "lost", rep.Lost)
+		return rep, nil
+	}
+}
+
+// OutboxJob is OutboxFunction's handler: each scheduled event drains the
+// notifications outbox until done or near the function's deadline.
+func OutboxJob(o *notify.Outbox) func(ctx context.Context, event json.RawMessage) (notify.DrainReport, error) {
+	return func(ctx context.Context, _ json.RawMessage) (notify.DrainReport, error) {
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			deadline = time.Now().Add(30 * time.Second)
+		}
+		rep, err := o.Drain(ctx, deadline.Add(-10*time.Second))
+		log := platform.Logger(ctx)
+		if err != nil {
+			log.Error("outbox drain failed", "error", err.Error(), "queued", rep.Queued)
+			return rep, err
+		}
+		if rep.Queued+rep.Failed > 0 {
+			log.Info("outbox drained", "queued", rep.Queued, "failed", rep.Failed)
+		}
 		return rep, nil
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
 )
 
@@ -167,11 +166,7 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 	if err := p.Err(); err != nil {
 		return BulkResult{}, err
 	}
-	org, err := s.Store.Organization(ctx, orgID)
-	if err != nil {
-		return BulkResult{}, err
-	}
-	st, err := s.Store.Settings(ctx, orgID)
+	info, err := newOrgCache(s.Store).get(ctx, orgID)
 	if err != nil {
 		return BulkResult{}, err
 	}
@@ -201,14 +196,15 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 			c.Eligible = eligible[id]
 		}
 		pl := planned{idx: i, prev: c.Version, old: c, next: c}
-		if reason := s.plan(&pl, in.Action, org, st, channel, now); reason != nil {
+		if reason := s.plan(&pl, in.Action, info, channel, now); reason != nil {
 			res.Items[i].Code, res.Items[i].Message = string(reason.Code), reason.Detail
 			continue
 		}
 		plans = append(plans, pl)
 	}
 
-	// Write each cabinet; a lost race fails that employee only.
+	// Write each cabinet with its invitation staged in the same write; a
+	// lost race fails that employee only.
 	var mu sync.Mutex
 	var written []planned
 	var firstErr error
@@ -220,7 +216,11 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			err := s.Store.SaveCabinet(ctx, pl.next, pl.prev)
+			var msgs []notify.Message
+			if pl.msg != nil {
+				msgs = append(msgs, *pl.msg)
+			}
+			err := s.Store.SaveCabinet(ctx, pl.next, pl.prev, msgs...)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -240,40 +240,13 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 	wg.Wait()
 
 	var msgs []notify.Message
-	var sending []planned
 	for _, pl := range written {
+		res.Items[pl.idx].Done, res.Items[pl.idx].State = true, pl.next.State
 		if pl.msg != nil {
 			msgs = append(msgs, *pl.msg)
-			sending = append(sending, pl)
 		}
 	}
-	queued, qerr := s.enqueue(ctx, msgs)
-	notQueued := map[int]bool{}
-	for i, pl := range sending {
-		if queued[i] {
-			continue
-		}
-		// Not queued: put the cabinet back as it was, so the state never
-		// claims an invitation that was not sent. (Of a batch SQS refused
-		// only in part, an employee may still get a link that no longer
-		// works; it says to ask for a new one.)
-		notQueued[pl.idx] = true
-		if err := s.Store.SaveCabinet(ctx, pl.old, pl.next.Version); err != nil {
-			platform.Logger(ctx).Error("cabinet not put back after a failed enqueue", "employee", pl.next.EmployeeID, "error", err.Error())
-		}
-		res.Items[pl.idx].Code, res.Items[pl.idx].Message = string(domain.CodeUnavailable), "the invitation could not be queued; try again"
-	}
-	if qerr != nil {
-		platform.Logger(ctx).Warn("invitations not queued", "count", len(notQueued), "error", qerr.Error())
-		if len(notQueued) == len(written) {
-			return BulkResult{}, qerr
-		}
-	}
-	for _, pl := range written {
-		if !notQueued[pl.idx] {
-			res.Items[pl.idx].Done, res.Items[pl.idx].State = true, pl.next.State
-		}
-	}
+	s.queue(ctx, msgs)
 	if len(written) == 0 && firstErr != nil {
 		return BulkResult{}, firstErr
 	}
@@ -288,7 +261,7 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 }
 
 // plan works out the action on one cabinet, or why it cannot be done.
-func (s *Service) plan(pl *planned, action string, org domain.Organization, st Settings, channel domain.Channel, now time.Time) *domain.Error {
+func (s *Service) plan(pl *planned, action string, info orgInfo, channel domain.Channel, now time.Time) *domain.Error {
 	c := &pl.next
 	if !can(action, c.State) || (action == ActionInvite || action == ActionResend || action == ActionCreate) && !c.Eligible {
 		e := errTransition(c.State, actionPast[action])
@@ -301,14 +274,14 @@ func (s *Service) plan(pl *planned, action string, org domain.Organization, st S
 	switch action {
 	case ActionCreate:
 		c.State, c.Reasons = Created, nil
-		if st.AutoSendInvitations {
+		if info.st.AutoSendInvitations {
 			c.DueAt = now
 		}
 	case ActionInvite, ActionResend:
 		if channel == domain.ChannelEmail && c.Email == "" || channel == domain.ChannelSMS && c.Phone == "" {
 			return domain.NewError(domain.CodeCabinetState, "the employee has no "+string(channel)+" destination")
 		}
-		msg, err := s.invite(c, org, st, channel, false, now)
+		msg, err := s.invite(c, info.org, info.st, info.prefs, channel, false, now)
 		if err != nil {
 			return domain.NewError(domain.CodeInternal, "could not make an invitation")
 		}

@@ -49,7 +49,7 @@ func (s *sender) SendEmail(_ context.Context, to, _, _, _ string) (string, error
 func (f *fixture) notifier(t *testing.T, s *sender) *notify.Notifier {
 	env := testenv.Get(t)
 	return &notify.Notifier{Sender: s, Ledger: dynamostore.NewLedger(dynamostore.New(f.db, env.Table())), Clock: f.clock,
-		Reports: f.cab, Queue: f.outbox}
+		Reports: f.cab}
 }
 
 // deliver passes a queued message through the notifier as SQS would.

@@ -23,9 +23,9 @@ type JobReport struct {
 // RunJob does the due invitation work: the automatic invitations of newly
 // created cabinets, one reminder per invitation, and expiry. It reads only
 // due cabinets from a sparse index, page by page, until none is left or
-// deadline. Every change is a conditional write on the cabinet's version,
-// and a message is queued only after its write won, so two runs at once,
-// or a retried run, never send an invitation twice.
+// deadline. Every change is a conditional write on the cabinet's version
+// with its message staged in the same write, so two runs at once, or a
+// retried run, never send an invitation twice, and none is lost.
 func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, error) {
 	var rep JobReport
 	orgs := newOrgCache(s.Store)
@@ -34,7 +34,6 @@ func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, er
 		page = 200
 	}
 	skip := map[string]bool{} // cabinets this run could not finish: not read again
-	var queueErr error
 	for time.Now().Before(deadline) {
 		now := s.Clock.Now()
 		due, err := s.Store.DueCabinets(ctx, now, page)
@@ -43,7 +42,6 @@ func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, er
 		}
 		rep.Read += len(due)
 		var msgs []notify.Message
-		var written, before []Cabinet
 		fresh := 0
 		for _, c := range due {
 			k := c.OrganizationID + "/" + c.EmployeeID
@@ -57,7 +55,11 @@ func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, er
 				skip[k] = true
 				continue
 			}
-			if err := s.Store.SaveCabinet(ctx, next, c.Version); err != nil {
+			var staged []notify.Message
+			if msg != nil {
+				staged = append(staged, *msg)
+			}
+			if err := s.Store.SaveCabinet(ctx, next, c.Version, staged...); err != nil {
 				if errors.Is(err, ErrStale) {
 					rep.Lost++
 					skip[k] = true
@@ -76,38 +78,14 @@ func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, er
 			default:
 				rep.Cleared++
 			}
-			if msg != nil {
-				msgs = append(msgs, *msg)
-				written, before = append(written, next), append(before, c)
-			}
+			msgs = append(msgs, staged...)
 		}
-		queued, err := s.enqueue(ctx, msgs)
-		for i, ok := range queued {
-			if ok {
-				continue
-			}
-			// Not queued: the cabinet goes back as it was (still due, its
-			// old link alive), and a later run sends it.
-			c := written[i]
-			skip[c.OrganizationID+"/"+c.EmployeeID] = true
-			if serr := s.Store.SaveCabinet(ctx, before[i], c.Version); serr != nil {
-				err = errors.Join(err, serr)
-			}
-			switch {
-			case before[i].State == Created:
-				rep.Invited--
-			default:
-				rep.Reminded--
-			}
-		}
-		if err != nil {
-			queueErr = err
-		}
+		s.queue(ctx, msgs)
 		if fresh == 0 || len(due) < page {
-			return rep, queueErr
+			return rep, nil
 		}
 	}
-	return rep, queueErr
+	return rep, nil
 }
 
 // dueWork decides what a due cabinet needs now.
@@ -118,17 +96,18 @@ func (s *Service) dueWork(ctx context.Context, orgs *orgCache, c Cabinet, now ti
 		// The index lagged behind a write; the cabinet is not due after all.
 		return next, nil, "", errors.New("not due")
 	}
-	org, st, err := orgs.get(ctx, c.OrganizationID)
+	info, err := orgs.get(ctx, c.OrganizationID)
 	if err != nil {
 		return next, nil, "", err
 	}
+	st := info.st
 	switch {
 	case c.State == Created && st.AutoSendInvitations && c.Eligible:
 		channel := domain.ChannelSMS
 		if c.Phone == "" {
 			channel = domain.ChannelEmail
 		}
-		msg, err := s.invite(&next, org, st, channel, false, now)
+		msg, err := s.invite(&next, info.org, st, info.prefs, channel, false, now)
 		return next, &msg, "invited", err
 	case c.State == InvitationSent && !now.Before(c.ExpiresAt):
 		next.State = Failed
@@ -136,7 +115,7 @@ func (s *Service) dueWork(ctx context.Context, orgs *orgCache, c Cabinet, now ti
 		dropInvitation(&next)
 		return next, nil, "expired", nil
 	case c.State == InvitationSent && c.RemindedAt.IsZero() && st.ReminderAfterDays > 0:
-		msg, err := s.invite(&next, org, st, c.Channel, true, now)
+		msg, err := s.invite(&next, info.org, st, info.prefs, c.Channel, true, now)
 		return next, &msg, "reminded", err
 	}
 	next.DueAt = nextDue(next, st) // settings changed since: recompute (zero unless invited)

@@ -259,4 +259,15 @@ func wantField(t *testing.T, err error, field, code string) {
 	t.Fatalf("want %s on %s, got %v", code, field, err)
 }
 
+// drain runs the outbox drainer (OutboxFunction) as if at time at.
+func (f *fixture) drain(t *testing.T, at time.Time) notify.DrainReport {
+	t.Helper()
+	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.outbox, Clock: &clock{now: at}}
+	rep, err := o.Drain(ctx, time.Now().Add(20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -30,14 +30,17 @@ type Activation struct {
 type Store interface {
 	Organization(ctx context.Context, orgID string) (domain.Organization, error)
 	Settings(ctx context.Context, orgID string) (Settings, error) // defaults when never saved
+	// NotificationPreferences: the organization's quiet hours hold invitations.
+	NotificationPreferences(ctx context.Context, orgID string) (notify.Preferences, error)
 	// SaveSettings stores s if the stored version is still prevVersion.
 	SaveSettings(ctx context.Context, s Settings, prevVersion int64) error
 
 	Cabinet(ctx context.Context, orgID, employeeID string) (Cabinet, error)
 	Cabinets(ctx context.Context, orgID string, employeeIDs []string) (map[string]Cabinet, error)
 	// SaveCabinet stores c if the stored version is still prevVersion (0:
-	// none stored); ErrStale otherwise. It sets c.Version to prevVersion+1.
-	SaveCabinet(ctx context.Context, c Cabinet, prevVersion int64) error
+	// none stored); ErrStale otherwise. The messages (the invitation) are
+	// staged in the outbox in the same write, so none is lost.
+	SaveCabinet(ctx context.Context, c Cabinet, prevVersion int64, msgs ...notify.Message) error
 	// CanHaveCabinet reads, of the named employees, whether each is
 	// published and able to have a cabinet (the employee records decide).
 	CanHaveCabinet(ctx context.Context, orgID string, employeeIDs []string) (map[string]bool, error)
@@ -57,7 +60,7 @@ type Store interface {
 	// Code, PutCode, DeleteCode, TakeCodeAttempt: the one-time codes of
 	// the foundation (see onboarding.Store), here for activation.
 	Code(ctx context.Context, orgID, purpose, slot string) (onboarding.CodeRecord, error)
-	PutCode(ctx context.Context, rec onboarding.CodeRecord, notSentSince time.Time) error
+	PutCode(ctx context.Context, rec onboarding.CodeRecord, notSentSince time.Time, msg notify.Message) error
 	DeleteCode(ctx context.Context, orgID, purpose, slot, hash string) error
 	TakeCodeAttempt(ctx context.Context, orgID, purpose, slot string, maxAttempts int, now time.Time) (onboarding.CodeRecord, error)
 

@@ -12,9 +12,10 @@ var _ notify.Reports = (*Service)(nil)
 
 // Report writes an invitation's delivery result back to its cabinet. A
 // result about an invitation that was since replaced, revoked or used
-// changes nothing. An SMS that failed for good while the employee has an
-// e-mail was replaced by the e-mail (the notifier queued it), and the
-// state says so; without one the cabinet shows the provider's reason.
+// changes nothing. An SMS that failed for good (or was held back by the
+// SMS limits) while the employee has an e-mail is replaced by the e-mail,
+// staged with the cabinet's new state, and the state says so; without one
+// the cabinet shows the provider's reason.
 func (s *Service) Report(ctx context.Context, m notify.Message, r notify.Result) error {
 	a := m.About
 	if a == nil || (m.Kind != notify.KindInvitation && m.Kind != notify.KindReminder) {
@@ -31,13 +32,16 @@ func (s *Service) Report(ctx context.Context, m notify.Message, r notify.Result)
 		if c.InvitationID != a.InvitationID || c.State != InvitationSent {
 			return nil
 		}
+		if r.Failure != "" && m.Fallback != nil && c.FellBackFromSMS {
+			return nil // reported before (a redelivery): the fallback is staged
+		}
 		next := c
 		next.UpdatedAt = s.Clock.Now()
 		switch {
 		case r.Failure == "":
 			next.Delivery = DeliverySent
 			next.Channel = m.Channel
-		case r.FellBack:
+		case m.Fallback != nil:
 			next.Delivery, next.Channel, next.FellBackFromSMS = DeliveryFellBack, domain.ChannelEmail, true
 			next.DeliveryDetail = "SMS not delivered: " + r.Failure
 		default:
@@ -50,7 +54,14 @@ func (s *Service) Report(ctx context.Context, m notify.Message, r notify.Result)
 				string(m.Channel) + ": " + r.Failure}}
 			dropInvitation(&next)
 		}
-		err = s.Store.SaveCabinet(ctx, next, c.Version)
+		var staged []notify.Message
+		if r.Failure != "" && m.Fallback != nil {
+			staged = append(staged, *m.Fallback)
+		}
+		err = s.Store.SaveCabinet(ctx, next, c.Version, staged...)
+		if err == nil {
+			s.queue(ctx, staged)
+		}
 		if !errors.Is(err, ErrStale) {
 			return err
 		}

@@ -72,8 +72,9 @@ func (s *Service) link(token string) string {
 }
 
 // invite gives c a new invitation by channel (a reminder keeps the expiry)
-// and returns the message to queue. The new token kills the previous one.
-func (s *Service) invite(c *Cabinet, org domain.Organization, st Settings, channel domain.Channel, reminder bool, now time.Time) (notify.Message, error) {
+// and returns the message to stage, held for the organization's quiet
+// hours if need be. The new token kills the previous one.
+func (s *Service) invite(c *Cabinet, org domain.Organization, st Settings, prefs notify.Preferences, channel domain.Channel, reminder bool, now time.Time) (notify.Message, error) {
 	token, err := invitationToken(c.OrganizationID, c.EmployeeID)
 	if err != nil {
 		return notify.Message{}, err
@@ -95,23 +96,26 @@ func (s *Service) invite(c *Cabinet, org domain.Organization, st Settings, chann
 	link := s.link(token)
 	about := &notify.About{OrganizationID: c.OrganizationID, EmployeeID: c.EmployeeID, InvitationID: c.InvitationID}
 	mail := notify.Message{ID: c.InvitationID + "-email", OrganizationID: c.OrganizationID, Kind: kind,
-		Channel: domain.ChannelEmail, To: string(c.Email), CreatedAt: now, About: about,
+		Channel: domain.ChannelEmail, To: string(c.Email), CreatedAt: now, About: about, EmployeeID: c.EmployeeID,
 		Subject: render(st.Texts.InvitationEmailSubject, c.GreetingName, org.Name, link),
 		Text:    render(st.Texts.InvitationEmailBody, c.GreetingName, org.Name, link),
 		HTML:    renderHTML(st.Texts.InvitationEmailBody, c.GreetingName, org.Name, link)}
 	if reminder {
 		mail.Subject = "Напоминание: " + mail.Subject
 	}
+	notify.Hold(&mail, prefs.QuietHours, now)
 	if channel == domain.ChannelEmail {
 		return mail, nil
 	}
 	sms := notify.Message{ID: c.InvitationID, OrganizationID: c.OrganizationID, Kind: kind, Channel: domain.ChannelSMS,
-		To: string(c.Phone), CreatedAt: now, About: about,
+		To: string(c.Phone), CreatedAt: now, About: about, EmployeeID: c.EmployeeID,
 		Text: render(st.Texts.InvitationSMS, c.GreetingName, org.Name, link)}
 	if reminder {
 		sms.Text = "Напоминание. " + sms.Text
 	}
+	notify.Hold(&sms, prefs.QuietHours, now)
 	if c.Email != "" {
+		mail.NotBefore = time.Time{} // a fallback goes when the SMS fails
 		sms.Fallback = &mail
 	}
 	return sms, nil
@@ -131,23 +135,23 @@ func nextDue(c Cabinet, st Settings) time.Time {
 	return c.ExpiresAt
 }
 
-// enqueue queues msgs ten at a time (one SendMessageBatch each) and says,
-// per message, whether its batch was accepted: a failed batch fails only
-// the cabinets whose messages it carried.
-func (s *Service) enqueue(ctx context.Context, msgs []notify.Message) ([]bool, error) {
-	ok := make([]bool, len(msgs))
-	var errs []error
-	for start := 0; start < len(msgs); start += 10 {
-		end := min(start+10, len(msgs))
-		if err := s.Queue.Enqueue(ctx, msgs[start:end]...); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for i := start; i < end; i++ {
-			ok[i] = true
+// queue puts staged messages on the queue now, except those held for quiet
+// hours. A failure is only logged: the messages are staged in the outbox
+// with their business write, and its drainer queues them.
+func (s *Service) queue(ctx context.Context, msgs []notify.Message) {
+	now := s.Clock.Now()
+	var ready []notify.Message
+	for _, m := range msgs {
+		if !m.NotBefore.After(now) {
+			ready = append(ready, m)
 		}
 	}
-	return ok, errors.Join(errs...)
+	if len(ready) == 0 {
+		return
+	}
+	if err := s.Queue.Enqueue(ctx, ready...); err != nil {
+		platform.Logger(ctx).Warn("messages not queued now; the outbox drainer will", "count", len(ready), "error", err.Error())
+	}
 }
 
 // dropInvitation kills c's invitation link.
@@ -165,29 +169,38 @@ func notFoundOr(err error, with error) error {
 
 func isNotFound(err error) bool { return errors.Is(err, domain.ErrNotFound) }
 
+// orgInfo is what sending an invitation needs of its organization.
+type orgInfo struct {
+	org   domain.Organization
+	st    Settings
+	prefs notify.Preferences
+}
+
 // orgCache reads each organization and its settings once per use case.
 type orgCache struct {
 	store Store
-	orgs  map[string]domain.Organization
-	sets  map[string]Settings
+	orgs  map[string]orgInfo
 }
 
 func newOrgCache(store Store) *orgCache {
-	return &orgCache{store: store, orgs: map[string]domain.Organization{}, sets: map[string]Settings{}}
+	return &orgCache{store: store, orgs: map[string]orgInfo{}}
 }
 
-func (o *orgCache) get(ctx context.Context, orgID string) (domain.Organization, Settings, error) {
-	if org, ok := o.orgs[orgID]; ok {
-		return org, o.sets[orgID], nil
+func (o *orgCache) get(ctx context.Context, orgID string) (orgInfo, error) {
+	if info, ok := o.orgs[orgID]; ok {
+		return info, nil
 	}
-	org, err := o.store.Organization(ctx, orgID)
-	if err != nil {
-		return domain.Organization{}, Settings{}, err
+	var info orgInfo
+	var err error
+	if info.org, err = o.store.Organization(ctx, orgID); err != nil {
+		return orgInfo{}, err
 	}
-	st, err := o.store.Settings(ctx, orgID)
-	if err != nil {
-		return domain.Organization{}, Settings{}, err
+	if info.st, err = o.store.Settings(ctx, orgID); err != nil {
+		return orgInfo{}, err
 	}
-	o.orgs[orgID], o.sets[orgID] = org, st
-	return org, st, nil
+	if info.prefs, err = o.store.NotificationPreferences(ctx, orgID); err != nil {
+		return orgInfo{}, err
+	}
+	o.orgs[orgID] = info
+	return info, nil
 }

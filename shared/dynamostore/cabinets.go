@@ -21,6 +21,7 @@ import (
 	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
 
@@ -229,10 +230,27 @@ func (s *Cabinets) CanHaveCabinet(ctx context.Context, orgID string, ids []strin
 	return out, nil
 }
 
-// SaveCabinet writes c if the stored version is still prevVersion.
-func (s *Cabinets) SaveCabinet(ctx context.Context, c cabinets.Cabinet, prevVersion int64) error {
-	err := s.store.putItem(ctx, toCabinetItem(c, prevVersion+1), versionIs(prevVersion))
-	if conditionFailed(err) {
+// SaveCabinet writes c if the stored version is still prevVersion, with
+// msgs staged in the same transaction.
+func (s *Cabinets) SaveCabinet(ctx context.Context, c cabinets.Cabinet, prevVersion int64, msgs ...notify.Message) error {
+	if len(msgs) == 0 {
+		err := s.store.putItem(ctx, toCabinetItem(c, prevVersion+1), versionIs(prevVersion))
+		if conditionFailed(err) {
+			return cabinets.ErrStale
+		}
+		return awserr.Wrap("save cabinet", err)
+	}
+	p, err := s.store.put(toCabinetItem(c, prevVersion+1), versionIs(prevVersion))
+	if err != nil {
+		return err
+	}
+	staged, err := s.store.stagePuts(msgs, c.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: append([]types.TransactWriteItem{{Put: p}}, staged...)})
+	if _, ok := cancelled(err); ok {
 		return cabinets.ErrStale
 	}
 	return awserr.Wrap("save cabinet", err)
@@ -424,8 +442,8 @@ func (s *Cabinets) Code(ctx context.Context, orgID, purpose, slot string) (onboa
 }
 
 // PutCode stores a one-time code (see Store.PutCode).
-func (s *Cabinets) PutCode(ctx context.Context, rec onboarding.CodeRecord, notSentSince time.Time) error {
-	return s.store.PutCode(ctx, rec, notSentSince)
+func (s *Cabinets) PutCode(ctx context.Context, rec onboarding.CodeRecord, notSentSince time.Time, msg notify.Message) error {
+	return s.store.PutCode(ctx, rec, notSentSince, msg)
 }
 
 // DeleteCode drops a one-time code (see Store.DeleteCode).

@@ -2,14 +2,12 @@ package dynamostore
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/shared/awserr"
-	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
 )
 
@@ -24,38 +22,80 @@ type Ledger struct {
 // NewLedger returns a ledger on the store's table.
 func NewLedger(s *Store) *Ledger { return &Ledger{s: s} }
 
+// The states of a notification record.
 const (
-	statusSending = "sending"
-	statusSent    = "sent"
-	statusFailed  = "failed"
-	// How long delivery records are kept: far longer than SQS keeps a message.
+	statusQueued     = "queued"     // staged; on the queue or about to be
+	statusHeld       = "held"       // staged; waits for the end of quiet hours
+	statusSending    = "sending"    // claimed by the notifier
+	statusSent       = "sent"       // the provider accepted it
+	statusFailed     = "failed"     // the provider refused it for good
+	statusSuppressed = "suppressed" // a limit held it back; not sent
+	// How long records are kept: far longer than SQS keeps a message.
 	ledgerRetention = 30 * 24 * time.Hour
+	outboxShards    = 4
 )
 
+// notificationItem is one notification: the outbox entry while staged
+// (GSI7, sparse: "OUTBOX#<shard>", "<due ms>#<org>#<id>"), the ledger entry
+// that makes it send once, and a line of the organization's notification
+// list (GSI8: "ORG#<org>#NOTIF", "<created ms>#<id>").
 type notificationItem struct {
 	key
 	Type        string
 	ID          string
 	Kind        string
 	Channel     string
+	EmployeeID  string `dynamodbav:",omitempty"`
+	To          string `dynamodbav:",omitempty"`
 	Status      string
-	LeaseUntil  int64
+	Message     string `dynamodbav:",omitempty"` // the queued message, until it is done with
+	DueAt       int64  `dynamodbav:",omitempty"`
+	LeaseUntil  int64  `dynamodbav:",omitempty"`
 	ProviderID  string `dynamodbav:",omitempty"`
 	Failure     string `dynamodbav:",omitempty"`
+	CreatedAt   int64
 	CompletedAt int64  `dynamodbav:",omitempty"`
 	TTL         int64  `dynamodbav:"ttl"`
+	GSI7PK      string `dynamodbav:",omitempty"`
+	GSI7SK      string `dynamodbav:",omitempty"`
+	GSI8PK      string
+	GSI8SK      string
 }
 
 func notificationKey(m notify.Message) key { return key{orgPK(m.OrganizationID), "NOTIF#" + m.ID} }
+func notificationsPK(orgID string) string  { return orgPK(orgID) + "#NOTIF" }
+func notificationSK(m notify.Message) string {
+	return fmt.Sprintf("%013d#%s", ms(m.CreatedAt), m.ID)
+}
 
 // Claim takes the notification unless it is done or held by a live lease.
+// A staged record is claimed in place (it leaves the outbox); a message
+// that was never staged gets its record now.
 func (l *Ledger) Claim(ctx context.Context, m notify.Message, leaseUntil, now time.Time) (notify.Claim, error) {
-	it := notificationItem{key: notificationKey(m), Type: "Notification", ID: m.ID, Kind: string(m.Kind), Channel: string(m.Channel),
-		Status: statusSending, LeaseUntil: ms(leaseUntil), TTL: ttl(now.Add(ledgerRetention))}
-	cond := expression.AttributeNotExists(expression.Name("PK")).Or(
-		expression.Name("Status").Equal(expression.Value(statusSending)).
+	upd := expression.Set(expression.Name("Status"), expression.Value(statusSending)).
+		Set(expression.Name("LeaseUntil"), expression.Value(ms(leaseUntil))).
+		Set(expression.Name("Type"), expression.IfNotExists(expression.Name("Type"), expression.Value("Notification"))).
+		Set(expression.Name("ID"), expression.Value(m.ID)).
+		Set(expression.Name("Kind"), expression.Value(string(m.Kind))).
+		Set(expression.Name("Channel"), expression.Value(string(m.Channel))).
+		Set(expression.Name("To"), expression.Value(m.To)).
+		Set(expression.Name("CreatedAt"), expression.IfNotExists(expression.Name("CreatedAt"), expression.Value(ms(m.CreatedAt)))).
+		Set(expression.Name("TTL"), expression.IfNotExists(expression.Name("TTL"), expression.Value(ttl(now.Add(ledgerRetention))))).
+		Set(expression.Name("GSI8PK"), expression.Value(notificationsPK(m.OrganizationID))).
+		Set(expression.Name("GSI8SK"), expression.IfNotExists(expression.Name("GSI8SK"), expression.Value(notificationSK(m)))).
+		Remove(expression.Name("GSI7PK")).Remove(expression.Name("GSI7SK"))
+	if m.EmployeeID != "" {
+		upd = upd.Set(expression.Name("EmployeeID"), expression.Value(m.EmployeeID))
+	}
+	cond := expression.AttributeNotExists(expression.Name("PK")).
+		Or(expression.Name("Status").In(expression.Value(statusQueued), expression.Value(statusHeld))).
+		Or(expression.Name("Status").Equal(expression.Value(statusSending)).
 			And(expression.Name("LeaseUntil").LessThan(expression.Value(ms(now)))))
-	err := l.s.putItem(ctx, it, &cond)
+	in, err := l.s.update(notificationKey(m), upd, &cond)
+	if err != nil {
+		return 0, err
+	}
+	_, err = l.s.db.UpdateItem(ctx, in)
 	if err == nil {
 		return notify.Claimed, nil
 	}
@@ -64,9 +104,6 @@ func (l *Ledger) Claim(ctx context.Context, m notify.Message, leaseUntil, now ti
 	}
 	var cur notificationItem
 	if err := l.s.get(ctx, notificationKey(m), &cur); err != nil {
-		if errors.Is(err, domain.ErrNotFound) {
-			return notify.InProgressNow, nil // released in between; the retry will claim it
-		}
 		return 0, err
 	}
 	if cur.Status == statusSending {
@@ -75,19 +112,25 @@ func (l *Ledger) Claim(ctx context.Context, m notify.Message, leaseUntil, now ti
 	return notify.AlreadyDone, nil
 }
 
-// Complete records the outcome: sent with the provider's id, or failed for good.
-func (l *Ledger) Complete(ctx context.Context, m notify.Message, providerID, failure string, now time.Time) error {
+// Complete records the outcome: sent with the provider's id, failed for
+// good, or suppressed. The message's text (which may hold a one-time code)
+// is dropped from the record.
+func (l *Ledger) Complete(ctx context.Context, m notify.Message, r notify.Result, now time.Time) error {
 	status := statusSent
-	if failure != "" {
+	switch {
+	case r.Suppressed:
+		status = statusSuppressed
+	case r.Failure != "":
 		status = statusFailed
 	}
 	upd := expression.Set(expression.Name("Status"), expression.Value(status)).
-		Set(expression.Name("CompletedAt"), expression.Value(ms(now)))
-	if providerID != "" {
-		upd = upd.Set(expression.Name("ProviderID"), expression.Value(providerID))
+		Set(expression.Name("CompletedAt"), expression.Value(ms(now))).
+		Remove(expression.Name("Message"))
+	if r.ProviderID != "" {
+		upd = upd.Set(expression.Name("ProviderID"), expression.Value(r.ProviderID))
 	}
-	if failure != "" {
-		upd = upd.Set(expression.Name("Failure"), expression.Value(failure))
+	if r.Failure != "" {
+		upd = upd.Set(expression.Name("Failure"), expression.Value(r.Failure))
 	}
 	in, err := l.s.update(notificationKey(m), upd, nil)
 	if err != nil {
@@ -101,13 +144,12 @@ func (l *Ledger) Complete(ctx context.Context, m notify.Message, providerID, fai
 
 // Release drops an in-progress claim so the next delivery can send.
 func (l *Ledger) Release(ctx context.Context, m notify.Message) error {
-	expr, err := expression.NewBuilder().WithCondition(expression.Name("Status").Equal(expression.Value(statusSending))).Build()
+	cond := expression.Name("Status").Equal(expression.Value(statusSending))
+	in, err := l.s.update(notificationKey(m), expression.Set(expression.Name("Status"), expression.Value(statusQueued)), &cond)
 	if err != nil {
 		return err
 	}
-	_, err = l.s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &l.s.table, Key: notificationKey(m).av(),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	if err != nil && !conditionFailed(err) {
+	if _, err := l.s.db.UpdateItem(ctx, in); err != nil && !conditionFailed(err) {
 		return awserr.Wrap("release notification", err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
 
@@ -218,21 +219,28 @@ func (s *Store) Code(ctx context.Context, orgID, purpose, slot string) (onboardi
 	return toCodeRecord(orgID, it), nil
 }
 
-// PutCode replaces the slot's code unless one was sent after notSentSince.
-func (s *Store) PutCode(ctx context.Context, r onboarding.CodeRecord, notSentSince time.Time) error {
+// PutCode replaces the slot's code unless one was sent after notSentSince,
+// and stages the message carrying it in the same transaction.
+func (s *Store) PutCode(ctx context.Context, r onboarding.CodeRecord, notSentSince time.Time, msg notify.Message) error {
 	it := codeItem{key: codeKey(r.OrganizationID, r.Purpose, r.Slot), Type: "Code", Purpose: r.Purpose, Slot: r.Slot,
 		Subject: r.Subject, Channel: string(r.Channel), Destination: r.Destination, Hash: r.Hash,
 		SentAt: ms(r.SentAt), ExpiresAt: ms(r.ExpiresAt), TTL: ttl(r.ExpiresAt.Add(24 * time.Hour))}
 	cond := expression.AttributeNotExists(expression.Name("PK")).
 		Or(expression.Name("SentAt").LessThanEqual(expression.Value(ms(notSentSince))))
-	err := s.putItem(ctx, it, &cond)
-	if conditionFailed(err) {
+	p, err := s.put(it, &cond)
+	if err != nil {
+		return err
+	}
+	staged, err := s.stagePuts([]notify.Message{msg}, r.SentAt)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: append([]types.TransactWriteItem{{Put: p}}, staged...)})
+	if reasons, ok := cancelled(err); ok && len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
 		return onboarding.ErrCodeCooldown
 	}
-	if err != nil {
-		return awserr.Wrap("put code", err)
-	}
-	return nil
+	return awserr.Wrap("put code", err)
 }
 
 // DeleteCode removes the slot's code if it is still the one with this hash.

@@ -19,6 +19,8 @@ const (
 	KindVerificationCode Kind = "verification_code"
 	KindInvitation       Kind = "invitation"
 	KindReminder         Kind = "invitation_reminder"
+	KindPayslip          Kind = "payslip_available"
+	KindVacationSchedule Kind = "vacation_schedule"
 )
 
 // About names the record a message is about, so that its delivery result
@@ -43,12 +45,20 @@ type Message struct {
 	Text           string         `json:"text"`
 	HTML           string         `json:"html,omitempty"`
 	CreatedAt      time.Time      `json:"createdAt"`
+	// EmployeeID is the employee the message is to, when it is to one.
+	EmployeeID string `json:"employeeId,omitempty"`
+	// NotBefore holds a message until then (quiet hours); zero sends now.
+	NotBefore time.Time `json:"notBefore,omitzero"`
 	// About, when set, receives the delivery result (see Reports).
 	About *About `json:"about,omitempty"`
 	// Fallback is sent instead when this message fails for good: an
 	// invitation by e-mail when its SMS cannot be delivered.
 	Fallback *Message `json:"fallback,omitempty"`
 }
+
+// Urgent messages ignore quiet hours and the organization's SMS budget:
+// a person is waiting for a one-time code now.
+func (m Message) Urgent() bool { return m.Kind == KindVerificationCode }
 
 // Validate rejects a message that cannot be sent whatever happens (a poison
 // message), so that it is not retried forever.

@@ -33,32 +33,44 @@ const (
 )
 
 // Ledger records, per notification, whether it was sent, so that SQS's
-// at-least-once delivery results in one SMS or e-mail.
+// at-least-once delivery results in one SMS or e-mail. Its records are also
+// the outbox (see Outbox) and what the organization's notification list shows.
 type Ledger interface {
 	// Claim takes the notification for sending until leaseUntil. A claim
 	// left by a delivery that crashed expires at its lease and can be retaken.
 	Claim(ctx context.Context, m Message, leaseUntil, now time.Time) (Claim, error)
-	// Complete records the provider's message id (or a permanent failure reason).
-	Complete(ctx context.Context, m Message, providerID, failure string, now time.Time) error
+	// Complete records the outcome: sent, failed for good, or suppressed.
+	Complete(ctx context.Context, m Message, r Result, now time.Time) error
 	// Release drops a claim after a retryable failure, so the next delivery can send.
 	Release(ctx context.Context, m Message) error
 }
 
-// Result is the outcome of a delivery, as reported to what the message is about.
+// Result is the outcome of a delivery.
 type Result struct {
 	ProviderID string // set when sent
-	Failure    string // the provider's reason, when it failed for good
-	FellBack   bool   // the fallback message was queued instead
+	Failure    string // the provider's reason, or why it was suppressed
+	// Suppressed: not sent because a limit held it back (the
+	// organization's SMS budget, the destination's velocity limit).
+	Suppressed bool
 }
 
-// Reports receives the delivery results of messages that are About something.
+// Reports receives the delivery results of messages that are About
+// something; on a failure it may send the message's Fallback instead.
 type Reports interface {
 	Report(ctx context.Context, m Message, r Result) error
 }
 
-// Queue puts messages on the notifications queue (for fallbacks).
-type Queue interface {
-	Enqueue(ctx context.Context, msgs ...Message) error
+// Limiter counts events in fixed windows (see onboarding.Limiter).
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (ok bool, retryAfter time.Duration, err error)
+}
+
+// Limits bound what the notifier sends by SMS, so that a bug or an attacker
+// cannot send thousands: per organization per day (one-time codes aside,
+// which have their own caps), and per destination per hour.
+type Limits struct {
+	SMSPerOrganizationPerDay int
+	SMSPerDestinationPerHour int
 }
 
 // Notifier sends queued messages effectively once.
@@ -66,19 +78,11 @@ type Notifier struct {
 	Sender Sender
 	Ledger Ledger
 	Clock  platform.Clock
-	// Reports and Queue are optional: without them results are only
-	// logged and fallbacks are not sent.
+	// Reports is optional: without it results are only logged.
 	Reports Reports
-	Queue   Queue
-}
-
-// report passes a result on; a failure to record it is logged, not
-// retried: the message itself is done with.
-func (n *Notifier) report(ctx context.Context, m Message, r Result) error {
-	if n.Reports == nil || m.About == nil {
-		return nil
-	}
-	return n.Reports.Report(ctx, m, r)
+	// Limiter and Limits are optional: without them SMS are not capped.
+	Limiter Limiter
+	Limits  Limits
 }
 
 // ErrRetryLater is returned when a message must come back later: another
@@ -86,9 +90,12 @@ func (n *Notifier) report(ctx context.Context, m Message, r Result) error {
 var ErrRetryLater = errors.New("retry later")
 
 // Deliver sends m unless it was sent already. It returns nil when the message
-// is done with (sent, sent before, or failed for good) and an error when the
-// queue should deliver it again. deadline is when the function must stop:
-// the claim lasts until then, so a crash mid-send frees it for a retry.
+// is done with (sent, sent before, failed for good or suppressed) and an
+// error when the queue should deliver it again. deadline is when the
+// function must stop: the claim lasts until then, so a crash mid-send frees
+// it for a retry. A crash after the provider accepted the message and
+// before the ledger recorded it sends it once more after the lease: the one
+// case where at-least-once shows through; it is never stuck.
 func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) error {
 	log := platform.Logger(ctx).With("notification", m.ID, "tenant", m.OrganizationID, "kind", m.Kind, "channel", m.Channel)
 	now := n.Clock.Now()
@@ -104,6 +111,18 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 		return ErrRetryLater
 	}
 
+	if m.Channel == domain.ChannelSMS {
+		reason, err := n.overLimit(ctx, m, now)
+		if err != nil {
+			_ = n.Ledger.Release(ctx, m)
+			return fmt.Errorf("%w: %w", ErrRetryLater, err)
+		}
+		if reason != "" {
+			log.Warn("notification suppressed", "reason", reason)
+			return n.finish(ctx, m, Result{Failure: reason, Suppressed: true})
+		}
+	}
+
 	var providerID string
 	switch m.Channel {
 	case domain.ChannelSMS:
@@ -113,22 +132,7 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 	}
 	if errors.Is(err, ErrPermanent) {
 		log.Warn("notification failed permanently", "error", err.Error())
-		// The fallback is queued and the result recorded before the ledger
-		// says done: if either fails, the redelivery fails at the provider
-		// again (nothing was sent) and repeats them; the fallback's own id
-		// keeps it from being sent twice.
-		fellBack := m.Fallback != nil && n.Queue != nil
-		if fellBack {
-			if err := n.Queue.Enqueue(ctx, *m.Fallback); err != nil {
-				_ = n.Ledger.Release(ctx, m)
-				return fmt.Errorf("%w: queue fallback: %w", ErrRetryLater, err)
-			}
-		}
-		if rerr := n.report(ctx, m, Result{Failure: err.Error(), FellBack: fellBack}); rerr != nil {
-			_ = n.Ledger.Release(ctx, m)
-			return fmt.Errorf("%w: report failure: %w", ErrRetryLater, rerr)
-		}
-		return n.Ledger.Complete(ctx, m, "", err.Error(), n.Clock.Now())
+		return n.finish(ctx, m, Result{Failure: err.Error()})
 	}
 	if err != nil {
 		log.Warn("notification failed; will retry", "error", err.Error())
@@ -137,17 +141,52 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 		}
 		return fmt.Errorf("%w: %w", ErrRetryLater, err)
 	}
-	if err := n.Ledger.Complete(ctx, m, providerID, "", n.Clock.Now()); err != nil {
+	if err := n.Ledger.Complete(ctx, m, Result{ProviderID: providerID}, n.Clock.Now()); err != nil {
 		// Sent but not recorded: the claim's lease keeps a redelivery from
 		// sending again until it expires; log loudly.
 		log.Error("notification sent but not recorded", "providerId", providerID, "error", err.Error())
 		return nil
 	}
 	log.Info("notification sent", "providerId", providerID)
-	if err := n.report(ctx, m, Result{ProviderID: providerID}); err != nil {
-		log.Error("delivery result not recorded", "error", err.Error())
+	if n.Reports != nil && m.About != nil {
+		if err := n.Reports.Report(ctx, m, Result{ProviderID: providerID}); err != nil {
+			log.Error("delivery result not recorded", "error", err.Error())
+		}
 	}
 	return nil
+}
+
+// finish records a message that was not sent and will not be. The result
+// is reported (which may send the fallback) before the ledger says done:
+// if reporting fails, the claim is released and the redelivery repeats it.
+func (n *Notifier) finish(ctx context.Context, m Message, r Result) error {
+	if n.Reports != nil && m.About != nil {
+		if err := n.Reports.Report(ctx, m, r); err != nil {
+			_ = n.Ledger.Release(ctx, m)
+			return fmt.Errorf("%w: report failure: %w", ErrRetryLater, err)
+		}
+	}
+	return n.Ledger.Complete(ctx, m, r, n.Clock.Now())
+}
+
+// overLimit counts an SMS against the limits and says which one it is over.
+func (n *Notifier) overLimit(ctx context.Context, m Message, now time.Time) (string, error) {
+	if n.Limiter == nil {
+		return "", nil
+	}
+	if lim := n.Limits.SMSPerDestinationPerHour; lim > 0 {
+		ok, _, err := n.Limiter.Allow(ctx, "sms:dest:"+m.To, lim, time.Hour, now)
+		if err != nil || !ok {
+			return "destination_velocity: too many SMS to this number in the last hour", err
+		}
+	}
+	if lim := n.Limits.SMSPerOrganizationPerDay; lim > 0 && !m.Urgent() {
+		ok, _, err := n.Limiter.Allow(ctx, "sms:org:"+m.OrganizationID, lim, 24*time.Hour, now)
+		if err != nil || !ok {
+			return "sms_budget: the organization's daily SMS budget is spent", err
+		}
+	}
+	return "", nil
 }
 
 // DeliverJSON decodes a queued message and delivers it. A body that cannot be

@@ -169,8 +169,8 @@ func (l *fakeLedger) Claim(_ context.Context, m notify.Message, leaseUntil, now 
 	return l.claim, l.claimErr
 }
 
-func (l *fakeLedger) Complete(_ context.Context, m notify.Message, providerID, failure string, now time.Time) error {
-	l.completes = append(l.completes, fmt.Sprintf("%s|%s|%s|%s", m.ID, providerID, failure, now.Format(time.RFC3339)))
+func (l *fakeLedger) Complete(_ context.Context, m notify.Message, r notify.Result, now time.Time) error {
+	l.completes = append(l.completes, fmt.Sprintf("%s|%s|%s|%s", m.ID, r.ProviderID, r.Failure, now.Format(time.RFC3339)))
 	return l.completeErr
 }
 

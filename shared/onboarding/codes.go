@@ -7,6 +7,7 @@ import (
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -117,20 +118,18 @@ func (s *Service) IssueCode(ctx context.Context, t CodeTarget) error {
 		Hash:   s.Codes.Hash(t.Purpose, t.OrganizationID+"/"+t.Subject, t.Destination, code),
 		SentAt: now, ExpiresAt: now.Add(s.Config.CodeTTL),
 	}
-	// Conditional on the cooldown, so two concurrent requests send one code.
-	if err := s.Store.PutCode(ctx, rec, now.Add(-s.Config.CodeCooldown)); err != nil {
+	msg := notify.VerificationCode(s.IDs.New(), t.OrganizationID, t.Channel, t.Destination, code, s.Config.CodeTTL, now)
+	// Conditional on the cooldown, so two concurrent requests send one code;
+	// the message is staged with the code, so it cannot be lost.
+	if err := s.Store.PutCode(ctx, rec, now.Add(-s.Config.CodeCooldown), msg); err != nil {
 		if errors.Is(err, ErrCodeCooldown) {
 			return domain.RateLimited("a code was sent recently; wait before asking again", s.Config.CodeCooldown)
 		}
 		return err
 	}
-	msg := notify.VerificationCode(s.IDs.New(), t.OrganizationID, t.Channel, t.Destination, code, s.Config.CodeTTL, now)
 	if err := s.Notifications.Enqueue(ctx, msg); err != nil {
-		// Nothing was sent: drop the code so the person can ask again at once.
-		if derr := s.Store.DeleteCode(ctx, t.OrganizationID, t.Purpose, t.Slot, rec.Hash); derr != nil {
-			return errors.Join(err, derr)
-		}
-		return err
+		// Staged: the outbox drainer queues it within a few minutes.
+		platform.Logger(ctx).Warn("code message not queued; left to the outbox", "error", err.Error())
 	}
 	return nil
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/notify"
 	"regexp"
 	"strings"
 	"sync"
@@ -284,16 +287,32 @@ func TestUnknownOrganizationGetsTheSameAnswer(t *testing.T) {
 	wantCode(t, err, domain.CodeCodeExpired)
 }
 
-func TestEnqueueFailureLeavesNoCode(t *testing.T) {
+// The code and its message are written together; with the queue down the
+// message waits in the outbox and the drainer queues it.
+func TestCodeMessageSurvivesTheQueueBeingDown(t *testing.T) {
 	f := newFixture(t)
 	orgID := f.connect(t).Organization.ID
 	f.outbox.fail = errors.New("queue down")
-	if _, err := f.svc.SendCode(ctx, onboarding.SendCodeInput{OrganizationID: orgID, Channel: "sms"}, "203.0.113.7"); err == nil {
-		t.Fatal("send must fail when the queue does")
+	if _, err := f.svc.SendCode(ctx, onboarding.SendCodeInput{OrganizationID: orgID, Channel: "sms"}, "203.0.113.7"); err != nil {
+		t.Fatalf("the code is staged even when the queue is down: %v", err)
+	}
+	if f.outbox.count() != 0 {
+		t.Fatal("nothing could be queued")
 	}
 	f.outbox.fail = nil
-	f.sendCode(t, orgID, "sms") // no cooldown left behind by the failed attempt
+	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.outbox,
+		Clock: fixedClock(f.clock.Now().Add(notify.StageGrace + time.Second))}
+	if _, err := o.Drain(ctx, time.Now().Add(20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.VerifyCode(ctx, onboarding.VerifyCodeInput{OrganizationID: orgID, Code: f.outbox.lastCode(t)}); err != nil {
+		t.Fatalf("the drained code works: %v", err)
+	}
 }
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
 
 func TestPasswordPolicy(t *testing.T) {
 	f := newFixture(t)

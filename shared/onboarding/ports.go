@@ -65,10 +65,10 @@ type Store interface {
 	PeopleByLogin(ctx context.Context, login string, max int) ([]domain.Person, error)
 
 	Code(ctx context.Context, orgID, purpose, slot string) (CodeRecord, error)
-	// PutCode stores rec unless a code for the same purpose
-	// and slot was
-	// sent after notSentSince (ErrCodeCooldown).
-	PutCode(ctx context.Context, rec CodeRecord, notSentSince time.Time) error
+	// PutCode stores rec unless a code for the same purpose and slot was
+	// sent after notSentSince (ErrCodeCooldown), and stages msg (the
+	// message carrying the code) in the outbox in the same write.
+	PutCode(ctx context.Context, rec CodeRecord, notSentSince time.Time, msg notify.Message) error
 	DeleteCode(ctx context.Context, orgID, purpose, slot, hash string) error
 	// TakeCodeAttempt atomically counts one attempt on a live code and returns
 	// it, or ErrNoLiveCode once it is expired, used or out of attempts.
