@@ -9,6 +9,7 @@ import (
 
 	"github.com/kabinet/kabinet/shared/api"
 	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
@@ -27,5 +28,5 @@ func main() {
 		Config: onboarding.Defaults(),
 	}
 	app.MustValid(env)
-	lambda.Start(api.AccountRoutes(log, svc, dynamostore.NewCabinets(db, table)).Serve)
+	lambda.Start(api.AccountRoutes(log, svc, &cabinets.Service{Store: dynamostore.NewCabinets(db, table), Clock: svc.Clock}).Serve)
 }

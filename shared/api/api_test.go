@@ -56,7 +56,7 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 	return map[string]*httpapi.Router{
 		"ConnectFunction":     api.ConnectRoutes(log, svc),
 		"AuthFunction":        api.AuthRoutes(log, svc, cab),
-		"AccountFunction":     api.AccountRoutes(log, svc, cab.Store),
+		"AccountFunction":     api.AccountRoutes(log, svc, cab),
 		"CabinetsFunction":    api.CabinetsRoutes(log, cab, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
 		"PublicationFunction": api.PublicationRoutes(log, pub, svc, dynamostore.NewIdempotency(store)),
 		"EmployeesFunction":   api.EmployeesRoutes(log, pub, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}),

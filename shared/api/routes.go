@@ -62,7 +62,7 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Service, cab *cabinets.Service
 // AccountRoutes serves AccountFunction: who am I, and API keys. Every route
 // needs a bearer token, and the organization comes from it alone; the API
 // keys are the responsible person's alone.
-func AccountRoutes(log *slog.Logger, svc *onboarding.Service, cabs cabinets.Store) *httpapi.Router {
+func AccountRoutes(log *slog.Logger, svc *onboarding.Service, cab *cabinets.Service) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	auth := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return httpapi.Authenticated(Verifier{Tokens: svc.Tokens, Clock: svc.Clock}, h)
@@ -76,11 +76,29 @@ func AccountRoutes(log *slog.Logger, svc *onboarding.Service, cabs cabinets.Stor
 			return httpapi.Response{}, err
 		}
 		if out.EmployeeID != "" {
-			c, err := cabs.Cabinet(ctx, req.Caller.OrganizationID, out.EmployeeID)
+			c, err := cab.Store.Cabinet(ctx, req.Caller.OrganizationID, out.EmployeeID)
 			if err != nil {
 				return httpapi.Response{}, err
 			}
 			out.Cabinet = cabinets.ViewOf(c)
+		}
+		return httpapi.JSON(http.StatusOK, out)
+	}))
+	employee := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
+		return auth(httpapi.RequireRole(domain.RoleEmployee, h))
+	}
+	r.Handle("PUT /v1/me/notification-preferences", employee(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in cabinets.ChannelPreference
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		me, err := svc.WhoAmI(ctx, req.Caller.OrganizationID, req.Caller.PersonID)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		out, err := cab.SetPreferredChannel(ctx, req.Caller.OrganizationID, me.EmployeeID, in)
+		if err != nil {
+			return httpapi.Response{}, err
 		}
 		return httpapi.JSON(http.StatusOK, out)
 	}))

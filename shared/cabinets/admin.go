@@ -22,11 +22,13 @@ type View struct {
 	Delivery        Delivery       `json:"delivery,omitempty"`
 	DeliveryDetail  string         `json:"deliveryDetail,omitempty"`
 	FellBackFromSMS bool           `json:"fellBackFromSms,omitempty"`
-	InvitedAt       *time.Time     `json:"invitedAt,omitempty"`
-	ExpiresAt       *time.Time     `json:"expiresAt,omitempty"`
-	RemindedAt      *time.Time     `json:"remindedAt,omitempty"`
-	ActivatedAt     *time.Time     `json:"activatedAt,omitempty"`
-	UpdatedAt       time.Time      `json:"updatedAt"`
+	// PreferredChannel is how the employee wants notices.
+	PreferredChannel domain.Channel `json:"preferredChannel"`
+	InvitedAt        *time.Time     `json:"invitedAt,omitempty"`
+	ExpiresAt        *time.Time     `json:"expiresAt,omitempty"`
+	RemindedAt       *time.Time     `json:"remindedAt,omitempty"`
+	ActivatedAt      *time.Time     `json:"activatedAt,omitempty"`
+	UpdatedAt        time.Time      `json:"updatedAt"`
 }
 
 func optTime(t time.Time) *time.Time {
@@ -40,7 +42,8 @@ func optTime(t time.Time) *time.Time {
 func ViewOf(c Cabinet) View {
 	v := View{EmployeeID: c.EmployeeID, FullName: c.FullName, Position: c.Position, State: c.State, Reasons: c.Reasons,
 		Channel: c.Channel, Delivery: c.Delivery, DeliveryDetail: c.DeliveryDetail, FellBackFromSMS: c.FellBackFromSMS,
-		InvitedAt: optTime(c.InvitedAt), ExpiresAt: optTime(c.ExpiresAt), RemindedAt: optTime(c.RemindedAt),
+		PreferredChannel: c.Preferred(),
+		InvitedAt:        optTime(c.InvitedAt), ExpiresAt: optTime(c.ExpiresAt), RemindedAt: optTime(c.RemindedAt),
 		ActivatedAt: optTime(c.ActivatedAt), UpdatedAt: c.UpdatedAt}
 	if v.Reasons == nil {
 		v.Reasons = []Reason{}

@@ -569,3 +569,24 @@ func TestJobInvitationsSurviveTheQueueBeingDown(t *testing.T) {
 		t.Fatal("re-queued too soon")
 	}
 }
+
+func TestAnEmployeeChoosesHowNoticesReachThem(t *testing.T) {
+	f := newFixture(t)
+	p := newPerson("Почтовый", "Марк")
+	f.publish(t, p.row)
+	_, err := f.cab.SetPreferredChannel(ctx, f.org, p.id, cabinets.ChannelPreference{Channel: "email"})
+	wantCode(t, err, domain.CodeCabinetState) // no active cabinet yet
+	token := f.invite(t, p)
+	if _, err := f.cab.Activate(ctx, cabinets.ActivateInput{Token: token, Code: f.askCode(t, p, token), Password: goodPassword}); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.cabinet(t, p.id); c.Preferred() != domain.ChannelSMS {
+		t.Fatalf("SMS by default: %+v", c)
+	}
+	_, err = f.cab.SetPreferredChannel(ctx, f.org, p.id, cabinets.ChannelPreference{Channel: "pigeon"})
+	wantField(t, err, "channel", "channel")
+	v, err := f.cab.SetPreferredChannel(ctx, f.org, p.id, cabinets.ChannelPreference{Channel: "email"})
+	if err != nil || v.PreferredChannel != domain.ChannelEmail || f.cabinet(t, p.id).Preferred() != domain.ChannelEmail {
+		t.Fatalf("%+v %v", v, err)
+	}
+}

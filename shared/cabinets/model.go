@@ -78,7 +78,9 @@ type Cabinet struct {
 	Email        domain.Email
 	// Eligible: the employee is published and can have a cabinet.
 	Eligible bool
-	State    State
+	// PreferredChannel is how the employee wants notices (empty: SMS).
+	PreferredChannel domain.Channel
+	State            State
 	// Reasons say why the state is error or disabled: the publication's
 	// problems (no mobile phone, invalid e-mail), an expired invitation, or
 	// the provider's delivery failure.
@@ -155,3 +157,13 @@ const (
 	ActionResend = "resend"
 	ActionRevoke = "revoke"
 )
+
+// Preferred is the channel notices go by: the employee's choice, else SMS,
+// else e-mail when there is no phone.
+func (c Cabinet) Preferred() domain.Channel {
+	switch {
+	case c.PreferredChannel == domain.ChannelEmail && c.Email != "", c.Phone == "":
+		return domain.ChannelEmail
+	}
+	return domain.ChannelSMS
+}

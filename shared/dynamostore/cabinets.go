@@ -63,6 +63,7 @@ type cabinetItem struct {
 	Phone           string `dynamodbav:",omitempty"`
 	Email           string `dynamodbav:",omitempty"`
 	Eligible        bool
+	Preferred       string `dynamodbav:",omitempty"`
 	State           string
 	Reasons         []reasonItem `dynamodbav:",omitempty"`
 	PreviousState   string       `dynamodbav:",omitempty"`
@@ -97,7 +98,7 @@ func cabNamePK(orgID string) string { return orgPK(orgID) + "#CAB" }
 func toCabinetItem(c cabinets.Cabinet, version int64) cabinetItem {
 	it := cabinetItem{key: cabKey(c.OrganizationID, c.EmployeeID), Type: "Cabinet", OrganizationID: c.OrganizationID,
 		EmployeeID: c.EmployeeID, FullName: c.FullName, Position: c.Position, GreetingName: c.GreetingName,
-		Phone: string(c.Phone), Email: string(c.Email), Eligible: c.Eligible, State: string(c.State),
+		Phone: string(c.Phone), Email: string(c.Email), Eligible: c.Eligible, Preferred: string(c.PreferredChannel), State: string(c.State),
 		PreviousState: string(c.PreviousState), Channel: string(c.Channel), Delivery: string(c.Delivery),
 		DeliveryDetail: c.DeliveryDetail, FellBackFromSMS: c.FellBackFromSMS, InvitationID: c.InvitationID,
 		TokenHash: c.TokenHash, InvitedAt: ms(c.InvitedAt), ExpiresAt: ms(c.ExpiresAt), RemindedAt: ms(c.RemindedAt),
@@ -120,7 +121,7 @@ func toCabinetItem(c cabinets.Cabinet, version int64) cabinetItem {
 func fromCabinetItem(it cabinetItem) cabinets.Cabinet {
 	c := cabinets.Cabinet{OrganizationID: it.OrganizationID, EmployeeID: it.EmployeeID, FullName: it.FullName,
 		Position: it.Position, GreetingName: it.GreetingName, Phone: domain.Phone(it.Phone), Email: domain.Email(it.Email),
-		Eligible: it.Eligible, State: cabinets.State(it.State), PreviousState: cabinets.State(it.PreviousState),
+		Eligible: it.Eligible, PreferredChannel: domain.Channel(it.Preferred), State: cabinets.State(it.State), PreviousState: cabinets.State(it.PreviousState),
 		Channel: domain.Channel(it.Channel), Delivery: cabinets.Delivery(it.Delivery), DeliveryDetail: it.DeliveryDetail,
 		FellBackFromSMS: it.FellBackFromSMS, InvitationID: it.InvitationID, TokenHash: it.TokenHash,
 		InvitedAt: fromMS(it.InvitedAt), ExpiresAt: fromMS(it.ExpiresAt), RemindedAt: fromMS(it.RemindedAt),

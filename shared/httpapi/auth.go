@@ -69,7 +69,11 @@ func EmployerSystem(v APIKeyVerifier, h HandlerFunc) HandlerFunc {
 func RequireRole(role domain.Role, h HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
 		if r.Caller == nil || r.Caller.Role != role {
-			return Response{}, domain.NewError(domain.CodeForbidden, "this route is for the organization's responsible person")
+			who := "the organization's responsible person"
+			if role == domain.RoleEmployee {
+				who = "employees with an active cabinet"
+			}
+			return Response{}, domain.NewError(domain.CodeForbidden, "this route is for "+who)
 		}
 		return h(ctx, r)
 	}
