@@ -115,7 +115,7 @@ endef
 
 .PHONY: build-ConnectFunction build-AuthFunction build-AccountFunction build-NotifierFunction \
 	build-PublicationFunction build-EmployeesFunction build-CabinetsFunction build-InvitationJobFunction \
-	build-OutboxFunction
+	build-OutboxFunction build-NoticesFunction
 build-ConnectFunction:
 	$(call build_function,connect)
 build-AuthFunction:
@@ -134,3 +134,5 @@ build-InvitationJobFunction:
 	$(call build_function,invitations)
 build-OutboxFunction:
 	$(call build_function,outbox)
+build-NoticesFunction:
+	$(call build_function,notices)

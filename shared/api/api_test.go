@@ -21,6 +21,7 @@ import (
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/notices"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/phone"
@@ -60,6 +61,7 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 		"CabinetsFunction":    api.CabinetsRoutes(log, cab, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
 		"PublicationFunction": api.PublicationRoutes(log, pub, svc, dynamostore.NewIdempotency(store)),
 		"EmployeesFunction":   api.EmployeesRoutes(log, pub, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}),
+		"NoticesFunction":     api.NoticesRoutes(log, &notices.Service{Store: dynamostore.NewNotices(db, env.Table()), Queue: discard{}, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), PublicBaseURL: "https://kabinet.example"}, svc, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
 	}
 }
 
