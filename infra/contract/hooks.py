@@ -1,7 +1,7 @@
 """Schemathesis hooks for `make contract` (loaded through schemathesis.toml's `hooks`).
 
-The employer system's writes (POST /v1/publication/...) require an Idempotency-Key, and
-the server answers a key it has seen before from its store: the stored response for the
+The employer system's writes (POST /v1/publication/...) and the bulk cabinet actions
+(POST /v1/cabinets/actions) require an Idempotency-Key, and the server answers a key it has seen before from its store: the stored response for the
 same request, 422 `idempotency_key_reused` for another one. Generated keys repeat a lot
 (Hypothesis favours short values such as "0"), so most generated writes would test the
 idempotency store rather than the operation. This hook makes every valid generated key
@@ -17,11 +17,12 @@ import schemathesis
 
 _VALID = re.compile(r"[!-~]{1,128}")
 _counter = itertools.count(1)
+_IDEMPOTENT_PREFIXES = ("/v1/publication/", "/v1/cabinets/actions")
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    if case.method.upper() != "POST" or not case.path.startswith("/v1/publication/"):
+    if case.method.upper() != "POST" or not case.path.startswith(_IDEMPOTENT_PREFIXES):
         return
     headers = case.headers or {}
     for name in list(headers):

@@ -93,9 +93,11 @@ echo "contract: the local runner is up"
 # Credentials, so that Schemathesis reaches the protected operations and not only their
 # 401s: connect an organization (its first API key authenticates the employer system's
 # /v1/publication routes), sign its responsible person up through the one-time code the
-# outbox shows (an access token for /v1/me, /v1/organization and /v1/employees), and
-# publish a department and two employees, so the employee reads have something to find
-# (E-1001 is getEmployee's example). Both credentials belong to the same organization:
+# outbox shows (an access token for /v1/me, /v1/organization, /v1/employees and
+# /v1/cabinets), and publish a department and two employees, so the employee reads and
+# the cabinet administration have something to find (E-1001 is getEmployee's example and
+# runCabinetAction's; E-1002 has no e-mail, so cannot have a cabinet). The invitation
+# routes are public and get random tokens: they answer 404 invitation_invalid. Both credentials belong to the same organization:
 # what Schemathesis publishes with the key, it then reads with the token. The values go
 # to Schemathesis through the environment (schemathesis.toml reads them), not the
 # command line.

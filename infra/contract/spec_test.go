@@ -23,10 +23,12 @@ type route struct{ method, path string }
 
 func (r route) String() string { return r.method + " " + r.path }
 
-// isPublic tells the routes that take no bearer token: connecting an organization
-// and everything under /v1/auth/.
+// isPublic tells the routes that take no bearer token: connecting an organization,
+// everything under /v1/auth/, and an employee's activation by invitation under
+// /v1/invitations/ (the invitation token in the body is the credential).
 func isPublic(r route) bool {
-	return (r.method == "POST" && r.path == "/v1/organizations") || strings.HasPrefix(r.path, "/v1/auth/")
+	return (r.method == "POST" && r.path == "/v1/organizations") || strings.HasPrefix(r.path, "/v1/auth/") ||
+		strings.HasPrefix(r.path, "/v1/invitations/")
 }
 
 // isEmployerSystem tells the routes the employer system calls with the organization's
@@ -36,9 +38,9 @@ func isEmployerSystem(r route) bool {
 }
 
 // isIdempotentWrite tells the routes that require an Idempotency-Key header: the
-// employer system's writes.
+// employer system's writes and the responsible person's bulk cabinet actions.
 func isIdempotentWrite(r route) bool {
-	return isEmployerSystem(r) && r.method == "POST"
+	return (isEmployerSystem(r) && r.method == "POST") || (r.method == "POST" && r.path == "/v1/cabinets/actions")
 }
 
 var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
