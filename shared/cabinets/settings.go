@@ -27,7 +27,7 @@ type Settings struct {
 	ReminderAfterDays int       `json:"reminderAfterDays"`
 	Texts             Texts     `json:"texts"`
 	Version           int64     `json:"version"`
-	UpdatedAt         time.Time `json:"updatedAt"`
+	UpdatedAt         time.Time `json:"updatedAt,omitzero"`
 }
 
 // Texts are the invitation messages, with placeholders.
