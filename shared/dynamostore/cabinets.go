@@ -268,46 +268,13 @@ func (s *Cabinets) PutNewCabinets(ctx context.Context, cs []cabinets.Cabinet, de
 		}
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: av}}
 	}
-	var mu sync.Mutex
-	var failed []string
-	wctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	n := (len(reqs) + 24) / 25
-	started := make([]bool, n)
-	err := s.parallel(wctx, n, func(ctx context.Context, i int) error {
-		started[i] = true
-		batch := reqs[i*25 : min((i+1)*25, len(reqs))]
-		for attempt := 0; len(batch) > 0; attempt++ {
-			res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{s.store.table: batch}})
-			switch {
-			case err == nil:
-				batch = res.UnprocessedItems[s.store.table]
-			case ctx.Err() != nil, awserr.Transient(err):
-			default:
-				return awserr.Wrap("write cabinets", err)
-			}
-			if len(batch) > 0 && (ctx.Err() != nil || s.sleep(ctx, attempt) != nil) {
-				mu.Lock()
-				for _, r := range batch {
-					failed = append(failed, r.PutRequest.Item["EmployeeID"].(*types.AttributeValueMemberS).Value)
-				}
-				mu.Unlock()
-				return nil
-			}
-		}
-		return nil
-	})
+	unwritten, err := s.batchWrite(ctx, reqs, deadline)
 	if err != nil {
 		return nil, err
 	}
-	// Batches never started before the deadline are unwritten too.
-	for i, ok := range started {
-		if !ok {
-			for _, c := range cs[i*25 : min((i+1)*25, len(cs))] {
-				failed = append(failed, c.EmployeeID)
-			}
-		}
+	var failed []string
+	for _, r := range unwritten {
+		failed = append(failed, r.PutRequest.Item["EmployeeID"].(*types.AttributeValueMemberS).Value)
 	}
 	return failed, nil
 }
@@ -389,33 +356,49 @@ func (s *Cabinets) CountCabinets(ctx context.Context, orgID string, st cabinets.
 // DueCabinets reads up to limit cabinets due by now from every shard of
 // GSI6, earliest first.
 func (s *Cabinets) DueCabinets(ctx context.Context, now time.Time, limit int) ([]cabinets.Cabinet, error) {
-	var out []cabinets.Cabinet
-	var mu sync.Mutex
-	err := s.parallel(ctx, dueShards, func(ctx context.Context, shard int) error {
-		kc := expression.Key("GSI6PK").Equal(expression.Value(fmt.Sprintf("DUE#%d", shard))).
-			And(expression.Key("GSI6SK").LessThan(expression.Value(fmt.Sprintf("%013d$", ms(now)))))
+	items, err := s.dueItems(ctx, "GSI6", "DUE#", dueShards, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	var its []cabinetItem
+	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
+		return nil, err
+	}
+	out := make([]cabinets.Cabinet, len(its))
+	for i, it := range its {
+		out[i] = fromCabinetItem(it)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].DueAt.Before(out[j].DueAt) })
+	return out, nil
+}
+
+// dueItems reads, from each shard of a sparse index keyed by due time
+// (partition "<prefix><shard>", sort key "<due ms, 13 digits>#…"), up to
+// limit items due by now: what is due, and nothing else.
+func (p *Publication) dueItems(ctx context.Context, index, prefix string, shards int, now time.Time, limit int) ([]map[string]types.AttributeValue, error) {
+	var (
+		mu  sync.Mutex
+		out []map[string]types.AttributeValue
+	)
+	pk, sk := index+"PK", index+"SK"
+	err := p.parallel(ctx, shards, func(ctx context.Context, shard int) error {
+		kc := expression.Key(pk).Equal(expression.Value(fmt.Sprintf("%s%d", prefix, shard))).
+			And(expression.Key(sk).LessThan(expression.Value(fmt.Sprintf("%013d$", ms(now)))))
 		expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 		if err != nil {
 			return err
 		}
-		res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.store.table, IndexName: aws.String("GSI6"),
+		res, err := p.db.Query(ctx, &dynamodb.QueryInput{TableName: &p.store.table, IndexName: aws.String(index),
 			Limit: aws.Int32(int32(limit)), KeyConditionExpression: expr.KeyCondition(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
 		if err != nil {
-			return awserr.Wrap("query due cabinets", err)
-		}
-		var its []cabinetItem
-		if err := attributevalue.UnmarshalListOfMaps(res.Items, &its); err != nil {
-			return err
+			return awserr.Wrap("query "+index, err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		for _, it := range its {
-			out = append(out, fromCabinetItem(it))
-		}
+		out = append(out, res.Items...)
 		return nil
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].DueAt.Before(out[j].DueAt) })
 	return out, err
 }
 

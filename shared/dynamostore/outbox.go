@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/kabinet/kabinet/shared/awserr"
@@ -96,52 +93,27 @@ func (o *Outbox) Stage(ctx context.Context, msgs []notify.Message, now time.Time
 	return created, err
 }
 
-// Due reads up to limit staged messages per shard whose due time has come.
+// Due reads up to limit staged messages per shard whose due time has
+// come, earliest first.
 func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]notify.Message, error) {
-	var (
-		mu  sync.Mutex
-		out []notify.Message
-		due []int64
-	)
-	err := o.parallel(ctx, outboxShards, func(ctx context.Context, shard int) error {
-		kc := expression.Key("GSI7PK").Equal(expression.Value(fmt.Sprintf("OUTBOX#%d", shard))).
-			And(expression.Key("GSI7SK").LessThan(expression.Value(fmt.Sprintf("%013d$", ms(now)))))
-		expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-		if err != nil {
-			return err
-		}
-		res, err := o.db.Query(ctx, &dynamodb.QueryInput{TableName: &o.store.table, IndexName: aws.String("GSI7"),
-			Limit: aws.Int32(int32(limit)), KeyConditionExpression: expr.KeyCondition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-		if err != nil {
-			return awserr.Wrap("query outbox", err)
-		}
-		var its []notificationItem
-		if err := attributevalue.UnmarshalListOfMaps(res.Items, &its); err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, it := range its {
-			var m notify.Message
-			if it.Message == "" || json.Unmarshal([]byte(it.Message), &m) != nil {
-				continue // not a staged message; nothing to queue
-			}
-			out = append(out, m)
-			due = append(due, it.DueAt)
-		}
-		return nil
-	})
-	idx := make([]int, len(out))
-	for i := range idx {
-		idx[i] = i
+	items, err := o.dueItems(ctx, "GSI7", "OUTBOX#", outboxShards, now, limit)
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(idx, func(a, b int) bool { return due[idx[a]] < due[idx[b]] })
-	sorted := make([]notify.Message, len(out))
-	for i, j := range idx {
-		sorted[i] = out[j]
+	var its []notificationItem
+	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
+		return nil, err
 	}
-	return sorted, err
+	sort.Slice(its, func(i, j int) bool { return its[i].DueAt < its[j].DueAt })
+	var out []notify.Message
+	for _, it := range its {
+		var m notify.Message
+		if it.Message == "" || json.Unmarshal([]byte(it.Message), &m) != nil {
+			continue // not a staged message; nothing to queue
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // Requeued moves a staged message's next check to next, unless the

@@ -315,6 +315,58 @@ func (p *Publication) sleep(ctx context.Context, attempt int) error {
 	}
 }
 
+// batchWrite puts reqs 25 a request (BatchWriteItem's limit), 8 in
+// flight, retrying unprocessed items and throttling with jittered backoff
+// until deadline. It returns what is still unwritten then, never dropping
+// it: the requests left unprocessed and those of batches never started.
+func (p *Publication) batchWrite(ctx context.Context, reqs []types.WriteRequest, deadline time.Time) ([]types.WriteRequest, error) {
+	var (
+		mu     sync.Mutex
+		failed []types.WriteRequest
+	)
+	n := (len(reqs) + 24) / 25
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	started := make([]bool, n)
+	err := p.parallel(wctx, n, func(ctx context.Context, i int) error {
+		started[i] = true
+		batch := reqs[i*25 : min((i+1)*25, len(reqs))]
+		for attempt := 0; len(batch) > 0; attempt++ {
+			res, err := p.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+				RequestItems: map[string][]types.WriteRequest{p.store.table: batch}})
+			switch {
+			case err == nil:
+				batch = res.UnprocessedItems[p.store.table]
+			case ctx.Err() != nil:
+				// Out of time: what is left is reported below.
+			case awserr.Transient(err):
+				// Throttled as a whole: the same requests go again after a pause.
+			default:
+				return awserr.Wrap("batch write", err)
+			}
+			if len(batch) == 0 {
+				return nil
+			}
+			if ctx.Err() != nil || p.sleep(ctx, attempt) != nil {
+				mu.Lock()
+				failed = append(failed, batch...)
+				mu.Unlock()
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, ok := range started {
+		if !ok {
+			failed = append(failed, reqs[i*25:min((i+1)*25, len(reqs))]...)
+		}
+	}
+	return failed, nil
+}
+
 // Write puts the items 25 a request (BatchWriteItem's limit), retrying
 // unprocessed items and throttling with jittered backoff until deadline.
 // What is still unwritten then is returned, not dropped.
@@ -352,60 +404,19 @@ func (p *Publication) Write(ctx context.Context, orgID string, w publication.Wri
 		}
 	}
 
-	var (
-		mu     sync.Mutex
-		failed []publication.RowRef
-	)
-	nBatches := (len(entries) + 24) / 25
-	wctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	started := make([]bool, nBatches)
-	err := p.parallel(wctx, nBatches, func(ctx context.Context, i int) error {
-		started[i] = true
-		batch := entries[i*25 : min((i+1)*25, len(entries))]
-		bySK := map[string]publication.RowRef{}
-		reqs := make([]types.WriteRequest, len(batch))
-		for j, e := range batch {
-			reqs[j] = e.req
-			bySK[e.req.PutRequest.Item["SK"].(*types.AttributeValueMemberS).Value] = e.ref
-		}
-		for attempt := 0; len(reqs) > 0; attempt++ {
-			res, err := p.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{p.store.table: reqs}})
-			switch {
-			case err == nil:
-				reqs = res.UnprocessedItems[p.store.table]
-			case ctx.Err() != nil:
-				// Out of time: what is left is reported below.
-			case awserr.Transient(err):
-				// Throttled as a whole: the same requests go again after a pause.
-			default:
-				return awserr.Wrap("batch write", err)
-			}
-			if len(reqs) == 0 {
-				return nil
-			}
-			if ctx.Err() != nil || p.sleep(ctx, attempt) != nil {
-				mu.Lock()
-				for _, r := range reqs {
-					failed = append(failed, bySK[r.PutRequest.Item["SK"].(*types.AttributeValueMemberS).Value])
-				}
-				mu.Unlock()
-				return nil
-			}
-		}
-		return nil
-	})
+	reqs := make([]types.WriteRequest, len(entries))
+	bySK := make(map[string]publication.RowRef, len(entries))
+	for i, e := range entries {
+		reqs[i] = e.req
+		bySK[e.req.PutRequest.Item["SK"].(*types.AttributeValueMemberS).Value] = e.ref
+	}
+	unwritten, err := p.batchWrite(ctx, reqs, deadline)
 	if err != nil {
 		return nil, err
 	}
-	// Batches never started before the deadline are unwritten too.
-	for i, ok := range started {
-		if !ok {
-			for _, e := range entries[i*25 : min((i+1)*25, len(entries))] {
-				failed = append(failed, e.ref)
-			}
-		}
+	var failed []publication.RowRef
+	for _, r := range unwritten {
+		failed = append(failed, bySK[r.PutRequest.Item["SK"].(*types.AttributeValueMemberS).Value])
 	}
 	return failed, nil
 }
