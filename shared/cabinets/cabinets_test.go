@@ -477,14 +477,14 @@ func TestBulkAnswersPerEmployeeAndRefusesBadInput(t *testing.T) {
 	}
 	// The queue is down: the invitation is staged with the cabinet all the
 	// same, and the outbox drainer queues it once the queue is back.
-	f.outbox.fail = errors.New("queue down")
+	f.outbox.Fail = errors.New("queue down")
 	if res := f.bulk(t, cabinets.ActionInvite, "sms", p.id); res.Done != 1 {
 		t.Fatalf("invite with the queue down: %+v", res)
 	}
 	if len(f.outbox.to(p.phone)) != 0 {
 		t.Fatal("nothing could be queued")
 	}
-	f.outbox.fail = nil
+	f.outbox.Fail = nil
 	f.drain(t, f.clock.Now().Add(notify.StageGrace+time.Second))
 	if msgs := f.outbox.to(p.phone); len(msgs) != 1 || msgs[0].Kind != notify.KindInvitation {
 		t.Fatalf("the drainer must queue the staged invitation: %+v", msgs)
@@ -544,14 +544,14 @@ func TestJobInvitationsSurviveTheQueueBeingDown(t *testing.T) {
 	f.settings(t, cabinets.SettingsInput{AutoCreateCabinets: ptr(true), AutoSendInvitations: ptr(true)})
 	p := newPerson("Очередин", "Яков")
 	f.publish(t, p.row)
-	f.outbox.fail = errors.New("queue down")
+	f.outbox.Fail = errors.New("queue down")
 	if rep, err := f.cab.RunJob(ctx, time.Now().Add(30*time.Second)); err != nil || rep.Invited != 1 {
 		t.Fatalf("%+v %v", rep, err)
 	}
 	if c := f.cabinet(t, p.id); c.State != cabinets.InvitationSent {
 		t.Fatalf("%+v", c)
 	}
-	f.outbox.fail = nil
+	f.outbox.Fail = nil
 	// Not due yet: the immediate queuing and the notifier get their grace.
 	f.drain(t, f.clock.Now())
 	if len(f.outbox.to(p.phone)) != 0 {

@@ -31,50 +31,13 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 var ctx = context.Background()
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testenv.Clock
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// outbox is the queue recorder, read by destination.
+type outbox struct{ testenv.Queue }
 
-type outbox struct {
-	mu   sync.Mutex
-	msgs []notify.Message
-	fail error
-}
-
-func (o *outbox) Enqueue(_ context.Context, msgs ...notify.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.fail != nil {
-		return o.fail
-	}
-	o.msgs = append(o.msgs, msgs...)
-	return nil
-}
-
-func (o *outbox) all() []notify.Message {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]notify.Message(nil), o.msgs...)
-}
-
-// to is the messages sent to one destination.
-func (o *outbox) to(dest string) []notify.Message {
-	var out []notify.Message
-	for _, m := range o.all() {
-		if m.To == dest {
-			out = append(out, m)
-		}
-	}
-	return out
-}
+func (o *outbox) all() []notify.Message           { return o.All() }
+func (o *outbox) to(dest string) []notify.Message { return o.To(dest) }
 
 var (
 	tokenRE = regexp.MustCompile(`/activate#([A-Za-z0-9_\-.]+)`)
@@ -138,7 +101,7 @@ func newFixture(t *testing.T) *fixture {
 	cfg := onboarding.Defaults()
 	cfg.Argon2 = testArgon
 	n := seq()
-	c := &clock{now: time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 48 * time.Hour)}
+	c := testenv.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 48 * time.Hour))
 	ob := &outbox{}
 	ids := platform.NewULIDs()
 	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
@@ -262,7 +225,7 @@ func wantField(t *testing.T, err error, field, code string) {
 // drain runs the outbox drainer (OutboxFunction) as if at time at.
 func (f *fixture) drain(t *testing.T, at time.Time) notify.DrainReport {
 	t.Helper()
-	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.outbox, Clock: &clock{now: at}}
+	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.outbox, Clock: testenv.NewClock(at)}
 	rep, err := o.Drain(ctx, time.Now().Add(20*time.Second))
 	if err != nil {
 		t.Fatal(err)

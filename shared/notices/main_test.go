@@ -37,40 +37,15 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 var ctx = context.Background()
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testenv.Clock
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-type queue struct {
-	mu   sync.Mutex
-	msgs []notify.Message
-	fail error
-}
-
-func (q *queue) Enqueue(_ context.Context, msgs ...notify.Message) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.fail != nil {
-		return q.fail
-	}
-	q.msgs = append(q.msgs, msgs...)
-	return nil
-}
+// queue is the queue recorder, read by organization and destination.
+type queue struct{ testenv.Queue }
 
 // of is what was queued for one organization.
 func (q *queue) of(orgID string) []notify.Message {
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	var out []notify.Message
-	for _, m := range q.msgs {
+	for _, m := range q.All() {
 		if m.OrganizationID == orgID {
 			out = append(out, m)
 		}
@@ -78,17 +53,7 @@ func (q *queue) of(orgID string) []notify.Message {
 	return out
 }
 
-func (q *queue) to(dest string) []notify.Message {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	var out []notify.Message
-	for _, m := range q.msgs {
-		if m.To == dest {
-			out = append(out, m)
-		}
-	}
-	return out
-}
+func (q *queue) to(dest string) []notify.Message { return q.To(dest) }
 
 const baseURL = "https://lk.example.ru"
 
@@ -124,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
 	n := seq()
-	c := &clock{now: time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 7 * 24 * time.Hour)}
+	c := testenv.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 7 * 24 * time.Hour))
 	q := &queue{}
 	ids := platform.NewULIDs()
 	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
@@ -228,7 +193,7 @@ func (f *fixture) list(t *testing.T, filter notices.ListFilter, limit int, curso
 // drain runs the outbox drainer (OutboxFunction) as if at time at.
 func (f *fixture) drain(t *testing.T, at time.Time) notify.DrainReport {
 	t.Helper()
-	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.queue, Clock: &clock{now: at}}
+	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.queue, Clock: testenv.NewClock(at)}
 	rep, err := o.Drain(ctx, time.Now().Add(20*time.Second))
 	if err != nil {
 		t.Fatal(err)

@@ -142,12 +142,12 @@ func TestAnnounceToAllEmployeesPagesUntilTheDeadline(t *testing.T) {
 func TestAQueueFailureLeavesTheNoticeToTheDrainer(t *testing.T) {
 	f := newFixture(t)
 	a, _, _ := f.population(t)
-	f.queue.fail = errors.New("queue down")
+	f.queue.Fail = errors.New("queue down")
 	res := f.announce(t, notices.AnnounceInput{Kind: "payslip_available", Period: "2026-05", EmployeeIDs: []string{a.id}})
 	if res.Announced != 1 {
 		t.Fatalf("announce: %+v", res)
 	}
-	f.queue.fail = nil
+	f.queue.Fail = nil
 	f.drain(t, f.clock.Now().Add(notify.StageGrace+time.Second))
 	if got := f.queue.to(a.phone); len(got) != 1 || got[0].ID != res.Items[0].NotificationID {
 		t.Fatalf("drained %+v", got)
@@ -355,6 +355,16 @@ func TestNotificationSettings(t *testing.T) {
 		if resp := serve(r, "PATCH /v1/organization/notification-settings", "/v1/organization/notification-settings", body, auth, nil); resp.StatusCode != 400 {
 			t.Errorf("%s: %d %s", body, resp.StatusCode, resp.Body)
 		}
+	}
+	// A null switch is a wrong JSON type, not "off" (and changes nothing); null notices change none.
+	resp = serve(r, "PATCH /v1/organization/notification-settings", "/v1/organization/notification-settings",
+		`{"notices":{"vacation_schedule":null}}`, auth, nil)
+	if resp.StatusCode != 400 || !strings.Contains(resp.Body, `"malformed_json"`) || !strings.Contains(resp.Body, "notices.vacation_schedule") {
+		t.Errorf("null switch: %d %s", resp.StatusCode, resp.Body)
+	}
+	resp = serve(r, "PATCH /v1/organization/notification-settings", "/v1/organization/notification-settings", `{"notices":null}`, auth, nil)
+	if got := decode[notify.Preferences](t, resp); resp.StatusCode != 200 || !got.Notices[notify.KindVacationSchedule] {
+		t.Errorf("null notices: %d %s", resp.StatusCode, resp.Body)
 	}
 	if resp := serve(r, "GET /v1/organization/notification-settings", "/v1/organization/notification-settings", "",
 		map[string]string{"authorization": "Bearer " + f.apiKey}, nil); resp.StatusCode != 401 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"sort"
 
 	"github.com/kabinet/kabinet/shared/domain"
@@ -19,8 +20,34 @@ type Settings = notify.Preferences
 // quietHours null removes the quiet hours; notices switches the kinds it
 // names and keeps the others.
 type SettingsInput struct {
-	Notices    map[string]bool `json:"notices"`
-	QuietHours OptionalQuiet   `json:"quietHours"`
+	Notices    NoticeSwitches `json:"notices"`
+	QuietHours OptionalQuiet  `json:"quietHours"`
+}
+
+// NoticeSwitches switches the notice kinds it names on (true) or off (false).
+type NoticeSwitches map[string]bool
+
+// UnmarshalJSON reads an object of booleans, or null (no change). A null
+// switch is refused as a wrong JSON type: encoding/json would read it as
+// false and switch the notice off.
+func (n *NoticeSwitches) UnmarshalJSON(b []byte) error {
+	var raw map[string]*bool
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*n = nil
+		return nil
+	}
+	out := make(NoticeSwitches, len(raw))
+	for k, on := range raw {
+		if on == nil {
+			return &json.UnmarshalTypeError{Value: "null", Type: reflect.TypeFor[bool](), Field: k}
+		}
+		out[k] = *on
+	}
+	*n = out
+	return nil
 }
 
 // OptionalQuiet tells an absent quietHours (Set false) from null (Set,

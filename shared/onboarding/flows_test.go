@@ -70,7 +70,7 @@ func TestSignUpFlowEndToEnd(t *testing.T) {
 	orgID := conn.Organization.ID
 
 	f.sendCode(t, orgID, "sms")
-	msg := f.outbox.msgs[0]
+	msg := f.outbox.All()[0]
 	if msg.To != conn.ResponsiblePerson.Phone || msg.Channel != domain.ChannelSMS || !strings.Contains(msg.Text, "Код") {
 		t.Fatalf("unexpected message %+v", msg)
 	}
@@ -292,14 +292,14 @@ func TestUnknownOrganizationGetsTheSameAnswer(t *testing.T) {
 func TestCodeMessageSurvivesTheQueueBeingDown(t *testing.T) {
 	f := newFixture(t)
 	orgID := f.connect(t).Organization.ID
-	f.outbox.fail = errors.New("queue down")
+	f.outbox.Fail = errors.New("queue down")
 	if _, err := f.svc.SendCode(ctx, onboarding.SendCodeInput{OrganizationID: orgID, Channel: "sms"}, "203.0.113.7"); err != nil {
 		t.Fatalf("the code is staged even when the queue is down: %v", err)
 	}
 	if f.outbox.count() != 0 {
 		t.Fatal("nothing could be queued")
 	}
-	f.outbox.fail = nil
+	f.outbox.Fail = nil
 	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.outbox,
 		Clock: fixedClock(f.clock.Now().Add(notify.StageGrace + time.Second))}
 	if _, err := o.Drain(ctx, time.Now().Add(20*time.Second)); err != nil {

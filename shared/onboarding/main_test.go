@@ -13,7 +13,6 @@ import (
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/dynamostore"
-	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
@@ -25,49 +24,25 @@ import (
 // read the code it was sent.
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testenv.Clock
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// outbox is the queue recorder, read for the codes it carried.
+type outbox struct{ testenv.Queue }
 
-type outbox struct {
-	mu   sync.Mutex
-	msgs []notify.Message
-	fail error
-}
-
-func (o *outbox) Enqueue(_ context.Context, msgs ...notify.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.fail != nil {
-		return o.fail
-	}
-	o.msgs = append(o.msgs, msgs...)
-	return nil
-}
-
-func (o *outbox) count() int { o.mu.Lock(); defer o.mu.Unlock(); return len(o.msgs) }
+func (o *outbox) count() int { return len(o.All()) }
 
 var codePattern = regexp.MustCompile(`\b(\d{6})\b`)
 
 // lastCode is the code in the last message sent.
-func (o *outbox) lastCode(t *testing.T) string {
+func (o *outbox) lastCode(t testing.TB) string {
 	t.Helper()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if len(o.msgs) == 0 {
+	msgs := o.All()
+	if len(msgs) == 0 {
 		t.Fatal("no message was sent")
 	}
-	m := codePattern.FindStringSubmatch(o.msgs[len(o.msgs)-1].Text)
+	m := codePattern.FindStringSubmatch(msgs[len(msgs)-1].Text)
 	if m == nil {
-		t.Fatalf("no code in %q", o.msgs[len(o.msgs)-1].Text)
+		t.Fatalf("no code in %q", msgs[len(msgs)-1].Text)
 	}
 	return m[1]
 }
@@ -98,7 +73,7 @@ func newFixture(t testing.TB) *fixture {
 	cfg.Argon2 = testArgon
 	// Each test has its own clock far from the others' windows, so the
 	// deployment-wide counters of one test do not spill into another.
-	c := &clock{now: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC).Add(time.Duration(seq()) * 48 * time.Hour)}
+	c := testenv.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC).Add(time.Duration(seq()) * 48 * time.Hour))
 	ob := &outbox{}
 	return &fixture{
 		svc: &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store), Notifications: ob, Codes: codes,
