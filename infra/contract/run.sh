@@ -92,15 +92,18 @@ echo "contract: the local runner is up"
 
 # Credentials, so that Schemathesis reaches the protected operations and not only their
 # 401s: connect an organization (its first API key authenticates the employer system's
-# /v1/publication routes), sign its responsible person up through the one-time code the
-# outbox shows (an access token for /v1/me, /v1/organization, /v1/employees and
-# /v1/cabinets), and publish a department and two employees, so the employee reads and
-# the cabinet administration have something to find (E-1001 is getEmployee's example and
-# runCabinetAction's; E-1002 has no e-mail, so cannot have a cabinet). The invitation
-# routes are public and get random tokens: they answer 404 invitation_invalid. Both credentials belong to the same organization:
-# what Schemathesis publishes with the key, it then reads with the token. The values go
-# to Schemathesis through the environment (schemathesis.toml reads them), not the
-# command line.
+# /v1/publication routes and POST /v1/notices), sign its responsible person up through the
+# one-time code the outbox shows (an access token for /v1/me, /v1/organization,
+# /v1/employees, /v1/cabinets and /v1/notifications), publish a department and three
+# employees, so the employee reads and the cabinet administration have something to find
+# (E-1001 is getEmployee's example and runCabinetAction's; E-1002 has no e-mail, so cannot
+# have a cabinet), and activate E-1003's cabinet through its invitation and one-time code,
+# then sign the employee in (an employee's access token, for the one operation that is
+# theirs: PUT /v1/me/notification-preferences, which answers the responsible person 403).
+# The invitation routes are public and get random tokens: they answer 404
+# invitation_invalid. The credentials belong to the same organization: what Schemathesis
+# publishes with the key, it then reads with the token. The values go to Schemathesis
+# through the environment (schemathesis.toml reads them), not the command line.
 creds="$("$PY" - "$BASE_URL" <<'PYEOF'
 import json, re, sys, time, urllib.error, urllib.request
 
@@ -156,22 +159,54 @@ seeded = call("POST", "/v1/publication/delta", {
          "phone": "+7 916 555-10-01", "email": "ivanova@example.ru", "hireDate": "2021-03-01", "version": 1},
         {"externalId": "E-1002", "lastName": "Петров", "firstName": "Иван", "departmentId": "D-10",
          "phone": "+7 916 555-10-02", "version": 1},
+        {"externalId": "E-1003", "lastName": "Сидорова", "firstName": "Ольга", "departmentId": "D-10",
+         "phone": "+7 916 555-10-03", "email": "sidorova@example.ru", "version": 1},
     ],
 }, headers={"Authorization": "Bearer " + api_key, "Idempotency-Key": "contract-seed-1"}, want=(200,))
-if seeded["employees"]["written"] != 2 or seeded["departments"]["written"] != 1:
+if seeded["employees"]["written"] != 3 or seeded["departments"]["written"] != 1:
     sys.exit(f"contract: setup: the seed publication was not fully written: {seeded}")
+
+# E-1003 activates their cabinet through the invitation and the one-time code the outbox
+# shows, and signs in: an employee's access token for PUT /v1/me/notification-preferences.
+emp_phone, emp_password = "+79165551003", "contract run: lantern meadow birch"
+
+def sms_to(phone, n, what):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        texts = [s.get("text", "") for s in call("GET", "/_local/outbox").get("sms") or [] if s.get("to") == phone]
+        if len(texts) >= n:
+            return texts
+        time.sleep(0.3)
+    sys.exit(f"contract: setup: no {what} reached the outbox within 60 s")
+
+invited = call("POST", "/v1/cabinets/actions", {"action": "invite", "employeeIds": ["E-1003"], "channel": "sms"},
+               headers={"Authorization": "Bearer " + token, "Idempotency-Key": "contract-seed-invite-1"}, want=(200,))
+if invited["done"] != 1:
+    sys.exit(f"contract: setup: E-1003 was not invited: {invited}")
+m = re.search(r"/activate#([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)", sms_to(emp_phone, 1, "invitation")[0])
+if m is None:
+    sys.exit("contract: setup: the invitation SMS has no activation link")
+invitation = m.group(1)
+call("POST", "/v1/invitations/codes", {"token": invitation}, want=(202,))
+m = re.search(r"\b(\d{6})\b", sms_to(emp_phone, 2, "activation code")[1])
+if m is None:
+    sys.exit("contract: setup: the activation SMS has no code")
+call("POST", "/v1/invitations/activate", {"token": invitation, "code": m.group(1), "password": emp_password}, want=(200,))
+employee_token = call("POST", "/v1/auth/sessions", {"login": emp_phone, "password": emp_password}, want=(200,))["accessToken"]
 print(api_key)
 print(token)
+print(employee_token)
 PYEOF
 )"
 KABINET_CONTRACT_API_KEY="$(sed -n 1p <<<"$creds")"
 KABINET_CONTRACT_ACCESS_TOKEN="$(sed -n 2p <<<"$creds")"
-if [[ -z "$KABINET_CONTRACT_API_KEY" || -z "$KABINET_CONTRACT_ACCESS_TOKEN" ]]; then
-	echo "contract: setup did not produce an API key and an access token" >&2
+KABINET_CONTRACT_EMPLOYEE_TOKEN="$(sed -n 3p <<<"$creds")"
+if [[ -z "$KABINET_CONTRACT_API_KEY" || -z "$KABINET_CONTRACT_ACCESS_TOKEN" || -z "$KABINET_CONTRACT_EMPLOYEE_TOKEN" ]]; then
+	echo "contract: setup did not produce an API key and two access tokens" >&2
 	exit 1
 fi
-export KABINET_CONTRACT_API_KEY KABINET_CONTRACT_ACCESS_TOKEN
-echo "contract: signed up an organization; API key and access token ready"
+export KABINET_CONTRACT_API_KEY KABINET_CONTRACT_ACCESS_TOKEN KABINET_CONTRACT_EMPLOYEE_TOKEN
+echo "contract: signed up an organization and activated an employee; API key and access tokens ready"
 
 # Global options (--config-file) go before `run`. The config file only widens what
 # positive_data_acceptance accepts for operations whose schema-valid input can still be

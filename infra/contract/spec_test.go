@@ -32,13 +32,15 @@ func isPublic(r route) bool {
 }
 
 // isEmployerSystem tells the routes the employer system calls with the organization's
-// API key (apiKeyBearer) instead of a person's access token (bearerAuth).
+// API key (apiKeyBearer) instead of a person's access token (bearerAuth): the
+// publication routes and announcing notices.
 func isEmployerSystem(r route) bool {
-	return strings.HasPrefix(r.path, "/v1/publication/")
+	return strings.HasPrefix(r.path, "/v1/publication/") || (r.method == "POST" && r.path == "/v1/notices")
 }
 
 // isIdempotentWrite tells the routes that require an Idempotency-Key header: the
-// employer system's writes and the responsible person's bulk cabinet actions.
+// employer system's writes (publications, notices) and the responsible person's bulk
+// cabinet actions.
 func isIdempotentWrite(r route) bool {
 	return (isEmployerSystem(r) && r.method == "POST") || (r.method == "POST" && r.path == "/v1/cabinets/actions")
 }

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/kabinet/kabinet/shared/domain"
@@ -15,12 +14,19 @@ type QuietHours struct {
 	TimeZone string `json:"timeZone"` // IANA, e.g. "Europe/Moscow"
 }
 
+// parseClock reads "HH:MM" (00:00 to 23:59), two digits each, nothing else:
+// fmt.Sscanf would also take "+1:00", " 1:00" and "01:5x".
 func parseClock(s string) (int, bool) {
-	var h, m int
 	if len(s) != 5 || s[2] != ':' {
 		return 0, false
 	}
-	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h > 23 || m > 59 {
+	for _, i := range [...]int{0, 1, 3, 4} {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
+	if h > 23 || m > 59 {
 		return 0, false
 	}
 	return h*60 + m, true
