@@ -38,7 +38,7 @@ func main() {
 			Queue: sqsqueue.New(sqs.NewFromConfig(cfg), env.String("NOTIFICATIONS_QUEUE_URL"))},
 		Limiter: dynamostore.NewLimiter(store),
 		Limits: notify.Limits{
-			SMSPerOrganizationPerDay: env.Int("SMS_PER_ORGANIZATION_PER_DAY", 500),
+			SMSPerOrganizationPerDay: env.Int("SMS_PER_ORGANIZATION_PER_DAY", 20000),
 			SMSPerDestinationPerHour: env.Int("SMS_PER_DESTINATION_PER_HOUR", 10),
 		},
 	}

@@ -485,7 +485,7 @@ func TestBulkAnswersPerEmployeeAndRefusesBadInput(t *testing.T) {
 		t.Fatal("nothing could be queued")
 	}
 	f.outbox.Fail = nil
-	f.drain(t, f.clock.Now().Add(notify.StageGrace+time.Second))
+	f.drain(t, f.clock.Now().Add(notify.BulkGrace+time.Second))
 	if msgs := f.outbox.to(p.phone); len(msgs) != 1 || msgs[0].Kind != notify.KindInvitation {
 		t.Fatalf("the drainer must queue the staged invitation: %+v", msgs)
 	}
@@ -557,14 +557,14 @@ func TestJobInvitationsSurviveTheQueueBeingDown(t *testing.T) {
 	if len(f.outbox.to(p.phone)) != 0 {
 		t.Fatal("drained before its grace")
 	}
-	f.drain(t, f.clock.Now().Add(notify.StageGrace+time.Second))
+	f.drain(t, f.clock.Now().Add(notify.BulkGrace+time.Second))
 	msgs := f.outbox.to(p.phone)
 	if len(msgs) != 1 || msgs[0].Kind != notify.KindInvitation {
 		t.Fatalf("want the invitation (not a reminder): %+v", msgs)
 	}
 	// Drained again later, once the first is queued: the drainer waits for
 	// the notifier's claim and re-queues only after another grace.
-	f.drain(t, f.clock.Now().Add(notify.StageGrace+2*time.Second))
+	f.drain(t, f.clock.Now().Add(notify.BulkGrace+2*time.Second))
 	if len(f.outbox.to(p.phone)) != 1 {
 		t.Fatal("re-queued too soon")
 	}

@@ -24,7 +24,7 @@ func stagedItem(m notify.Message, now time.Time) (notificationItem, error) {
 	}
 	it := notificationItem{key: notificationKey(m), Type: "Notification", ID: m.ID, Kind: string(m.Kind),
 		Channel: string(m.Channel), EmployeeID: m.EmployeeID, To: m.To, Status: statusQueued, Message: string(body),
-		DueAt: ms(now.Add(notify.StageGrace)), CreatedAt: ms(m.CreatedAt), TTL: ttl(now.Add(ledgerRetention)),
+		DueAt: ms(now.Add(notify.Grace(m))), CreatedAt: ms(m.CreatedAt), TTL: ttl(now.Add(ledgerRetention)),
 		GSI8PK: notificationsPK(m.OrganizationID), GSI8SK: notificationSK(m)}
 	if m.NotBefore.After(now) {
 		it.Status, it.DueAt = statusHeld, ms(m.NotBefore)

@@ -148,7 +148,7 @@ func TestAQueueFailureLeavesTheNoticeToTheDrainer(t *testing.T) {
 		t.Fatalf("announce: %+v", res)
 	}
 	f.queue.Fail = nil
-	f.drain(t, f.clock.Now().Add(notify.StageGrace+time.Second))
+	f.drain(t, f.clock.Now().Add(notify.BulkGrace+time.Second))
 	if got := f.queue.to(a.phone); len(got) != 1 || got[0].ID != res.Items[0].NotificationID {
 		t.Fatalf("drained %+v", got)
 	}

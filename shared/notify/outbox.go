@@ -28,9 +28,23 @@ type Queue interface {
 	Enqueue(ctx context.Context, msgs ...Message) error
 }
 
-// StageGrace is how long a staged message may wait for its immediate
+// StageGrace is how long a staged one-time code may wait for its immediate
 // queuing and the notifier before the drainer queues it (again).
 const StageGrace = 2 * time.Minute
+
+// BulkGrace is the same for every other message: long enough for the
+// notifier to work through a large announcement (10,000 messages at five
+// deliveries at a time take minutes), so the drainer does not queue a
+// backlog a second time while it is still being sent.
+const BulkGrace = 15 * time.Minute
+
+// Grace is how long m may wait unclaimed before the drainer queues it (again).
+func Grace(m Message) time.Duration {
+	if m.Urgent() {
+		return StageGrace
+	}
+	return BulkGrace
+}
 
 // Outbox drains staged messages to the queue.
 type Outbox struct {
@@ -79,7 +93,7 @@ func (o *Outbox) Drain(ctx context.Context, deadline time.Time) (DrainReport, er
 				continue
 			}
 			for _, m := range batch {
-				if err := o.Store.Requeued(ctx, m, now.Add(StageGrace)); err != nil {
+				if err := o.Store.Requeued(ctx, m, now.Add(Grace(m))); err != nil {
 					return rep, err
 				}
 			}
