@@ -172,7 +172,7 @@ func (s *Service) Activate(ctx context.Context, in ActivateInput) (Activated, er
 	// The password is checked before the code, so a rejected password does
 	// not use up one of the code's attempts.
 	if err := domain.CheckPassword(in.Password, string(c.Phone), string(c.Phone)[min(1, len(c.Phone)):], string(c.Email),
-		localPart(string(c.Email)), org.Name, string(login), c.FullName); err != nil {
+		c.Email.LocalPart(), org.Name, string(login), c.FullName); err != nil {
 		return Activated{}, err
 	}
 	rec, err := s.Codes.CheckCode(ctx, c.OrganizationID, PurposeActivation, c.EmployeeID, in.Code)
@@ -215,13 +215,4 @@ func (s *Service) Activate(ctx context.Context, in ActivateInput) (Activated, er
 		with = append(with, "login")
 	}
 	return Activated{EmployeeID: c.EmployeeID, State: Active, SignInWith: with}, nil
-}
-
-func localPart(email string) string {
-	for i := len(email) - 1; i >= 0; i-- {
-		if email[i] == '@' {
-			return email[:i]
-		}
-	}
-	return email
 }

@@ -3,6 +3,7 @@ package cabinets_test
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -189,7 +190,7 @@ func TestSupersededRevokedExpiredAndForeignTokensAreRefused(t *testing.T) {
 	other.invite(t, q)
 	var forged []string
 	for _, tok := range []string{second} {
-		parts := splitDots(tok)
+		parts := strings.Split(tok, ".")
 		last := "A"
 		if strings.HasSuffix(parts[2], "A") {
 			last = "B"
@@ -214,18 +215,6 @@ func TestSupersededRevokedExpiredAndForeignTokensAreRefused(t *testing.T) {
 	}
 	_, err = f.cab.OpenInvitation(ctx, cabinets.TokenInput{Token: second})
 	wantCode(t, err, domain.CodeInvitationInvalid)
-}
-
-func splitDots(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
 }
 
 func TestLoginsAreUniqueAfterNormalizationAndNeverConfusable(t *testing.T) {
@@ -271,7 +260,8 @@ func TestWrongCodesUseUpTheCode(t *testing.T) {
 	f.publish(t, p.row)
 	token := f.invite(t, p)
 	code := f.askCode(t, p, token)
-	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1000000)
+	n, _ := strconv.Atoi(code)
+	wrong := fmt.Sprintf("%06d", (n+1)%1000000)
 	for i := 0; i < 5; i++ {
 		_, err := f.cab.Activate(ctx, cabinets.ActivateInput{Token: token, Code: wrong, Password: goodPassword})
 		wantCode(t, err, domain.CodeCodeInvalid)
@@ -281,14 +271,6 @@ func TestWrongCodesUseUpTheCode(t *testing.T) {
 	// The cooldown applies to a new code too.
 	_, err = f.cab.SendActivationCode(ctx, cabinets.ActivationCodeInput{Token: token}, "203.0.113.7")
 	wantCode(t, err, domain.CodeRateLimited)
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, r := range s {
-		n = n*10 + int(r-'0')
-	}
-	return n
 }
 
 func TestJobRunTwiceAtOnceInvitesEachOnce(t *testing.T) {

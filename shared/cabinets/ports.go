@@ -57,13 +57,6 @@ type Store interface {
 	// shard (the store has a few).
 	DueCabinets(ctx context.Context, now time.Time, limit int) ([]Cabinet, error)
 
-	// Code, PutCode, DeleteCode, TakeCodeAttempt: the one-time codes of
-	// the foundation (see onboarding.Store), here for activation.
-	Code(ctx context.Context, orgID, purpose, slot string) (onboarding.CodeRecord, error)
-	PutCode(ctx context.Context, rec onboarding.CodeRecord, notSentSince time.Time, msg notify.Message) error
-	DeleteCode(ctx context.Context, orgID, purpose, slot, hash string) error
-	TakeCodeAttempt(ctx context.Context, orgID, purpose, slot string, maxAttempts int, now time.Time) (onboarding.CodeRecord, error)
-
 	// Activate writes an activation in one transaction: the cabinet active
 	// and its invitation used, the code used, the person with their
 	// password, their sign-in entries and their login reserved. ErrStale if
@@ -71,9 +64,4 @@ type Store interface {
 	Activate(ctx context.Context, a Activation) error
 	// SetPersonDisabled disables or re-enables a person's sign-in.
 	SetPersonDisabled(ctx context.Context, orgID, personID string, disabled bool) error
-}
-
-// Queue puts messages on the notifications queue.
-type Queue interface {
-	Enqueue(ctx context.Context, msgs ...notify.Message) error
 }

@@ -28,7 +28,7 @@ type Config struct {
 // Service runs the cabinet use cases.
 type Service struct {
 	Store Store
-	Queue Queue
+	Queue notify.Queue
 	// Codes issues and checks the activation codes under the foundation's
 	// code rules.
 	Codes  *onboarding.Service

@@ -111,6 +111,14 @@ func ParseEmail(s string) (Email, error) {
 // people do not remember the case of their address.
 func (e Email) Login() string { return "EMAIL#" + strings.ToLower(string(e)) }
 
+// LocalPart is the part before the last '@' (a context word for passwords).
+func (e Email) LocalPart() string {
+	if i := strings.LastIndexByte(string(e), '@'); i >= 0 {
+		return string(e)[:i]
+	}
+	return string(e)
+}
+
 // Masked shows the first letter of the local part and the domain.
 func (e Email) Masked() string {
 	s := string(e)

@@ -22,7 +22,6 @@ import (
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/onboarding"
 )
 
 // Cabinets stores employees' cabinets and the organization's cabinet
@@ -418,26 +417,6 @@ func (s *Cabinets) SetPersonDisabled(ctx context.Context, orgID, personID string
 // Organization reads one organization.
 func (s *Cabinets) Organization(ctx context.Context, orgID string) (domain.Organization, error) {
 	return s.store.Organization(ctx, orgID)
-}
-
-// Code reads a one-time code (see Store.Code).
-func (s *Cabinets) Code(ctx context.Context, orgID, purpose, slot string) (onboarding.CodeRecord, error) {
-	return s.store.Code(ctx, orgID, purpose, slot)
-}
-
-// PutCode stores a one-time code (see Store.PutCode).
-func (s *Cabinets) PutCode(ctx context.Context, rec onboarding.CodeRecord, notSentSince time.Time, msg notify.Message) error {
-	return s.store.PutCode(ctx, rec, notSentSince, msg)
-}
-
-// DeleteCode drops a one-time code (see Store.DeleteCode).
-func (s *Cabinets) DeleteCode(ctx context.Context, orgID, purpose, slot, hash string) error {
-	return s.store.DeleteCode(ctx, orgID, purpose, slot, hash)
-}
-
-// TakeCodeAttempt counts an attempt on a code (see Store.TakeCodeAttempt).
-func (s *Cabinets) TakeCodeAttempt(ctx context.Context, orgID, purpose, slot string, maxAttempts int, now time.Time) (onboarding.CodeRecord, error) {
-	return s.store.TakeCodeAttempt(ctx, orgID, purpose, slot, maxAttempts, now)
 }
 
 // Activate writes an activation in one transaction.

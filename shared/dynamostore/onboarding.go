@@ -243,20 +243,6 @@ func (s *Store) PutCode(ctx context.Context, r onboarding.CodeRecord, notSentSin
 	return awserr.Wrap("put code", err)
 }
 
-// DeleteCode removes the slot's code if it is still the one with this hash.
-func (s *Store) DeleteCode(ctx context.Context, orgID, purpose, slot, hash string) error {
-	expr, err := expression.NewBuilder().WithCondition(expression.Name("Hash").Equal(expression.Value(hash))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: codeKey(orgID, purpose, slot).av(),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	if err != nil && !conditionFailed(err) {
-		return awserr.Wrap("delete code", err)
-	}
-	return nil
-}
-
 // TakeCodeAttempt counts an attempt on a live code in one conditional update:
 // concurrent guesses are serialized by DynamoDB, so no more than maxAttempts
 // of them ever see the code's hash.

@@ -237,7 +237,7 @@ func (s *Service) SetPassword(ctx context.Context, in SetPasswordInput) error {
 		return err
 	}
 	if err := domain.CheckPassword(in.Password, string(person.Phone), string(person.Phone)[1:], string(person.Email),
-		localPart(string(person.Email)), org.Name); err != nil {
+		person.Email.LocalPart(), org.Name); err != nil {
 		return err
 	}
 	hash, err := security.HashPassword(in.Password, s.Config.Argon2)
@@ -271,15 +271,6 @@ func isSixDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-func localPart(email string) string {
-	for i := len(email) - 1; i >= 0; i-- {
-		if email[i] == '@' {
-			return email[:i]
-		}
-	}
-	return email
 }
 
 // parseID accepts an opaque id: 1 to 64 characters of [0-9A-Za-z_-].

@@ -69,7 +69,6 @@ type Store interface {
 	// sent after notSentSince (ErrCodeCooldown), and stages msg (the
 	// message carrying the code) in the outbox in the same write.
 	PutCode(ctx context.Context, rec CodeRecord, notSentSince time.Time, msg notify.Message) error
-	DeleteCode(ctx context.Context, orgID, purpose, slot, hash string) error
 	// TakeCodeAttempt atomically counts one attempt on a live code and returns
 	// it, or ErrNoLiveCode once it is expired, used or out of attempts.
 	TakeCodeAttempt(ctx context.Context, orgID, purpose, slot string, maxAttempts int, now time.Time) (CodeRecord, error)
