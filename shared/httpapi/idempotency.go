@@ -53,8 +53,10 @@ func Idempotent(store IdempotencyStore, clock platform.Clock, lease time.Duratio
 			sum.Write([]byte{0})
 		}
 		hash := hex.EncodeToString(sum.Sum(nil))
-		// The key is the client's text: store its hash, not the text.
-		keySum := sha256.Sum256([]byte(key))
+		// The key is the client's text: store its hash, not the text. Keys
+		// are the caller's own: two employees of one organization who pick
+		// the same key must not replay each other's responses.
+		keySum := sha256.Sum256([]byte(r.Caller.PersonID + "\x00" + r.Caller.APIKeyID + "\x00" + key))
 		keyHash := hex.EncodeToString(keySum[:])
 		now := clock.Now()
 		claimed, prev, err := store.Begin(ctx, orgID, keyHash, hash, now.Add(lease), now.Add(IdempotencyKeyTTL), now)

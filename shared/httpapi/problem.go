@@ -37,6 +37,8 @@ var statusOf = map[domain.ErrorCode]int{
 	domain.CodeInvitationInvalid:    http.StatusNotFound,
 	domain.CodeLoginTaken:           http.StatusConflict,
 	domain.CodeConflict:             http.StatusConflict,
+	domain.CodeRequestState:         http.StatusConflict,
+	domain.CodeNotAssigned:          http.StatusForbidden,
 	domain.CodeIdempotencyRequired:  http.StatusBadRequest,
 	domain.CodeIdempotencyMismatch:  http.StatusUnprocessableEntity,
 	domain.CodeIdempotencyPending:   http.StatusConflict,

@@ -72,6 +72,8 @@ func TestErrorCodesTable(t *testing.T) {
 		domain.CodeInvitationInvalid:    404,
 		domain.CodeLoginTaken:           409,
 		domain.CodeConflict:             409,
+		domain.CodeRequestState:         409,
+		domain.CodeNotAssigned:          403,
 		domain.CodeIdempotencyRequired:  400,
 		domain.CodeIdempotencyMismatch:  422,
 		domain.CodeIdempotencyPending:   409,

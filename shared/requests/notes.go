@@ -1,0 +1,132 @@
+package requests
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/platform"
+)
+
+// notes builds the notifications of one step, reading what they need of
+// the organization (its name, its templates, its quiet hours) once.
+type notes struct {
+	s      *Service
+	orgID  string
+	loaded bool
+	org    domain.Organization
+	tpls   map[notify.Kind]notify.Template
+	prefs  notify.Preferences
+	msgs   []notify.Message
+}
+
+func (s *Service) newNotes(orgID string) *notes { return &notes{s: s, orgID: orgID} }
+
+func (n *notes) load(ctx context.Context) error {
+	if n.loaded {
+		return nil
+	}
+	var err error
+	if n.org, err = n.s.Store.Organization(ctx, n.orgID); err != nil {
+		return err
+	}
+	if n.tpls, err = n.s.Store.Templates(ctx, n.orgID); err != nil {
+		return err
+	}
+	if n.prefs, err = n.s.Store.NotificationPreferences(ctx, n.orgID); err != nil {
+		return err
+	}
+	n.loaded = true
+	return nil
+}
+
+// link is where people open the request; built from the configured base
+// URL alone.
+func (s *Service) link(id string) string {
+	return strings.TrimRight(s.Config.PublicBaseURL, "/") + "/requests/" + id
+}
+
+// add renders kind about r for the person at c (employeeID empty for the
+// responsible person) and stages it. The id is fixed by the request's
+// version: a retried step that lost its write stages nothing twice.
+func (n *notes) add(ctx context.Context, r *Request, kind notify.Kind, c Contact, employeeID, reason, suffix string) error {
+	if err := n.load(ctx); err != nil {
+		return err
+	}
+	t, ok := n.tpls[kind]
+	if !ok {
+		t, _ = notify.DefaultTemplate(kind)
+	}
+	v := notify.Values{EmployeeName: r.EmployeeName, Organization: n.org.Name, Link: n.s.link(r.ID),
+		RequestType: r.Type.Title(), RequestNumber: strconv.FormatInt(r.Number, 10), Reason: reason}
+	m := notify.Message{ID: r.ID + "." + strconv.FormatInt(r.Version, 10) + "." + string(kind) + suffix,
+		OrganizationID: r.OrganizationID, Kind: kind, Channel: c.Channel, To: c.To,
+		CreatedAt: n.s.Clock.Now(), EmployeeID: employeeID}
+	notify.Render(kind, t, v).Into(&m)
+	if suffix == reminderSuffix {
+		m.Text = "Напоминание. " + m.Text
+		if m.Subject != "" {
+			m.Subject = "Напоминание: " + m.Subject
+		}
+	}
+	notify.Hold(&m, n.prefs.QuietHours, n.s.Clock.Now())
+	n.msgs = append(n.msgs, m)
+	return nil
+}
+
+const reminderSuffix = ".reminder"
+
+// toEmployee notifies the employee whose request it is.
+func (n *notes) toEmployee(ctx context.Context, r *Request, kind notify.Kind, reason string) error {
+	return n.toPerson(ctx, r, kind, r.EmployeeID, reason, "")
+}
+
+// toProcessor notifies whoever carries r out.
+func (n *notes) toProcessor(ctx context.Context, r *Request, kind notify.Kind) error {
+	return n.toPerson(ctx, r, kind, r.ProcessorID, "", "")
+}
+
+// toPerson notifies an employee (employeeID) or, when empty, the
+// responsible person. Someone without an active cabinet gets nothing
+// (logged): there is nowhere to open the request.
+func (n *notes) toPerson(ctx context.Context, r *Request, kind notify.Kind, employeeID, reason, suffix string) error {
+	var c Contact
+	var ok bool
+	var err error
+	if employeeID == "" {
+		c, ok, err = n.s.Store.ResponsibleContact(ctx, r.OrganizationID)
+	} else {
+		c, ok, err = n.s.Store.EmployeeContact(ctx, r.OrganizationID, employeeID)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		platform.Logger(ctx).Info("request notification not sent: no active cabinet", "request", r.ID, "kind", string(kind), "to", employeeID)
+		return nil
+	}
+	return n.add(ctx, r, kind, c, employeeID, reason, suffix)
+}
+
+// noteArrival tells whoever is to decide r that it waits for them: the
+// approver, or their deputy in office, or, without an approver, the
+// responsible person.
+func (s *Service) noteArrival(ctx context.Context, n *notes, r *Request, reminder bool) error {
+	suffix := ""
+	if reminder {
+		suffix = reminderSuffix
+	}
+	if r.State == NoApprover {
+		return n.toPerson(ctx, r, notify.KindRequestSubmitted, "", "", suffix)
+	}
+	to := r.ApproverID
+	d, err := s.Store.Deputy(ctx, r.OrganizationID, r.ApproverID)
+	if err == nil && d.ActiveOn(day(s.Clock.Now())) {
+		to = d.DeputyID
+	} else if err != nil && !isNotFound(err) {
+		return err
+	}
+	return n.toPerson(ctx, r, notify.KindRequestSubmitted, to, "", suffix)
+}
