@@ -295,6 +295,11 @@ func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline tim
 			res.Employees.Written++
 		}
 	}
+	// Told even when nothing changed: the retry of a publication whose
+	// re-routing failed must re-route, and its rows are unchanged by then.
+	if err := s.structureChanged(ctx, orgID); err != nil {
+		return Result{}, nil, err
+	}
 	return res, seen, nil
 }
 

@@ -36,6 +36,15 @@ type CabinetSync interface {
 	EmployeesChanged(ctx context.Context, orgID string, changes []EmployeeChange, now, deadline time.Time) (failed []string, err error)
 }
 
+// ApprovalSync keeps pending approvals with the approvers the structure
+// names (see shared/requests): publication tells it after every batch it
+// applied, and after a snapshot's commit unpublished people, so that a
+// moved employee, a new head or an unpublished approver re-routes them. A
+// failure fails the publication, whose retry tells it again.
+type ApprovalSync interface {
+	StructureChanged(ctx context.Context, orgID string) error
+}
+
 // StoredDepartment is a department as stored.
 type StoredDepartment struct {
 	Department
@@ -126,8 +135,10 @@ type PublishedEmployee struct {
 
 // Service runs publications.
 type Service struct {
-	Store      Store
-	Cabinets   CabinetSync
+	Store    Store
+	Cabinets CabinetSync
+	// Approvals, when set, re-routes pending approvals after a change.
+	Approvals  ApprovalSync
 	ParsePhone PhoneParser
 	Clock      platform.Clock
 	IDs        platform.IDs
@@ -287,6 +298,11 @@ func (s *Service) Commit(ctx context.Context, orgID, snapshotID string) (CommitR
 				res.Unpublished = append(res.Unpublished, g)
 			}
 		}
+		if len(res.Unpublished) > 0 {
+			if err := s.structureChanged(ctx, orgID); err != nil {
+				return err
+			}
+		}
 		if len(failed) > 0 || len(failedSync) > 0 {
 			// Leave the snapshot open: committing again finishes the job.
 			return nil
@@ -294,6 +310,15 @@ func (s *Service) Commit(ctx context.Context, orgID, snapshotID string) (CommitR
 		return s.Store.CloseSnapshot(ctx, orgID, snapshotID, s.Clock.Now())
 	})
 	return res, err
+}
+
+// structureChanged tells the approvals, when wired, that the structure
+// may have changed.
+func (s *Service) structureChanged(ctx context.Context, orgID string) error {
+	if s.Approvals == nil {
+		return nil
+	}
+	return s.Approvals.StructureChanged(ctx, orgID)
 }
 
 func checkSize(b Batch) error {

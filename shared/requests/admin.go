@@ -8,6 +8,23 @@ import (
 	"github.com/kabinet/kabinet/shared/domain"
 )
 
+// ActorOf is who a signed-in caller is, read from their account: a
+// disabled employee (unpublished, dismissed) acts no more, even with an
+// access token still unexpired.
+func (s *Service) ActorOf(ctx context.Context, orgID, personID string, role domain.Role) (Actor, error) {
+	p, err := s.Store.Person(ctx, orgID, personID)
+	if err != nil {
+		if isNotFound(err) {
+			return Actor{}, domain.NewError(domain.CodeUnauthorized, "the account no longer exists")
+		}
+		return Actor{}, err
+	}
+	if p.Disabled || p.Role != role || (role == domain.RoleEmployee && p.EmployeeID == "") {
+		return Actor{}, domain.NewError(domain.CodeForbidden, "this account cannot act on requests")
+	}
+	return Actor{OrganizationID: orgID, PersonID: personID, EmployeeID: p.EmployeeID, Role: role, Name: p.FullName}, nil
+}
+
 // TypesFor lists the types the organization accepts, as employees see them.
 func (s *Service) TypesFor(ctx context.Context, orgID string) ([]TypeView, error) {
 	st, err := s.Store.Settings(ctx, orgID)

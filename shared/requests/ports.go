@@ -82,6 +82,8 @@ func InboxOf(r Request) (Inbox, bool) {
 // Store is the persistence requests need.
 type Store interface {
 	Organization(ctx context.Context, orgID string) (domain.Organization, error)
+	// Person reads a signed-in person's account (domain.ErrNotFound when absent).
+	Person(ctx context.Context, orgID, personID string) (domain.Person, error)
 	Settings(ctx context.Context, orgID string) (Settings, error) // defaults when never saved
 	// SaveSettings stores s if the stored version is still prevVersion.
 	SaveSettings(ctx context.Context, s Settings, prevVersion int64) error

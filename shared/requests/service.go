@@ -334,7 +334,9 @@ func (s *Service) queue(ctx context.Context, msgs []notify.Message) {
 			ready = append(ready, m)
 		}
 	}
-	if len(ready) == 0 {
+	// Without a queue (publication's re-routing), the outbox drainer
+	// queues them.
+	if len(ready) == 0 || s.Queue == nil {
 		return
 	}
 	if err := s.Queue.Enqueue(ctx, ready...); err != nil {
