@@ -510,8 +510,10 @@ func requestEmployee(it employeeItem) requests.Employee {
 			names = append(names, n)
 		}
 	}
+	// A dismissed employee, or one without the contacts a cabinet needs,
+	// is published but can never sign in: they cannot act on requests.
 	return requests.Employee{ID: it.ExternalID, FullName: strings.Join(names, " "), DepartmentID: it.DepartmentID,
-		Published: it.Published}
+		Published: it.Published && it.Eligible}
 }
 
 // Employee reads a published (or once published) employee.

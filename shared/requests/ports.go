@@ -17,7 +17,9 @@ type Employee struct {
 	ID           string
 	FullName     string
 	DepartmentID string
-	// Published: published and not unpublished since.
+	// Published: published and able to have a cabinet (not dismissed, with
+	// a phone and an e-mail): only such a person can submit, approve or
+	// process.
 	Published bool
 }
 

@@ -440,3 +440,22 @@ func TestCancel(t *testing.T) {
 		wantCode(t, err, domain.CodeNotFound)
 	}
 }
+
+// A head dismissed by publication approves nothing more: their pending
+// approvals go up, and new requests skip them.
+func TestDismissedHeadSkipped(t *testing.T) {
+	f := newFixture(t)
+	v := f.submit(t, f.emp("A"), "annual_vacation", f.vacation())
+	row := f.empRow("H1", "D1")
+	row.HireDate = str("2020-01-10")
+	row.DismissalDate = str(f.clock.Now().AddDate(0, 0, -1).Format(time.DateOnly))
+	f.publish(t, publication.Batch{Employees: []publication.EmployeeRow{row}})
+	if r := f.get(t, v.ID); r.ApproverID != f.id("DIR") {
+		t.Fatalf("after the head's dismissal: approver %q", r.ApproverID)
+	}
+	_, err := f.req.Decide(ctx, f.emp("H1"), v.ID, true, requests.DecisionInput{})
+	wantCode(t, err, domain.CodeNotAssigned)
+	if w := f.submit(t, f.emp("X"), "free_form", map[string]any{"subject": "Пропуск", "text": "Прошу выдать пропуск"}); w.ApproverID != f.id("DIR") {
+		t.Fatalf("new request went to %q", w.ApproverID)
+	}
+}
