@@ -123,7 +123,9 @@ func (s *Service) noteArrival(ctx context.Context, n *notes, r *Request, reminde
 	}
 	to := r.ApproverID
 	d, err := s.Store.Deputy(ctx, r.OrganizationID, r.ApproverID)
-	if err == nil && d.ActiveOn(day(s.Clock.Now())) {
+	// A deputy who is the request's employee cannot decide it: the approver
+	// is told instead.
+	if err == nil && d.ActiveOn(day(s.Clock.Now())) && d.DeputyID != r.EmployeeID {
 		to = d.DeputyID
 	} else if err != nil && !isNotFound(err) {
 		return err

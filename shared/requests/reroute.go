@@ -98,13 +98,21 @@ func (s *Service) reroute(ctx context.Context, r Request, emp Employee, str *str
 	if len(chain) > 0 {
 		want = chain[min(r.Level, len(chain)-1)]
 	}
-	if want == r.ApproverID && dept == r.DepartmentID {
+	// The same approver may have moved to or from the top of the chain
+	// (a head or director published above them): their escalation is due
+	// again, or no more.
+	due := r.DueAt
+	if want != "" && want == r.ApproverID {
+		due = st.nextDue(r.AssignedAt, r.RemindedAt, want == chain[len(chain)-1])
+	}
+	if want == r.ApproverID && dept == r.DepartmentID && due.Equal(r.DueAt) {
 		return false, nil
 	}
 	prev, from := r.Version, r.ApproverID
 	r.DepartmentID = dept
 	if want == r.ApproverID {
-		r.Version++ // only the department changed
+		r.DueAt = due
+		r.Version++ // only the department or the due time changed
 		return true, s.Store.SaveRequest(ctx, r, prev)
 	}
 	r.route(chain, r.Level, st, now)

@@ -247,6 +247,12 @@ type ProcessInput struct {
 // processor may, and each step is a conditional write on its version.
 func (s *Service) Process(ctx context.Context, a Actor, id string, act Action, in ProcessInput) (View, error) {
 	now := s.Clock.Now()
+	if act != ActTake && act != ActComplete && act != ActDecline {
+		// Cancelling is the employee's (Cancel), deciding the approver's.
+		var p domain.Problems
+		p.Add("action", "unknown_action", "action must be take, complete or decline")
+		return View{}, p.Err()
+	}
 	text, err := decisionText(act != ActDecline, DecisionInput{Comment: in.Comment, Reason: in.Reason})
 	if err != nil {
 		return View{}, err
@@ -434,9 +440,10 @@ func page(rs []Request, limit int) Page {
 	return out
 }
 
-// Mine lists the employee's own requests, newest first.
-func (s *Service) Mine(ctx context.Context, a Actor, limit int, cursor string) (Page, error) {
-	rs, err := s.Store.EmployeeRequests(ctx, a.orgID(), a.EmployeeID, cursor, limit)
+// Mine lists the employee's own requests, newest first, those older than
+// the request before (the decoded cursor; all when empty).
+func (s *Service) Mine(ctx context.Context, a Actor, limit int, before string) (Page, error) {
+	rs, err := s.Store.EmployeeRequests(ctx, a.orgID(), a.EmployeeID, before, limit)
 	if err != nil {
 		return Page{}, err
 	}
@@ -467,17 +474,27 @@ func (s *Service) Approvals(ctx context.Context, a Actor, limit int, after strin
 		}
 	}
 	// Every inbox is in id order: merging pages read after the same id
-	// gives the next page of the union.
+	// gives the next page of the union. Each inbox contributes up to limit
+	// requests, read on past the caller's own requests (nobody sees their
+	// own request as theirs to approve): a page cut short by them would end
+	// the listing early.
 	var all []Request
 	for _, in := range inboxes {
-		rs, err := s.Store.InboxRequests(ctx, a.orgID(), in, after, limit)
-		if err != nil {
-			return Page{}, err
-		}
-		for _, r := range rs {
-			if r.EmployeeID != a.EmployeeID { // nobody sees their own request as theirs to approve
-				all = append(all, r)
+		for from, kept := after, 0; kept < limit; {
+			rs, err := s.Store.InboxRequests(ctx, a.orgID(), in, from, limit)
+			if err != nil {
+				return Page{}, err
 			}
+			for _, r := range rs {
+				if r.EmployeeID != a.EmployeeID {
+					all = append(all, r)
+					kept++
+				}
+			}
+			if len(rs) < limit || len(rs) == 0 {
+				break
+			}
+			from = rs[len(rs)-1].ID
 		}
 	}
 	sortByID(all)

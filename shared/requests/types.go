@@ -8,6 +8,7 @@ package requests
 import (
 	"bytes"
 	"encoding/json"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -151,7 +152,13 @@ func ParseFields(t Type, raw json.RawMessage, today time.Time) (Fields, error) {
 		allowed[f.Name] = f
 	}
 	var f Fields
-	for name, v := range obj {
+	names := make([]string, 0, len(obj))
+	for name := range obj {
+		names = append(names, name)
+	}
+	sort.Strings(names) // problems in a stable order
+	for _, name := range names {
+		v := obj[name]
 		fs, ok := allowed[name]
 		if !ok {
 			p.Add("fields."+name, "unknown_field", "this request type has no field "+strconv.Quote(name))
@@ -199,7 +206,7 @@ func parseField(f *Fields, fs FieldSpec, v json.RawMessage, p *domain.Problems) 
 			return
 		}
 		s = strings.TrimSpace(s)
-		if !cleanText(s, fs.Name == "text") {
+		if !cleanText(s, fs.Name == "text" || fs.Name == "comment") {
 			p.Add(name, "text_format", fs.Name+" must be valid text without control characters")
 			return
 		}
@@ -313,12 +320,13 @@ func checkRules(t Type, f *Fields, today time.Time, p *domain.Problems) {
 	}
 }
 
-// period is what f is about, for a request of type t submitted on day.
+// period is what f is about, for a request of type t submitted at day
+// (its calendar day is Moscow's, as for every date of a request).
 func period(t Type, f Fields, day time.Time) Period {
 	if f.StartDate != "" && f.EndDate != "" {
 		return Period{f.StartDate, f.EndDate}
 	}
-	d := day.Format(time.DateOnly)
+	d := today(day).Format(time.DateOnly)
 	return Period{d, d}
 }
 
