@@ -115,7 +115,7 @@ endef
 
 .PHONY: build-ConnectFunction build-AuthFunction build-AccountFunction build-NotifierFunction \
 	build-PublicationFunction build-EmployeesFunction build-CabinetsFunction build-InvitationJobFunction \
-	build-OutboxFunction build-NoticesFunction
+	build-OutboxFunction build-NoticesFunction build-RequestsFunction build-RequestJobFunction
 build-ConnectFunction:
 	$(call build_function,connect)
 build-AuthFunction:
@@ -136,3 +136,7 @@ build-OutboxFunction:
 	$(call build_function,outbox)
 build-NoticesFunction:
 	$(call build_function,notices)
+build-RequestsFunction:
+	$(call build_function,requests)
+build-RequestJobFunction:
+	$(call build_function,requestjob)

@@ -32,7 +32,7 @@ func main() {
 		Queue:         sqsqueue.New(sqs.NewFromConfig(cfg), env.String("NOTIFICATIONS_QUEUE_URL")),
 		Clock:         clock,
 		IDs:           ids,
-		PublicBaseURL: app.CabinetsConfig(env).PublicBaseURL,
+		PublicBaseURL: app.PublicBaseURL(env),
 	}
 	keys := &onboarding.Service{Store: store, Clock: clock, IDs: ids}
 	tokens := api.Verifier{Tokens: app.AccessTokens(env), Clock: clock}

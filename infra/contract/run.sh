@@ -98,12 +98,21 @@ echo "contract: the local runner is up"
 # employees, so the employee reads and the cabinet administration have something to find
 # (E-1001 is getEmployee's example and runCabinetAction's; E-1002 has no e-mail, so cannot
 # have a cabinet), and activate E-1003's cabinet through its invitation and one-time code,
-# then sign the employee in (an employee's access token, for the one operation that is
-# theirs: PUT /v1/me/notification-preferences, which answers the responsible person 403).
+# then sign the employee in (an employee's access token, for the one operation of this
+# organization that is theirs: PUT /v1/me/notification-preferences, which answers the
+# responsible person 403).
+# The requests get an organization of their own, set up the same way, whose API key
+# Schemathesis never sees: the publications it fuzzes would otherwise soon unpublish the
+# employee who files the requests, which disables their account. Its employee E-2001 files,
+# lists and cancels requests; its responsible person decides them (E-2001's department has
+# no head and the organization no published director), carries them out, names deputies
+# (E-2002 is the example manager) and sets the request settings (hooks.py sends each
+# request operation the right one of the two tokens).
 # The invitation routes are public and get random tokens: they answer 404
-# invitation_invalid. The credentials belong to the same organization: what Schemathesis
-# publishes with the key, it then reads with the token. The values go to Schemathesis
-# through the environment (schemathesis.toml reads them), not the command line.
+# invitation_invalid. Within each organization the credentials belong together: what
+# Schemathesis publishes with the key, it then reads with the token. The values go to
+# Schemathesis through the environment (schemathesis.toml and hooks.py read them), not the
+# command line.
 creds="$("$PY" - "$BASE_URL" <<'PYEOF'
 import json, re, sys, time, urllib.error, urllib.request
 
@@ -127,49 +136,6 @@ def call(method, path, body=None, headers=None, want=(200, 201, 202, 204)):
         sys.exit(f"contract: setup: {method} {path} answered {status}: {raw[:500]!r}")
     return json.loads(raw) if raw else None
 
-org = call("POST", "/v1/organizations", {
-    "name": "ООО «Контракт»", "inn": "7707083893", "kpp": "773601001",
-    "responsiblePerson": {"fullName": "Контрактова Анна Сергеевна", "phone": phone, "email": email},
-    "director": {"fullName": "Контрактов Олег Ильич", "position": "Генеральный директор"},
-}, want=(201,))
-org_id, api_key = org["organization"]["id"], org["apiKey"]["secret"]
-
-call("POST", "/v1/auth/codes", {"organizationId": org_id, "channel": "sms"}, want=(202,))
-code = None
-deadline = time.monotonic() + 30
-while code is None and time.monotonic() < deadline:
-    for sms in reversed(call("GET", "/_local/outbox").get("sms") or []):
-        if sms.get("to") == phone:
-            m = re.search(r"\b(\d{6})\b", sms.get("text", ""))
-            if m:
-                code = m.group(1)
-                break
-    if code is None:
-        time.sleep(0.3)
-if code is None:
-    sys.exit("contract: setup: no one-time code reached the outbox within 30 s")
-setup = call("POST", "/v1/auth/codes/verify", {"organizationId": org_id, "code": code}, want=(200,))
-call("POST", "/v1/auth/password", {"setupToken": setup["setupToken"], "password": password}, want=(204,))
-token = call("POST", "/v1/auth/sessions", {"login": email, "password": password}, want=(200,))["accessToken"]
-
-seeded = call("POST", "/v1/publication/delta", {
-    "departments": [{"externalId": "D-10", "name": "Бухгалтерия", "version": 1}],
-    "employees": [
-        {"externalId": "E-1001", "lastName": "Иванова", "firstName": "Мария", "departmentId": "D-10",
-         "phone": "+7 916 555-10-01", "email": "ivanova@example.ru", "hireDate": "2021-03-01", "version": 1},
-        {"externalId": "E-1002", "lastName": "Петров", "firstName": "Иван", "departmentId": "D-10",
-         "phone": "+7 916 555-10-02", "version": 1},
-        {"externalId": "E-1003", "lastName": "Сидорова", "firstName": "Ольга", "departmentId": "D-10",
-         "phone": "+7 916 555-10-03", "email": "sidorova@example.ru", "version": 1},
-    ],
-}, headers={"Authorization": "Bearer " + api_key, "Idempotency-Key": "contract-seed-1"}, want=(200,))
-if seeded["employees"]["written"] != 3 or seeded["departments"]["written"] != 1:
-    sys.exit(f"contract: setup: the seed publication was not fully written: {seeded}")
-
-# E-1003 activates their cabinet through the invitation and the one-time code the outbox
-# shows, and signs in: an employee's access token for PUT /v1/me/notification-preferences.
-emp_phone, emp_password = "+79165551003", "contract run: lantern meadow birch"
-
 def sms_to(phone, n, what):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -179,34 +145,100 @@ def sms_to(phone, n, what):
         time.sleep(0.3)
     sys.exit(f"contract: setup: no {what} reached the outbox within 60 s")
 
-invited = call("POST", "/v1/cabinets/actions", {"action": "invite", "employeeIds": ["E-1003"], "channel": "sms"},
-               headers={"Authorization": "Bearer " + token, "Idempotency-Key": "contract-seed-invite-1"}, want=(200,))
-if invited["done"] != 1:
-    sys.exit(f"contract: setup: E-1003 was not invited: {invited}")
-m = re.search(r"/activate#([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)", sms_to(emp_phone, 1, "invitation")[0])
-if m is None:
-    sys.exit("contract: setup: the invitation SMS has no activation link")
-invitation = m.group(1)
-call("POST", "/v1/invitations/codes", {"token": invitation}, want=(202,))
-m = re.search(r"\b(\d{6})\b", sms_to(emp_phone, 2, "activation code")[1])
-if m is None:
-    sys.exit("contract: setup: the activation SMS has no code")
-call("POST", "/v1/invitations/activate", {"token": invitation, "code": m.group(1), "password": emp_password}, want=(200,))
-employee_token = call("POST", "/v1/auth/sessions", {"login": emp_phone, "password": emp_password}, want=(200,))["accessToken"]
+def sign_up(name, phone, email, password):
+    """Connects an organization and signs its responsible person up: (API key, token)."""
+    org = call("POST", "/v1/organizations", {
+        "name": name, "inn": "7707083893", "kpp": "773601001",
+        "responsiblePerson": {"fullName": "Контрактова Анна Сергеевна", "phone": phone, "email": email},
+        "director": {"fullName": "Контрактов Олег Ильич", "position": "Генеральный директор"},
+    }, want=(201,))
+    org_id, api_key = org["organization"]["id"], org["apiKey"]["secret"]
+    call("POST", "/v1/auth/codes", {"organizationId": org_id, "channel": "sms"}, want=(202,))
+    m = re.search(r"\b(\d{6})\b", sms_to(phone, 1, "one-time code")[-1])
+    if m is None:
+        sys.exit("contract: setup: the code SMS has no code")
+    setup = call("POST", "/v1/auth/codes/verify", {"organizationId": org_id, "code": m.group(1)}, want=(200,))
+    call("POST", "/v1/auth/password", {"setupToken": setup["setupToken"], "password": password}, want=(204,))
+    token = call("POST", "/v1/auth/sessions", {"login": email, "password": password}, want=(200,))["accessToken"]
+    return api_key, token
+
+def publish(api_key, batch, key):
+    seeded = call("POST", "/v1/publication/delta", batch,
+                  headers={"Authorization": "Bearer " + api_key, "Idempotency-Key": key}, want=(200,))
+    if seeded["employees"]["written"] != len(batch["employees"]) or seeded["departments"]["written"] != len(batch["departments"]):
+        sys.exit(f"contract: setup: the seed publication was not fully written: {seeded}")
+
+def activate(token, employee_id, phone, password):
+    """Invites the employee, activates their cabinet and signs them in: their token."""
+    invited = call("POST", "/v1/cabinets/actions", {"action": "invite", "employeeIds": [employee_id], "channel": "sms"},
+                   headers={"Authorization": "Bearer " + token, "Idempotency-Key": "contract-seed-invite-" + employee_id},
+                   want=(200,))
+    if invited["done"] != 1:
+        sys.exit(f"contract: setup: {employee_id} was not invited: {invited}")
+    m = re.search(r"/activate#([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)", sms_to(phone, 1, "invitation")[0])
+    if m is None:
+        sys.exit("contract: setup: the invitation SMS has no activation link")
+    invitation = m.group(1)
+    call("POST", "/v1/invitations/codes", {"token": invitation}, want=(202,))
+    m = re.search(r"\b(\d{6})\b", sms_to(phone, 2, "activation code")[1])
+    if m is None:
+        sys.exit("contract: setup: the activation SMS has no code")
+    call("POST", "/v1/invitations/activate", {"token": invitation, "code": m.group(1), "password": password}, want=(200,))
+    return call("POST", "/v1/auth/sessions", {"login": phone, "password": password}, want=(200,))["accessToken"]
+
+api_key, token = sign_up("ООО «Контракт»", phone, email, password)
+publish(api_key, {
+    "departments": [{"externalId": "D-10", "name": "Бухгалтерия", "version": 1}],
+    "employees": [
+        {"externalId": "E-1001", "lastName": "Иванова", "firstName": "Мария", "departmentId": "D-10",
+         "phone": "+7 916 555-10-01", "email": "ivanova@example.ru", "hireDate": "2021-03-01", "version": 1},
+        {"externalId": "E-1002", "lastName": "Петров", "firstName": "Иван", "departmentId": "D-10",
+         "phone": "+7 916 555-10-02", "version": 1},
+        {"externalId": "E-1003", "lastName": "Сидорова", "firstName": "Ольга", "departmentId": "D-10",
+         "phone": "+7 916 555-10-03", "email": "sidorova@example.ru", "version": 1},
+    ],
+}, "contract-seed-1")
+# E-1003 activates their cabinet through the invitation and the one-time code the outbox
+# shows, and signs in: an employee's access token for PUT /v1/me/notification-preferences.
+employee_token = activate(token, "E-1003", "+79165551003", "contract run: lantern meadow birch")
+
+# The requests' organization: Schemathesis never gets its API key, so its fuzzed
+# publications cannot unpublish the employee (which disables their account) halfway
+# through the run. E-2001 files requests; D-20 has no head and the organization no
+# published director, so they wait for the responsible person, who decides them and, by
+# default, carries them out; E-2002 is the deputies' example manager.
+req_api_key, req_token = sign_up("ООО «Заявления»", "+79165557320", "contract-requests@example.ru",
+                                 "contract run: copper lantern 7320")
+publish(req_api_key, {
+    "departments": [{"externalId": "D-20", "name": "Отдел кадров", "version": 1}],
+    "employees": [
+        {"externalId": "E-2001", "lastName": "Орлова", "firstName": "Вера", "departmentId": "D-20",
+         "phone": "+7 916 555-20-01", "email": "orlova@example.ru", "version": 1},
+        {"externalId": "E-2002", "lastName": "Соколов", "firstName": "Павел", "departmentId": "D-20",
+         "phone": "+7 916 555-20-02", "email": "sokolov@example.ru", "version": 1},
+    ],
+}, "contract-seed-requests-1")
+req_employee_token = activate(req_token, "E-2001", "+79165552001", "contract run: violet harbor spruce")
 print(api_key)
 print(token)
 print(employee_token)
+print(req_token)
+print(req_employee_token)
 PYEOF
 )"
 KABINET_CONTRACT_API_KEY="$(sed -n 1p <<<"$creds")"
 KABINET_CONTRACT_ACCESS_TOKEN="$(sed -n 2p <<<"$creds")"
 KABINET_CONTRACT_EMPLOYEE_TOKEN="$(sed -n 3p <<<"$creds")"
-if [[ -z "$KABINET_CONTRACT_API_KEY" || -z "$KABINET_CONTRACT_ACCESS_TOKEN" || -z "$KABINET_CONTRACT_EMPLOYEE_TOKEN" ]]; then
-	echo "contract: setup did not produce an API key and two access tokens" >&2
+KABINET_CONTRACT_REQUESTS_ADMIN_TOKEN="$(sed -n 4p <<<"$creds")"
+KABINET_CONTRACT_REQUESTS_EMPLOYEE_TOKEN="$(sed -n 5p <<<"$creds")"
+if [[ -z "$KABINET_CONTRACT_API_KEY" || -z "$KABINET_CONTRACT_ACCESS_TOKEN" || -z "$KABINET_CONTRACT_EMPLOYEE_TOKEN" ||
+	-z "$KABINET_CONTRACT_REQUESTS_ADMIN_TOKEN" || -z "$KABINET_CONTRACT_REQUESTS_EMPLOYEE_TOKEN" ]]; then
+	echo "contract: setup did not produce an API key and four access tokens" >&2
 	exit 1
 fi
-export KABINET_CONTRACT_API_KEY KABINET_CONTRACT_ACCESS_TOKEN KABINET_CONTRACT_EMPLOYEE_TOKEN
-echo "contract: signed up an organization and activated an employee; API key and access tokens ready"
+export KABINET_CONTRACT_API_KEY KABINET_CONTRACT_ACCESS_TOKEN KABINET_CONTRACT_EMPLOYEE_TOKEN \
+	KABINET_CONTRACT_REQUESTS_ADMIN_TOKEN KABINET_CONTRACT_REQUESTS_EMPLOYEE_TOKEN
+echo "contract: signed up two organizations and activated an employee in each; API key and access tokens ready"
 
 # Global options (--config-file) go before `run`. The config file only widens what
 # positive_data_acceptance accepts for operations whose schema-valid input can still be

@@ -39,10 +39,11 @@ func isEmployerSystem(r route) bool {
 }
 
 // isIdempotentWrite tells the routes that require an Idempotency-Key header: the
-// employer system's writes (publications, notices) and the responsible person's bulk
-// cabinet actions.
+// employer system's writes (publications, notices), the responsible person's bulk
+// cabinet actions, and an employee filing a request.
 func isIdempotentWrite(r route) bool {
-	return (isEmployerSystem(r) && r.method == "POST") || (r.method == "POST" && r.path == "/v1/cabinets/actions")
+	return (isEmployerSystem(r) && r.method == "POST") ||
+		(r.method == "POST" && (r.path == "/v1/cabinets/actions" || r.path == "/v1/requests"))
 }
 
 var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}

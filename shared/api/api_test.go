@@ -27,6 +27,7 @@ import (
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
+	"github.com/kabinet/kabinet/shared/requests"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -61,7 +62,10 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 		"CabinetsFunction":    api.CabinetsRoutes(log, cab, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
 		"PublicationFunction": api.PublicationRoutes(log, pub, svc, dynamostore.NewIdempotency(store)),
 		"EmployeesFunction":   api.EmployeesRoutes(log, pub, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}),
-		"NoticesFunction":     api.NoticesRoutes(log, &notices.Service{Store: dynamostore.NewNotices(db, env.Table()), Queue: discard{}, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), PublicBaseURL: "https://kabinet.example"}, svc, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
+		"RequestsFunction": api.RequestsRoutes(log, &requests.Service{Store: dynamostore.NewRequests(db, env.Table()), Queue: discard{},
+			Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: requests.Config{PublicBaseURL: "https://kabinet.example"}},
+			api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
+		"NoticesFunction": api.NoticesRoutes(log, &notices.Service{Store: dynamostore.NewNotices(db, env.Table()), Queue: discard{}, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), PublicBaseURL: "https://kabinet.example"}, svc, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/requests"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -60,15 +61,29 @@ func OnboardingConfig(env *platform.Env) onboarding.Config {
 	return c
 }
 
-// CabinetsConfig reads the cabinet settings of the deployment: the public
-// base URL of invitation links must be an absolute http(s) URL.
+// CabinetsConfig reads the cabinet settings of the deployment.
 func CabinetsConfig(env *platform.Env) cabinets.Config {
+	return cabinets.Config{PublicBaseURL: PublicBaseURL(env), Argon2: security.DefaultArgon2}
+}
+
+// RequestJobPage is how many due requests the escalation job reads at a time.
+const RequestJobPage = 100
+
+// RequestsConfig reads the requests settings of the deployment.
+func RequestsConfig(env *platform.Env) requests.Config {
+	return requests.Config{PublicBaseURL: PublicBaseURL(env), JobPage: RequestJobPage}
+}
+
+// PublicBaseURL reads PUBLIC_BASE_URL, where people open the links messages
+// carry (invitations, requests): an absolute http(s) URL without query or
+// fragment.
+func PublicBaseURL(env *platform.Env) string {
 	base := env.String("PUBLIC_BASE_URL")
 	if u, err := url.Parse(base); base != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		u.RawQuery != "" || u.Fragment != "") {
 		env.Fail("PUBLIC_BASE_URL", "must be an absolute http(s) URL without query or fragment")
 	}
-	return cabinets.Config{PublicBaseURL: base, Argon2: security.DefaultArgon2}
+	return base
 }
 
 // AccessTokens builds the token issuer/verifier from TOKEN_SIGNING_KEY.
