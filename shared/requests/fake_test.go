@@ -123,12 +123,6 @@ func (f *fakeStore) putDept(org string, d Department) {
 	f.depts[k(org, d.ID)] = d
 }
 
-func (f *fakeStore) dropDept(org, id string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.depts, k(org, id))
-}
-
 func (f *fakeStore) setDirector(org, id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

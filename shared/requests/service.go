@@ -253,7 +253,7 @@ func (s *Service) Process(ctx context.Context, a Actor, id string, act Action, i
 		p.Add("action", "unknown_action", "action must be take, complete or decline")
 		return View{}, p.Err()
 	}
-	text, err := decisionText(act != ActDecline, DecisionInput{Comment: in.Comment, Reason: in.Reason})
+	text, err := decisionText(act != ActDecline, DecisionInput(in))
 	if err != nil {
 		return View{}, err
 	}
