@@ -131,7 +131,7 @@ build-EmployeesFunction:
 build-CabinetsFunction:
 	$(call build_function,cabinets)
 build-InvitationJobFunction:
-	$(call build_function,invitations)
+	$(call build_function,invitationjob)
 build-OutboxFunction:
 	$(call build_function,outbox)
 build-NoticesFunction:
