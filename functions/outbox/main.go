@@ -2,30 +2,6 @@
 // (never queued, or held for quiet hours).
 package main
 
-import (
-	"context"
+import "github.com/kabinet/kabinet/shared/app"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
-	"github.com/kabinet/kabinet/shared/api"
-	"github.com/kabinet/kabinet/shared/app"
-	"github.com/kabinet/kabinet/shared/dynamostore"
-	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/platform"
-	"github.com/kabinet/kabinet/shared/sqsqueue"
-)
-
-func main() {
-	platform.NewLogger()
-	env := &platform.Env{}
-	cfg := app.AWSConfig(context.Background())
-	o := &notify.Outbox{
-		Store: dynamostore.NewOutbox(dynamodb.NewFromConfig(cfg), env.String("TABLE_NAME")),
-		Queue: sqsqueue.New(sqs.NewFromConfig(cfg), env.String("NOTIFICATIONS_QUEUE_URL")),
-		Clock: app.Clock(),
-	}
-	app.MustValid(env)
-	lambda.Start(api.OutboxJob(o))
-}
+func main() { app.Main("OutboxFunction") }

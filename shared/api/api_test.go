@@ -17,17 +17,11 @@ import (
 
 	"github.com/kabinet/kabinet/infra/samtemplate"
 	"github.com/kabinet/kabinet/infra/testenv"
-	"github.com/kabinet/kabinet/shared/api"
-	"github.com/kabinet/kabinet/shared/cabinets"
-	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/httpapi"
-	"github.com/kabinet/kabinet/shared/notices"
 	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
-	"github.com/kabinet/kabinet/shared/publication"
-	"github.com/kabinet/kabinet/shared/requests"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -41,32 +35,33 @@ func (discard) Enqueue(context.Context, ...notify.Message) error { return nil }
 
 func routers(t *testing.T) map[string]*httpapi.Router {
 	env := testenv.Get(t)
-	store := dynamostore.New(dynamodb.NewFromConfig(env.AWS), env.Table())
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
-	cfg := onboarding.Defaults()
-	cfg.RequestsPerIPPerHour = 1000
-	svc := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
-		Notifications: discard{}, Codes: codes, Tokens: tokens, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db := dynamodb.NewFromConfig(env.AWS)
-	cab := &cabinets.Service{Store: dynamostore.NewCabinets(db, env.Table()), Queue: discard{}, Codes: svc,
-		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cabinets.Config{PublicBaseURL: "https://kabinet.example"}}
-	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), Cabinets: cab, ParsePhone: phone.ParseMobile,
-		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), LockFor: time.Minute, SnapshotTTL: time.Hour}
-	// Logical id in template.yaml -> the router its main serves.
-	return map[string]*httpapi.Router{
-		"ConnectFunction":     api.ConnectRoutes(log, svc),
-		"AuthFunction":        api.AuthRoutes(log, svc, cab),
-		"AccountFunction":     api.AccountRoutes(log, svc, cab),
-		"CabinetsFunction":    api.CabinetsRoutes(log, cab, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
-		"PublicationFunction": api.PublicationRoutes(log, pub, svc, dynamostore.NewIdempotency(store)),
-		"EmployeesFunction":   api.EmployeesRoutes(log, pub, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}),
-		"RequestsFunction": api.RequestsRoutes(log, &requests.Service{Store: dynamostore.NewRequests(db, env.Table()), Queue: discard{},
-			Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: requests.Config{PublicBaseURL: "https://kabinet.example"}},
-			api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
-		"NoticesFunction": api.NoticesRoutes(log, &notices.Service{Store: dynamostore.NewNotices(db, env.Table()), Queue: discard{}, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), PublicBaseURL: "https://kabinet.example"}, svc, api.Verifier{Tokens: tokens, Clock: platform.SystemClock{}}, dynamostore.NewIdempotency(store)),
+	cfg := app.Defaults()
+	cfg.Table, cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL = env.Table(), tokens, codes, "https://kabinet.example"
+	cfg.Onboarding.RequestsPerIPPerHour = 1000
+	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: dynamodb.NewFromConfig(env.AWS), Queue: discard{},
+		ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
+	// Logical id in template.yaml -> the builder of the router its main serves.
+	builders := map[string]func(app.Deps) (*httpapi.Router, error){
+		"ConnectFunction":     app.ConnectFunction,
+		"AuthFunction":        app.AuthFunction,
+		"AccountFunction":     app.AccountFunction,
+		"CabinetsFunction":    app.CabinetsFunction,
+		"PublicationFunction": app.PublicationFunction,
+		"EmployeesFunction":   app.EmployeesFunction,
+		"RequestsFunction":    app.RequestsFunction,
+		"NoticesFunction":     app.NoticesFunction,
 	}
+	rs := map[string]*httpapi.Router{}
+	for name, build := range builders {
+		r, err := build(d)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rs[name] = r
+	}
+	return rs
 }
 
 // The routes each function's router serves are exactly its HttpApi events.

@@ -13,7 +13,6 @@ import (
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/httpapi"
 	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
 )
 
@@ -23,7 +22,7 @@ const bulkBodyBytes = 300 << 10
 
 // CabinetsRoutes serves CabinetsFunction: the responsible person's cabinet
 // administration and cabinet settings.
-func CabinetsRoutes(log *slog.Logger, svc *cabinets.Service, tokens Verifier, idem httpapi.IdempotencyStore) *httpapi.Router {
+func CabinetsRoutes(log *slog.Logger, svc *cabinets.Administration, tokens Verifier, idem httpapi.IdempotencyStore) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	admin := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return httpapi.Authenticated(tokens, httpapi.RequireRole(domain.RoleResponsiblePerson, h))
@@ -94,13 +93,13 @@ func CabinetsRoutes(log *slog.Logger, svc *cabinets.Service, tokens Verifier, id
 
 // activationRoutes adds the employee's activation by invitation to
 // AuthFunction's routes: public, the invitation token is the credential.
-func activationRoutes(r *httpapi.Router, svc *cabinets.Service) {
+func activationRoutes(r *httpapi.Router, svc *cabinets.Activations) {
 	r.Handle("POST /v1/invitations/open", httpapi.WithBody(http.StatusOK,
 		func(ctx context.Context, _ *httpapi.Request, in cabinets.TokenInput) (cabinets.InvitationView, error) {
 			return svc.OpenInvitation(ctx, in)
 		}))
 	r.Handle("POST /v1/invitations/codes", httpapi.WithBody(http.StatusAccepted,
-		func(ctx context.Context, req *httpapi.Request, in cabinets.ActivationCodeInput) (onboarding.CodeSent, error) {
+		func(ctx context.Context, req *httpapi.Request, in cabinets.ActivationCodeInput) (cabinets.CodeSent, error) {
 			return svc.SendActivationCode(ctx, in, sourceIP(req))
 		}))
 	r.Handle("POST /v1/invitations/activate", httpapi.WithBody(http.StatusOK,
@@ -114,7 +113,7 @@ const jobMargin = 15 * time.Second
 
 // InvitationJob is InvitationJobFunction's handler: each scheduled event
 // runs the due invitation work until done or near the function's deadline.
-func InvitationJob(svc *cabinets.Service) func(ctx context.Context, event json.RawMessage) (cabinets.JobReport, error) {
+func InvitationJob(svc *cabinets.InvitationJob) func(ctx context.Context, event json.RawMessage) (cabinets.JobReport, error) {
 	return func(ctx context.Context, _ json.RawMessage) (cabinets.JobReport, error) {
 		deadline, ok := ctx.Deadline()
 		if !ok {

@@ -16,7 +16,7 @@ import (
 const idempotencyLease = time.Minute
 
 // PublicationRoutes serves PublicationFunction: the employer system, by API key.
-func PublicationRoutes(log *slog.Logger, pub *publication.Service, keys httpapi.APIKeyVerifier, idem httpapi.IdempotencyStore) *httpapi.Router {
+func PublicationRoutes(log *slog.Logger, pub *publication.Publishing, dir *publication.Directory, keys httpapi.APIKeyVerifier, idem httpapi.IdempotencyStore) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	write := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return httpapi.EmployerSystem(keys, httpapi.Idempotent(idem, pub.Clock, idempotencyLease, h))
@@ -64,14 +64,14 @@ func PublicationRoutes(log *slog.Logger, pub *publication.Service, keys httpapi.
 		return httpapi.JSON(http.StatusOK, res)
 	}))
 	r.Handle("GET /v1/publication/cannot-get-cabinet", httpapi.EmployerSystem(keys, func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
-		return listEmployees(ctx, req, pub, true)
+		return listEmployees(ctx, req, dir, true)
 	}))
 	return r
 }
 
 // EmployeesRoutes serves EmployeesFunction: the responsible person's view
 // of the published employees.
-func EmployeesRoutes(log *slog.Logger, pub *publication.Service, tokens httpapi.TokenVerifier) *httpapi.Router {
+func EmployeesRoutes(log *slog.Logger, pub *publication.Directory, tokens httpapi.TokenVerifier) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	auth := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return httpapi.Authenticated(tokens, httpapi.RequireRole(domain.RoleResponsiblePerson, h))
@@ -91,7 +91,7 @@ func EmployeesRoutes(log *slog.Logger, pub *publication.Service, tokens httpapi.
 
 // listEmployees answers a page of published employees; onlyProblems fixes
 // the "cannot get a cabinet" filter on.
-func listEmployees(ctx context.Context, req *httpapi.Request, pub *publication.Service, onlyProblems bool) (httpapi.Response, error) {
+func listEmployees(ctx context.Context, req *httpapi.Request, pub *publication.Directory, onlyProblems bool) (httpapi.Response, error) {
 	var p domain.Problems
 	q := req.Event.QueryStringParameters
 	limit := httpapi.QueryInt(req, "limit", 50, 1, 200, &p)

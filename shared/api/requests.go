@@ -32,7 +32,7 @@ type actorFunc func(ctx context.Context, req *httpapi.Request, a requests.Actor)
 // responsible person decides what nobody else can and sets the request
 // settings. Every route takes a person's bearer token; the caller's account
 // is read on each call, so a disabled employee acts no more.
-func RequestsRoutes(log *slog.Logger, svc *requests.Service, tokens Verifier, idem httpapi.IdempotencyStore) *httpapi.Router {
+func RequestsRoutes(log *slog.Logger, svc *requests.Requests, tokens Verifier, idem httpapi.IdempotencyStore) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	// asActor reads the authenticated caller's account as an actor: an
 	// employee or the responsible person.
@@ -325,7 +325,7 @@ func pathID(req *httpapi.Request, name string) (string, error) {
 
 // RequestJob is RequestJobFunction's handler: each scheduled event reminds
 // and escalates the due approvals until done or near the function's deadline.
-func RequestJob(svc *requests.Service) func(ctx context.Context, event json.RawMessage) (requests.JobReport, error) {
+func RequestJob(svc *requests.Escalation) func(ctx context.Context, event json.RawMessage) (requests.JobReport, error) {
 	return func(ctx context.Context, _ json.RawMessage) (requests.JobReport, error) {
 		deadline, ok := ctx.Deadline()
 		if !ok {

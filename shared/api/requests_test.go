@@ -81,8 +81,11 @@ func newRequestsFixture(t *testing.T) *requestsFixture {
 		"P-RESP": {ID: "P-RESP", OrganizationID: "O", Role: domain.RoleResponsiblePerson, FullName: "Петрова Анна"},
 		"P-OFF":  {ID: "P-OFF", OrganizationID: "O", Role: domain.RoleEmployee, EmployeeID: "E-2", Disabled: true},
 	}}
-	svc := &requests.Service{Store: store, Queue: discard{}, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(),
-		Config: requests.Config{PublicBaseURL: "https://kabinet.example"}}
+	svc, err := requests.NewRequests(store, discard{}, platform.SystemClock{}, platform.NewULIDs(),
+		requests.Config{PublicBaseURL: "https://kabinet.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	issue := func(person, role string) string {
 		tok, err := tokens.Issue(security.Claims{PersonID: person, OrganizationID: "O", Role: role}, time.Now(), "j-"+person)
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 // ConnectRoutes serves ConnectFunction.
-func ConnectRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
+func ConnectRoutes(log *slog.Logger, svc *onboarding.Connection) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	r.Handle("POST /v1/organizations", httpapi.WithBody(http.StatusCreated,
 		func(ctx context.Context, req *httpapi.Request, in onboarding.ConnectInput) (onboarding.Connected, error) {
@@ -27,7 +27,7 @@ func ConnectRoutes(log *slog.Logger, svc *onboarding.Service) *httpapi.Router {
 
 // AuthRoutes serves AuthFunction: codes, password setup, sign-in, refresh,
 // and the employee's activation by invitation.
-func AuthRoutes(log *slog.Logger, svc *onboarding.Service, cab *cabinets.Service) *httpapi.Router {
+func AuthRoutes(log *slog.Logger, svc *onboarding.Credentials, cab *cabinets.Activations) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	activationRoutes(r, cab)
 	r.Handle("POST /v1/auth/codes", httpapi.WithBody(http.StatusAccepted,
@@ -62,10 +62,10 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Service, cab *cabinets.Service
 // AccountRoutes serves AccountFunction: who am I, and API keys. Every route
 // needs a bearer token, and the organization comes from it alone; the API
 // keys are the responsible person's alone.
-func AccountRoutes(log *slog.Logger, svc *onboarding.Service, cab *cabinets.Service) *httpapi.Router {
+func AccountRoutes(log *slog.Logger, svc *onboarding.Account, cab *cabinets.Preferences, tokens Verifier) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	auth := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
-		return httpapi.Authenticated(Verifier{Tokens: svc.Tokens, Clock: svc.Clock}, h)
+		return httpapi.Authenticated(tokens, h)
 	}
 	admin := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return auth(httpapi.RequireRole(domain.RoleResponsiblePerson, h))
@@ -76,11 +76,11 @@ func AccountRoutes(log *slog.Logger, svc *onboarding.Service, cab *cabinets.Serv
 			return httpapi.Response{}, err
 		}
 		if out.EmployeeID != "" {
-			c, err := cab.Store.Cabinet(ctx, req.Caller.OrganizationID, out.EmployeeID)
+			c, err := cab.Cabinet(ctx, req.Caller.OrganizationID, out.EmployeeID)
 			if err != nil {
 				return httpapi.Response{}, err
 			}
-			out.Cabinet = cabinets.ViewOf(c)
+			out.Cabinet = c
 		}
 		return httpapi.JSON(http.StatusOK, out)
 	}))

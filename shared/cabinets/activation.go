@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/kabinet/kabinet/shared/domain"
-	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/otp"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -32,7 +32,7 @@ type InvitationView struct {
 }
 
 // resolve finds the live invitation a token names.
-func (s *Service) resolve(ctx context.Context, token string) (Cabinet, error) {
+func (s *deps) resolve(ctx context.Context, token string) (Cabinet, error) {
 	orgID, empID, ok := splitInvitationToken(token)
 	if !ok {
 		return Cabinet{}, errInvitation
@@ -49,7 +49,7 @@ func (s *Service) resolve(ctx context.Context, token string) (Cabinet, error) {
 }
 
 // OpenInvitation shows the invitation: the organization and a masked phone.
-func (s *Service) OpenInvitation(ctx context.Context, in TokenInput) (InvitationView, error) {
+func (s *Activations) OpenInvitation(ctx context.Context, in TokenInput) (InvitationView, error) {
 	c, err := s.resolve(ctx, in.Token)
 	if err != nil {
 		return InvitationView{}, err
@@ -75,37 +75,44 @@ type ActivationCodeInput struct {
 
 // SendActivationCode sends a one-time code confirming the employee's phone
 // (or e-mail), under the foundation's code rules.
-func (s *Service) SendActivationCode(ctx context.Context, in ActivationCodeInput, sourceIP string) (onboarding.CodeSent, error) {
+func (s *Activations) SendActivationCode(ctx context.Context, in ActivationCodeInput, sourceIP string) (CodeSent, error) {
 	channel := domain.ChannelSMS
 	if in.Channel != "" {
 		ch, err := domain.ParseChannel(in.Channel)
 		if err != nil {
 			var p domain.Problems
 			p.Check("channel", err)
-			return onboarding.CodeSent{}, p.Err()
+			return CodeSent{}, p.Err()
 		}
 		channel = ch
 	}
 	if err := s.Codes.LimitIP(ctx, "activation-codes", sourceIP); err != nil {
-		return onboarding.CodeSent{}, err
+		return CodeSent{}, err
 	}
 	c, err := s.resolve(ctx, in.Token)
 	if err != nil {
-		return onboarding.CodeSent{}, err
+		return CodeSent{}, err
 	}
 	dest := string(c.Phone)
 	if channel == domain.ChannelEmail {
 		dest = string(c.Email)
 	}
 	if dest == "" {
-		return onboarding.CodeSent{}, domain.NewError(domain.CodeValidationFailed, "the employee has no "+string(channel)+" destination")
+		return CodeSent{}, domain.NewError(domain.CodeValidationFailed, "the employee has no "+string(channel)+" destination")
 	}
-	if err := s.Codes.IssueCode(ctx, onboarding.CodeTarget{OrganizationID: c.OrganizationID, Purpose: PurposeActivation,
+	if err := s.Codes.Issue(ctx, otp.Target{OrganizationID: c.OrganizationID, Purpose: PurposeActivation,
 		Slot: c.EmployeeID, Subject: c.EmployeeID + "/" + c.InvitationID, Channel: channel, Destination: dest}); err != nil {
-		return onboarding.CodeSent{}, err
+		return CodeSent{}, err
 	}
-	cfg := s.Codes.Config
-	return onboarding.CodeSent{ExpiresInSeconds: int(cfg.CodeTTL / time.Second), ResendAfterSeconds: int(cfg.CodeCooldown / time.Second)}, nil
+	rules := s.Codes.Rules()
+	return CodeSent{ExpiresInSeconds: int(rules.TTL / time.Second), ResendAfterSeconds: int(rules.Cooldown / time.Second)}, nil
+}
+
+// CodeSent is the answer to an activation code request (the same shape as
+// onboarding's answer to a code request).
+type CodeSent struct {
+	ExpiresInSeconds   int `json:"expiresInSeconds"`
+	ResendAfterSeconds int `json:"resendAfterSeconds"`
 }
 
 // ActivateInput is the body of POST /v1/invitations/activate.
@@ -131,10 +138,10 @@ type Activated struct {
 // uses the invitation and the code, reserves the login, creates the
 // account with its password and makes the cabinet active — or changes
 // nothing. Of two activations at once, exactly one wins.
-func (s *Service) Activate(ctx context.Context, in ActivateInput) (Activated, error) {
+func (s *Activations) Activate(ctx context.Context, in ActivateInput) (Activated, error) {
 	now := s.Clock.Now()
 	var p domain.Problems
-	if !onboarding.IsSixDigits(in.Code) {
+	if !otp.IsSixDigits(in.Code) {
 		p.Add("code", "code_format", "code must be 6 digits")
 	}
 	if in.Password == "" {
@@ -175,7 +182,7 @@ func (s *Service) Activate(ctx context.Context, in ActivateInput) (Activated, er
 		c.Email.LocalPart(), org.Name, string(login), c.FullName); err != nil {
 		return Activated{}, err
 	}
-	rec, err := s.Codes.CheckCode(ctx, c.OrganizationID, PurposeActivation, c.EmployeeID, in.Code)
+	rec, err := s.Codes.Check(ctx, c.OrganizationID, PurposeActivation, c.EmployeeID, in.Code)
 	if err != nil {
 		return Activated{}, err
 	}

@@ -64,7 +64,7 @@ type ListFilter struct {
 }
 
 // List pages through the organization's cabinets in name order.
-func (s *Service) List(ctx context.Context, orgID string, f ListFilter, limit int, cursor string) (Page, error) {
+func (s *Administration) List(ctx context.Context, orgID string, f ListFilter, limit int, cursor string) (Page, error) {
 	items, next, err := s.Store.ListCabinets(ctx, orgID, f.State, SortName(f.Name), limit, cursor)
 	if err != nil {
 		return Page{}, err
@@ -83,7 +83,7 @@ type Counts struct {
 }
 
 // Count counts the organization's cabinets per state.
-func (s *Service) Count(ctx context.Context, orgID string) (Counts, error) {
+func (s *Administration) Count(ctx context.Context, orgID string) (Counts, error) {
 	out := Counts{ByState: map[State]int{}}
 	for _, st := range States {
 		n, err := s.Store.CountCabinets(ctx, orgID, st)
@@ -135,7 +135,7 @@ type planned struct {
 // employee. It reads the cabinets in batches, writes each changed one with
 // a conditional write (a concurrent change loses cleanly, per employee),
 // and only then queues the invitations of the cabinets it wrote.
-func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkResult, error) {
+func (s *Administration) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkResult, error) {
 	now := s.Clock.Now()
 	var p domain.Problems
 	switch in.Action {
@@ -264,7 +264,7 @@ func (s *Service) Bulk(ctx context.Context, orgID string, in BulkInput) (BulkRes
 }
 
 // plan works out the action on one cabinet, or why it cannot be done.
-func (s *Service) plan(pl *planned, action string, info orgInfo, channel domain.Channel, now time.Time) *domain.Error {
+func (s *Administration) plan(pl *planned, action string, info orgInfo, channel domain.Channel, now time.Time) *domain.Error {
 	c := &pl.next
 	if !can(action, c.State) || (action == ActionInvite || action == ActionResend || action == ActionCreate) && !c.Eligible {
 		e := errTransition(c.State, actionPast[action])
@@ -299,12 +299,12 @@ func (s *Service) plan(pl *planned, action string, info orgInfo, channel domain.
 var actionPast = map[string]string{ActionCreate: "created", ActionInvite: "invited", ActionResend: "re-invited", ActionRevoke: "revoked"}
 
 // SettingsOf reads the organization's settings.
-func (s *Service) SettingsOf(ctx context.Context, orgID string) (Settings, error) {
+func (s *Administration) SettingsOf(ctx context.Context, orgID string) (Settings, error) {
 	return s.Store.Settings(ctx, orgID)
 }
 
 // UpdateSettings changes the settings named in in.
-func (s *Service) UpdateSettings(ctx context.Context, orgID string, in SettingsInput) (Settings, error) {
+func (s *Administration) UpdateSettings(ctx context.Context, orgID string, in SettingsInput) (Settings, error) {
 	cur, err := s.Store.Settings(ctx, orgID)
 	if err != nil {
 		return Settings{}, err

@@ -107,7 +107,7 @@ func TestInviteActivateWithLoginAndSignIn(t *testing.T) {
 		if err != nil {
 			t.Fatalf("sign in with %s: %v", login, err)
 		}
-		claims, _ := f.onb.Tokens.Verify(s.AccessToken, f.clock.Now())
+		claims, _ := f.deps.Config.Tokens.Verify(s.AccessToken, f.clock.Now())
 		if claims.Role != string(domain.RoleEmployee) || claims.PersonID != c.PersonID {
 			t.Fatalf("claims %+v", claims)
 		}
@@ -146,7 +146,7 @@ func TestTwoConcurrentActivationsOfOneTokenOneWins(t *testing.T) {
 		t.Fatalf("want exactly one activation, got %d: %v", wins.Load(), errs)
 	}
 	// One account, one login: the phone finds exactly one employee.
-	people, err := f.onb.Store.PeopleByLogin(ctx, domain.Phone(p.phone).Login(), 10)
+	people, err := f.people.PeopleByLogin(ctx, domain.Phone(p.phone).Login(), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestTwoConcurrentActivationsOfOneTokenOneWins(t *testing.T) {
 	}
 	logins := 0
 	for i := range errs {
-		if l, _ := f.onb.Store.PeopleByLogin(ctx, "USER#oleg"+fmt.Sprint(i), 10); len(l) > 0 {
+		if l, _ := f.people.PeopleByLogin(ctx, "USER#oleg"+fmt.Sprint(i), 10); len(l) > 0 {
 			logins++
 		}
 	}

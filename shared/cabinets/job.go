@@ -26,7 +26,7 @@ type JobReport struct {
 // deadline. Every change is a conditional write on the cabinet's version
 // with its message staged in the same write, so two runs at once, or a
 // retried run, never send an invitation twice, and none is lost.
-func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, error) {
+func (s *InvitationJob) RunJob(ctx context.Context, deadline time.Time) (JobReport, error) {
 	var rep JobReport
 	orgs := newOrgCache(s.Store)
 	page := s.Config.JobPage
@@ -89,7 +89,7 @@ func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, er
 }
 
 // dueWork decides what a due cabinet needs now.
-func (s *Service) dueWork(ctx context.Context, orgs *orgCache, c Cabinet, now time.Time) (Cabinet, *notify.Message, string, error) {
+func (s *InvitationJob) dueWork(ctx context.Context, orgs *orgCache, c Cabinet, now time.Time) (Cabinet, *notify.Message, string, error) {
 	next := c
 	next.UpdatedAt = now
 	if c.DueAt.IsZero() || c.DueAt.After(now) {

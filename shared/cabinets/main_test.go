@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/dynamostore"
@@ -25,7 +26,7 @@ import (
 )
 
 // These tests run the cabinet use cases against DynamoDB in moto through
-// the real adapters, with publication wired as in PublicationFunction. The
+// the real adapters, built by the functions' builders (shared/app). The
 // queue is an in-process recorder so a test can read what was sent.
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
@@ -70,14 +71,43 @@ func (o *outbox) lastCode(t *testing.T, dest string) string {
 }
 
 type fixture struct {
-	onb    *onboarding.Service
-	pub    *publication.Service
-	cab    *cabinets.Service
+	onb    *onboardingUseCases
+	pub    *publication.Publishing
+	cab    *cabinetUseCases
+	deps   app.Deps
 	store  *dynamostore.Cabinets
+	people *dynamostore.Store
 	clock  *clock
 	outbox *outbox
 	db     *dynamodb.Client
 	org    string
+}
+
+// onboardingUseCases and cabinetUseCases are the use cases the functions
+// serve, built on the same deps by the functions' builders.
+type onboardingUseCases struct {
+	*onboarding.Connection
+	*onboarding.Credentials
+	*onboarding.Account
+}
+
+type cabinetUseCases struct {
+	*cabinets.Activations
+	*cabinets.Administration
+	*cabinets.InvitationJob
+	*cabinets.Preferences
+	*cabinets.DeliveryReports
+}
+
+// build builds with one of the functions' builders, failing the test on
+// its error.
+func build[T any](t testing.TB, builder func(app.Deps) (T, error), d app.Deps) T {
+	t.Helper()
+	v, err := builder(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 var testArgon = security.Argon2Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
@@ -95,22 +125,22 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	env := testenv.Get(t)
 	db := dynamodb.NewFromConfig(env.AWS)
-	store := dynamostore.New(db, env.Table())
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
-	cfg := onboarding.Defaults()
-	cfg.Argon2 = testArgon
+	cfg := app.Defaults()
+	cfg.Table, cfg.Tokens, cfg.CodeHasher = env.Table(), tokens, codes
+	cfg.Onboarding.Argon2 = testArgon
+	cfg.PublicBaseURL, cfg.SnapshotTTL = "https://lk.example.ru/", time.Hour
 	n := seq()
 	c := testenv.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 48 * time.Hour))
 	ob := &outbox{}
-	ids := platform.NewULIDs()
-	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
-		Notifications: ob, Codes: codes, Tokens: tokens, Clock: c, IDs: ids, Config: cfg}
-	cabStore := dynamostore.NewCabinets(db, env.Table())
-	cab := &cabinets.Service{Store: cabStore, Queue: ob, Codes: onb, Clock: c, IDs: ids,
-		Config: cabinets.Config{PublicBaseURL: "https://lk.example.ru/", Argon2: testArgon}}
-	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), Cabinets: cab, ParsePhone: phone.ParseMobile,
-		Clock: c, IDs: ids, LockFor: time.Minute, SnapshotTTL: time.Hour}
+	d := app.Deps{DB: db, Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
+	onb := &onboardingUseCases{build(t, app.Connection, d), build(t, app.Credentials, d),
+		build(t, app.Account, d)}
+	cab := &cabinetUseCases{build(t, app.Activations, d), build(t, app.Administration, d),
+		build(t, app.InvitationJob, d), build(t, app.Preferences, d),
+		build(t, app.DeliveryReports, d)}
+	pub := build(t, app.Publishing, d)
 	var in onboarding.ConnectInput
 	in.Name, in.INN = "ООО «Ромашка»", "7707083893"
 	in.ResponsiblePerson.FullName = "Иванова Мария Петровна"
@@ -121,7 +151,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{onb: onb, pub: pub, cab: cab, store: cabStore, clock: c, outbox: ob, db: db, org: conn.Organization.ID}
+	return &fixture{onb: onb, pub: pub, cab: cab, deps: d, store: dynamostore.NewCabinets(db, env.Table()),
+		people: dynamostore.New(db, env.Table()), clock: c, outbox: ob, db: db, org: conn.Organization.ID}
 }
 
 func str(s string) *string { return &s }
@@ -225,7 +256,9 @@ func wantField(t *testing.T, err error, field, code string) {
 // drain runs the outbox drainer (OutboxFunction) as if at time at.
 func (f *fixture) drain(t *testing.T, at time.Time) notify.DrainReport {
 	t.Helper()
-	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.outbox, Clock: testenv.NewClock(at)}
+	d := f.deps
+	d.Clock = testenv.NewClock(at)
+	o := build(t, app.Outbox, d)
 	rep, err := o.Drain(ctx, time.Now().Add(20*time.Second))
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/otp"
 )
 
 // ErrStale: a conditional write lost to a concurrent one (the cabinet's
@@ -23,7 +23,7 @@ type Activation struct {
 	// PrevVersion is the version the cabinet had when read.
 	PrevVersion int64
 	Person      domain.Person
-	Code        onboarding.CodeRecord // the code, marked used by the same write
+	Code        otp.Record // the code, marked used by the same write
 }
 
 // Store is the persistence the cabinet use cases need.

@@ -14,7 +14,7 @@ type ChannelPreference struct {
 
 // SetPreferredChannel records how an employee wants notices: by SMS or by
 // e-mail (when they have one). Codes and invitations are not affected.
-func (s *Service) SetPreferredChannel(ctx context.Context, orgID, employeeID string, in ChannelPreference) (View, error) {
+func (s *Preferences) SetPreferredChannel(ctx context.Context, orgID, employeeID string, in ChannelPreference) (View, error) {
 	ch, err := domain.ParseChannel(in.Channel)
 	if err != nil {
 		var p domain.Problems

@@ -8,7 +8,7 @@ import (
 	"github.com/kabinet/kabinet/shared/notify"
 )
 
-var _ notify.Reports = (*Service)(nil)
+var _ notify.Reports = (*DeliveryReports)(nil)
 
 // Report writes an invitation's delivery result back to its cabinet. A
 // result about an invitation that was since replaced, revoked or used
@@ -16,7 +16,7 @@ var _ notify.Reports = (*Service)(nil)
 // SMS limits) while the employee has an e-mail is replaced by the e-mail,
 // staged with the cabinet's new state, and the state says so; without one
 // the cabinet shows the provider's reason.
-func (s *Service) Report(ctx context.Context, m notify.Message, r notify.Result) error {
+func (s *DeliveryReports) Report(ctx context.Context, m notify.Message, r notify.Result) error {
 	a := m.About
 	if a == nil || (m.Kind != notify.KindInvitation && m.Kind != notify.KindReminder) {
 		return nil

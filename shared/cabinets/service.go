@@ -9,7 +9,7 @@ import (
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/otp"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
 )
@@ -25,16 +25,98 @@ type Config struct {
 	Argon2 security.Argon2Params
 }
 
-// Service runs the cabinet use cases.
-type Service struct {
+// deps are the ports of the cabinet use cases; each use case below holds
+// the ones it needs, checked by its constructor, and the rest stay nil.
+type deps struct {
 	Store Store
 	Queue notify.Queue
 	// Codes issues and checks the activation codes under the foundation's
 	// code rules.
-	Codes  *onboarding.Service
+	Codes  *otp.Codes
 	Clock  platform.Clock
 	IDs    platform.IDs
 	Config Config
+}
+
+// Activations open invitations, send activation codes and activate
+// cabinets (AuthFunction).
+type Activations struct{ deps }
+
+// NewActivations builds the activation use case; no port may be nil.
+func NewActivations(store Store, codes *otp.Codes, clock platform.Clock, ids platform.IDs, cfg Config) (*Activations, error) {
+	if err := platform.Required("cabinets.Activations", "store", store, "codes", codes, "clock", clock, "ids", ids); err != nil {
+		return nil, err
+	}
+	return &Activations{deps{Store: store, Codes: codes, Clock: clock, IDs: ids, Config: cfg}}, nil
+}
+
+// Administration is the responsible person's: list, count, bulk actions
+// and the cabinet settings (CabinetsFunction).
+type Administration struct{ deps }
+
+// NewAdministration builds the administration use case; no port may be nil.
+func NewAdministration(store Store, queue notify.Queue, clock platform.Clock, ids platform.IDs, cfg Config) (*Administration, error) {
+	if err := platform.Required("cabinets.Administration", "store", store, "queue", queue, "clock", clock, "ids", ids); err != nil {
+		return nil, err
+	}
+	return &Administration{deps{Store: store, Queue: queue, Clock: clock, IDs: ids, Config: cfg}}, nil
+}
+
+// InvitationJob sends automatic invitations and reminders and marks
+// expired invitations (InvitationJobFunction).
+type InvitationJob struct{ deps }
+
+// NewInvitationJob builds the invitation job; no port may be nil.
+func NewInvitationJob(store Store, queue notify.Queue, clock platform.Clock, ids platform.IDs, cfg Config) (*InvitationJob, error) {
+	if err := platform.Required("cabinets.InvitationJob", "store", store, "queue", queue, "clock", clock, "ids", ids); err != nil {
+		return nil, err
+	}
+	return &InvitationJob{deps{Store: store, Queue: queue, Clock: clock, IDs: ids, Config: cfg}}, nil
+}
+
+// DeliveryReports take the delivery results of invitations back to their
+// cabinets (NotifierFunction).
+type DeliveryReports struct{ deps }
+
+// NewDeliveryReports builds the delivery reports; no port may be nil.
+func NewDeliveryReports(store Store, queue notify.Queue, clock platform.Clock) (*DeliveryReports, error) {
+	if err := platform.Required("cabinets.DeliveryReports", "store", store, "queue", queue, "clock", clock); err != nil {
+		return nil, err
+	}
+	return &DeliveryReports{deps{Store: store, Queue: queue, Clock: clock}}, nil
+}
+
+// PublicationSync keeps cabinets in step with published employees
+// (PublicationFunction).
+type PublicationSync struct{ deps }
+
+// NewPublicationSync builds the publication sync; the store may not be nil.
+func NewPublicationSync(store Store) (*PublicationSync, error) {
+	if err := platform.Required("cabinets.PublicationSync", "store", store); err != nil {
+		return nil, err
+	}
+	return &PublicationSync{deps{Store: store}}, nil
+}
+
+// Preferences show an employee their cabinet and set their preferred
+// channel (AccountFunction).
+type Preferences struct{ deps }
+
+// NewPreferences builds the preferences use case; no port may be nil.
+func NewPreferences(store Store, clock platform.Clock) (*Preferences, error) {
+	if err := platform.Required("cabinets.Preferences", "store", store, "clock", clock); err != nil {
+		return nil, err
+	}
+	return &Preferences{deps{Store: store, Clock: clock}}, nil
+}
+
+// Cabinet is an employee's cabinet as the API shows it.
+func (s *Preferences) Cabinet(ctx context.Context, orgID, employeeID string) (View, error) {
+	c, err := s.Store.Cabinet(ctx, orgID, employeeID)
+	if err != nil {
+		return View{}, err
+	}
+	return ViewOf(c), nil
 }
 
 // PurposeActivation is the purpose of the codes that confirm an employee's
@@ -67,14 +149,14 @@ func splitInvitationToken(token string) (orgID, employeeID string, ok bool) {
 
 // link is the activation link; the token travels in the fragment, which
 // browsers never send to servers, so it stays out of access logs.
-func (s *Service) link(token string) string {
+func (s *deps) link(token string) string {
 	return strings.TrimRight(s.Config.PublicBaseURL, "/") + "/activate#" + token
 }
 
 // invite gives c a new invitation by channel (a reminder keeps the expiry)
 // and returns the message to stage, held for the organization's quiet
 // hours if need be. The new token kills the previous one.
-func (s *Service) invite(c *Cabinet, org domain.Organization, st Settings, prefs notify.Preferences, channel domain.Channel, reminder bool, now time.Time) (notify.Message, error) {
+func (s *deps) invite(c *Cabinet, org domain.Organization, st Settings, prefs notify.Preferences, channel domain.Channel, reminder bool, now time.Time) (notify.Message, error) {
 	token, err := invitationToken(c.OrganizationID, c.EmployeeID)
 	if err != nil {
 		return notify.Message{}, err
@@ -138,7 +220,7 @@ func nextDue(c Cabinet, st Settings) time.Time {
 // queue puts staged messages on the queue now, except those held for quiet
 // hours. A failure is only logged: the messages are staged in the outbox
 // with their business write, and its drainer queues them.
-func (s *Service) queue(ctx context.Context, msgs []notify.Message) {
+func (s *deps) queue(ctx context.Context, msgs []notify.Message) {
 	now := s.Clock.Now()
 	var ready []notify.Message
 	for _, m := range msgs {

@@ -11,7 +11,7 @@ import (
 	"github.com/kabinet/kabinet/shared/publication"
 )
 
-var _ publication.CabinetSync = (*Service)(nil)
+var _ publication.CabinetSync = (*PublicationSync)(nil)
 
 // ReasonUnpublished explains a cabinet disabled because the employer
 // system stopped publishing the employee.
@@ -28,7 +28,7 @@ var ReasonUnpublished = Reason{Code: "unpublished", Message: "the employer syste
 // It returns the employees whose cabinet it could not write before
 // deadline (throttling, a lost race retried too often); publication then
 // leaves their rows unwritten and reports them, so a retry repeats this.
-func (s *Service) EmployeesChanged(ctx context.Context, orgID string, changes []publication.EmployeeChange, now, deadline time.Time) ([]string, error) {
+func (s *PublicationSync) EmployeesChanged(ctx context.Context, orgID string, changes []publication.EmployeeChange, now, deadline time.Time) ([]string, error) {
 	if len(changes) == 0 {
 		return nil, nil
 	}
@@ -88,7 +88,7 @@ func (s *Service) EmployeesChanged(ctx context.Context, orgID string, changes []
 
 // syncOne applies one change, re-reading and retrying when a concurrent
 // write (an activation, a bulk action) moved the cabinet meanwhile.
-func (s *Service) syncOne(ctx context.Context, orgID string, ch publication.EmployeeChange, c Cabinet, ok bool, st Settings, now time.Time) error {
+func (s *PublicationSync) syncOne(ctx context.Context, orgID string, ch publication.EmployeeChange, c Cabinet, ok bool, st Settings, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		var prev int64
 		if ok {

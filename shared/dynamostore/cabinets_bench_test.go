@@ -155,11 +155,26 @@ func newCabinetBenchEnv(b *testing.B) *cabinetBenchEnv {
 	return e
 }
 
-// cabinetService is the cabinet service as the cabinets function builds it,
-// on table.
-func (e *cabinetBenchEnv) cabinetService(table string) *cabinets.Service {
-	return &cabinets.Service{Store: dynamostore.NewCabinets(e.db, table), Queue: e.queue, Clock: platform.SystemClock{},
-		IDs: e.ids, Config: cabinets.Config{PublicBaseURL: "https://kabinet.example"}}
+// cabinetService is the cabinet use cases the cabinets and invitation job
+// functions build, on table, with their store.
+func (e *cabinetBenchEnv) cabinetService(table string) *cabinetBench {
+	store := dynamostore.NewCabinets(e.db, table)
+	cfg := cabinets.Config{PublicBaseURL: "https://kabinet.example"}
+	job, err := cabinets.NewInvitationJob(store, e.queue, platform.SystemClock{}, e.ids, cfg)
+	if err != nil {
+		panic(err)
+	}
+	admin, err := cabinets.NewAdministration(store, e.queue, platform.SystemClock{}, e.ids, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return &cabinetBench{Store: store, InvitationJob: job, Administration: admin}
+}
+
+type cabinetBench struct {
+	Store *dynamostore.Cabinets
+	*cabinets.InvitationJob
+	*cabinets.Administration
 }
 
 // createOrganization writes a connected organization (the cabinet use cases

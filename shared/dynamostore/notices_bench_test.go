@@ -468,8 +468,10 @@ func BenchmarkAnnouncePayslip10k(b *testing.B) {
 		cs, emails := activeCabinets(e.benchEnv, org, n)
 		putCabinets(b, e.db, table, cs)
 		store := newTimedNotices(dynamostore.NewNotices(e.db, table))
-		svc := &notices.Service{Store: store, Queue: e.queue, Clock: platform.SystemClock{}, IDs: e.ids,
-			PublicBaseURL: "https://kabinet.example"}
+		svc, err := notices.NewService(store, e.queue, platform.SystemClock{}, e.ids, "https://kabinet.example")
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.Logf("organization %s: %d active cabinets (%d prefer SMS, %d e-mail)", org, n, n-emails, emails)
 
 		// Whatever an earlier run left in the queue is taken first.
@@ -606,8 +608,10 @@ func BenchmarkNotifierThroughput(b *testing.B) {
 
 		// Stage (and "queue") the 500 notices as the announcement does.
 		q := &recordQueue{}
-		svc := &notices.Service{Store: dynamostore.NewNotices(e.db, table), Queue: q, Clock: platform.SystemClock{}, IDs: e.ids,
-			PublicBaseURL: "https://kabinet.example"}
+		svc, err := notices.NewService(dynamostore.NewNotices(e.db, table), q, platform.SystemClock{}, e.ids, "https://kabinet.example")
+		if err != nil {
+			b.Fatal(err)
+		}
 		before := e.counter.snapshot()
 		res, err := svc.Announce(ctx, org, in, time.Now().Add(5*time.Minute))
 		if err != nil {
@@ -634,10 +638,15 @@ func BenchmarkNotifierThroughput(b *testing.B) {
 
 		store := dynamostore.New(e.db, table)
 		sender := &countingSender{Sender: &senders.Sender{SNS: snsClient, SES: sesClient, From: "no-reply@kabinet.example"}, sent: map[string]int{}}
-		notifier := &notify.Notifier{Sender: sender, Ledger: dynamostore.NewLedger(store), Clock: platform.SystemClock{},
-			Reports: &cabinets.Service{Store: dynamostore.NewCabinets(e.db, table), Clock: platform.SystemClock{}, Queue: e.queue},
-			Limiter: dynamostore.NewLimiter(store),
-			Limits:  notify.Limits{SMSPerOrganizationPerDay: 500, SMSPerDestinationPerHour: 10}}
+		reports, err := cabinets.NewDeliveryReports(dynamostore.NewCabinets(e.db, table), e.queue, platform.SystemClock{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		notifier, err := notify.NewNotifier(sender, dynamostore.NewLedger(store), platform.SystemClock{}, reports,
+			dynamostore.NewLimiter(store), notify.Limits{SMSPerOrganizationPerDay: 500, SMSPerDestinationPerHour: 10})
+		if err != nil {
+			b.Fatal(err)
+		}
 		handler := sqsbatch.Handler(notifier.DeliverJSON)
 		readStart := time.Now()
 		motoBefore := motoSent(b, env.Endpoint)

@@ -265,14 +265,21 @@ func (e *benchEnv) freshTable(b *testing.B) string {
 
 // service is the publication function's service (functions/publication)
 // on the given store.
-func (e *benchEnv) service(store publication.Store) *publication.Service {
+func (e *benchEnv) service(store publication.Store) *publication.Publishing {
 	base := store
 	if ts, ok := store.(*timedStore); ok {
 		base = ts.Store
 	}
 	cabs := base.(*dynamostore.Publication).CabinetStore()
-	return &publication.Service{Store: store, Cabinets: &cabinets.Service{Store: cabs, Clock: platform.SystemClock{}}, ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: e.ids,
-		LockFor: time.Minute, SnapshotTTL: 24 * time.Hour}
+	sync, err := cabinets.NewPublicationSync(cabs)
+	if err != nil {
+		panic(err)
+	}
+	pub, err := publication.NewPublishing(store, sync, nil, phone.ParseMobile, platform.SystemClock{}, e.ids, time.Minute, 24*time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	return pub
 }
 
 // writeDeadline is the publication function's: 29 s Lambda timeout less 3 s.
@@ -303,7 +310,7 @@ func first[T any](s []T) any {
 
 // publishDeltas sends the chunks as sequential deltas and returns how long
 // that took.
-func publishDeltas(b *testing.B, svc *publication.Service, orgID string, chunks []publication.Batch, want string) time.Duration {
+func publishDeltas(b *testing.B, svc *publication.Publishing, orgID string, chunks []publication.Batch, want string) time.Duration {
 	b.Helper()
 	start := time.Now()
 	for _, c := range chunks {

@@ -32,16 +32,34 @@ type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
 
-func newService(t *testing.T, opts ...func(*dynamodb.Options)) (*publication.Service, string) {
+// pubService is the publication use cases on one store: publishing
+// (PublicationFunction) and the directory (EmployeesFunction).
+type pubService struct {
+	*publication.Publishing
+	*publication.Directory
+}
+
+func newService(t *testing.T, opts ...func(*dynamodb.Options)) (*pubService, string) {
 	t.Helper()
 	env := testenv.Get(t)
 	db := dynamodb.NewFromConfig(env.AWS, opts...)
 	store := dynamostore.NewPublication(db, env.Table())
 	store.Backoff = time.Millisecond
-	return &publication.Service{Store: store, ParsePhone: phone.ParseMobile,
-		Cabinets: &cabinets.Service{Store: store.CabinetStore(), Clock: platform.SystemClock{}},
-		Clock:    &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)},
-		IDs:      ids, LockFor: time.Minute, SnapshotTTL: 24 * time.Hour}, ids.New()
+	sync := must[*cabinets.PublicationSync](t)(cabinets.NewPublicationSync(store.CabinetStore()))
+	pub := must[*publication.Publishing](t)(publication.NewPublishing(store, sync, nil, phone.ParseMobile,
+		&clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}, ids, time.Minute, 24*time.Hour))
+	return &pubService{pub, must[*publication.Directory](t)(publication.NewDirectory(store))}, ids.New()
+}
+
+// must fails the test on a use case constructor's error.
+func must[T any](tb testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		tb.Helper()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return v
+	}
 }
 
 func deadline() time.Time { return time.Now().Add(20 * time.Second) }

@@ -41,7 +41,7 @@ type requestBenchEnv struct {
 	*cabinetBenchEnv
 	table string
 	org   string
-	svc   *requests.Service
+	svc   *requests.Requests
 	queue *recordQueue
 	// submitters are employees of the leaf departments, none a head, the
 	// director or the processor: their chain is head of department, head of
@@ -74,8 +74,12 @@ func newRequestBenchEnv(b *testing.B) *requestBenchEnv {
 	if err := store.SaveSettings(ctx, st, 0); err != nil {
 		b.Fatal(err)
 	}
-	e.svc = &requests.Service{Store: store, Queue: e.queue, Clock: platform.SystemClock{}, IDs: e.ids,
-		Config: requests.Config{PublicBaseURL: "https://kabinet.example", JobPage: 50}}
+	var err error
+	e.svc, err = requests.NewRequests(store, e.queue, platform.SystemClock{}, e.ids,
+		requests.Config{PublicBaseURL: "https://kabinet.example", JobPage: 50})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for i := 2 * benchDepartments; i < len(chunk.Employees); i++ {
 		if i%benchDepartments >= 8 && i != requestBenchProcessor {
 			e.submitters = append(e.submitters, i)
@@ -608,8 +612,12 @@ func BenchmarkRequestInboxes10k(b *testing.B) {
 	b.Logf("seeded in %.1fs: 10,000 employees published in %.1fs, %d requests built in %.1fs and written in %.1fs (%.0f items/s); states %v",
 		seedTook.Seconds(), published.Seconds(), len(rs), built.Seconds(), written.Seconds(), float64(len(rs))/written.Seconds(), states)
 
-	svc := &requests.Service{Store: store, Clock: platform.SystemClock{}, IDs: e.ids,
-		Config: requests.Config{PublicBaseURL: "https://kabinet.example", JobPage: 50}}
+	// The lists queue nothing; the queue is there because the use case needs one.
+	svc, err := requests.NewRequests(store, e.queue, platform.SystemClock{}, e.ids,
+		requests.Config{PublicBaseURL: "https://kabinet.example", JobPage: 50})
+	if err != nil {
+		b.Fatal(err)
+	}
 	actor := func(i int) requests.Actor {
 		return requests.Actor{OrganizationID: org, PersonID: "person-" + empID(i), EmployeeID: empID(i), Role: domain.RoleEmployee, Name: "Сотрудник"}
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/infra/testenv"
-	"github.com/kabinet/kabinet/shared/api"
+	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/dynamostore"
@@ -61,8 +61,8 @@ type fixture struct {
 	svc    *notices.Service
 	store  *dynamostore.Notices
 	cabs   *dynamostore.Cabinets
-	pub    *publication.Service
-	onb    *onboarding.Service
+	pub    *publication.Publishing
+	deps   app.Deps
 	tokens *security.AccessTokens
 	clock  *clock
 	queue  *queue
@@ -85,22 +85,17 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	env := testenv.Get(t)
 	db := dynamodb.NewFromConfig(env.AWS)
-	store := dynamostore.New(db, env.Table())
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
 	n := seq()
 	c := testenv.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 7 * 24 * time.Hour))
 	q := &queue{}
-	ids := platform.NewULIDs()
-	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
-		Notifications: q, Codes: codes, Tokens: tokens, Clock: c, IDs: ids, Config: onboarding.Defaults()}
-	cabStore := dynamostore.NewCabinets(db, env.Table())
-	cab := &cabinets.Service{Store: cabStore, Queue: q, Codes: onb, Clock: c, IDs: ids,
-		Config: cabinets.Config{PublicBaseURL: baseURL}}
-	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), Cabinets: cab, ParsePhone: phone.ParseMobile,
-		Clock: c, IDs: ids, LockFor: time.Minute, SnapshotTTL: time.Hour}
-	ns := dynamostore.NewNotices(db, env.Table())
-	svc := &notices.Service{Store: ns, Queue: q, Clock: c, IDs: ids, PublicBaseURL: baseURL}
+	cfg := app.Defaults()
+	cfg.Table, cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL, cfg.SnapshotTTL = env.Table(), tokens, codes, baseURL, time.Hour
+	d := app.Deps{DB: db, Queue: q, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
+	onb := build(t, app.Connection, d)
+	pub := build(t, app.Publishing, d)
+	svc := build(t, app.Notices, d)
 	var in onboarding.ConnectInput
 	in.Name, in.INN = "ООО «Ромашка»", "7707083893"
 	in.ResponsiblePerson.FullName = "Иванова Мария Петровна"
@@ -111,11 +106,23 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, store: ns, cabs: cabStore, pub: pub, onb: onb, tokens: tokens, clock: c, queue: q, db: db,
+	return &fixture{svc: svc, store: dynamostore.NewNotices(db, env.Table()), cabs: dynamostore.NewCabinets(db, env.Table()), pub: pub,
+		deps: d, tokens: tokens, clock: c, queue: q, db: db,
 		org: conn.Organization.ID, apiKey: conn.APIKey.Secret, admin: conn.ResponsiblePerson.ID}
 }
 
 func str(s string) *string { return &s }
+
+// build builds with one of the functions' builders, failing the test on
+// its error.
+func build[T any](t testing.TB, builder func(app.Deps) (T, error), d app.Deps) T {
+	t.Helper()
+	v, err := builder(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
 
 type person struct {
 	id, phone, email string
@@ -193,7 +200,9 @@ func (f *fixture) list(t *testing.T, filter notices.ListFilter, limit int, curso
 // drain runs the outbox drainer (OutboxFunction) as if at time at.
 func (f *fixture) drain(t *testing.T, at time.Time) notify.DrainReport {
 	t.Helper()
-	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.queue, Clock: testenv.NewClock(at)}
+	d := f.deps
+	d.Clock = testenv.NewClock(at)
+	o := build(t, app.Outbox, d)
 	rep, err := o.Drain(ctx, time.Now().Add(20*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -201,19 +210,18 @@ func (f *fixture) drain(t *testing.T, at time.Time) notify.DrainReport {
 	return rep
 }
 
-// router is NoticesFunction's router over the fixture's service.
+// router is NoticesFunction's router on the fixture's deps.
 func (f *fixture) router(t *testing.T) *httpapi.Router {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store := dynamostore.New(f.db, testenv.Get(t).Table())
-	return api.NoticesRoutes(log, f.svc, f.onb, api.Verifier{Tokens: f.tokens, Clock: platform.SystemClock{}},
-		dynamostore.NewIdempotency(store))
+	d := f.deps
+	d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return build(t, app.NoticesFunction, d)
 }
 
 // adminToken is an access token of the organization's responsible person.
 func (f *fixture) adminToken(t *testing.T) string {
 	t.Helper()
 	tok, err := f.tokens.Issue(security.Claims{PersonID: f.admin, OrganizationID: f.org, Role: string(domain.RoleResponsiblePerson)},
-		time.Now(), platform.NewULIDs().New())
+		f.clock.Now(), platform.NewULIDs().New())
 	if err != nil {
 		t.Fatal(err)
 	}

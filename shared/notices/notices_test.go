@@ -328,8 +328,10 @@ func TestNotificationSettings(t *testing.T) {
 		t.Fatalf("after null: %+v %v", s, err)
 	}
 	// A change that lost a race is a conflict.
-	racy := *f.svc
-	racy.Store = &racing{Store: f.svc.Store}
+	racy, err := notices.NewService(&racing{Store: f.store}, f.queue, f.clock, f.deps.IDs, baseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = racy.UpdateSettings(ctx, f.org, notices.SettingsInput{Notices: map[string]bool{"payslip_available": false}})
 	wantCode(t, err, domain.CodeConflict)
 

@@ -56,8 +56,8 @@ type Store interface {
 	Notifications(ctx context.Context, orgID string, f ListFilter, limit int, cursor string) ([]Notification, string, error)
 }
 
-// Service runs the notice use cases.
-type Service struct {
+// deps are the ports of the notices use case, checked by its constructor.
+type deps struct {
 	Store Store
 	// Queue takes the announced messages at once; the outbox drainer
 	// (OutboxFunction) queues whatever it did not take, and held ones when
@@ -72,6 +72,18 @@ type Service struct {
 	// ActivePage is how many active cabinets an announcement to all
 	// employees reads at a time; 0 means 1,000.
 	ActivePage int
+}
+
+// Service announces notices and keeps the notification list, settings and
+// templates (NoticesFunction).
+type Service struct{ deps }
+
+// NewService builds the notices use case; no port may be nil.
+func NewService(store Store, queue notify.Queue, clock platform.Clock, ids platform.IDs, publicBaseURL string) (*Service, error) {
+	if err := platform.Required("notices.Service", "store", store, "queue", queue, "clock", clock, "ids", ids); err != nil {
+		return nil, err
+	}
+	return &Service{deps{Store: store, Queue: queue, Clock: clock, IDs: ids, PublicBaseURL: publicBaseURL}}, nil
 }
 
 // ReasonNoticeOff is the reason of a notice not sent because the

@@ -25,7 +25,7 @@ type APIKeyPage struct {
 }
 
 // ListAPIKeys pages through the organization's keys, oldest first.
-func (s *Service) ListAPIKeys(ctx context.Context, orgID string, limit int, cursor string) (APIKeyPage, error) {
+func (s *Account) ListAPIKeys(ctx context.Context, orgID string, limit int, cursor string) (APIKeyPage, error) {
 	keys, next, err := s.Store.APIKeys(ctx, orgID, limit, cursor)
 	if err != nil {
 		return APIKeyPage{}, err
@@ -44,7 +44,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, orgID string, limit int, curs
 
 // CreateAPIKey adds a key for rotation: at most MaxActiveAPIKeys are active,
 // so the employer system can switch to the new key before the old is revoked.
-func (s *Service) CreateAPIKey(ctx context.Context, orgID string) (NewAPIKeyView, error) {
+func (s *Account) CreateAPIKey(ctx context.Context, orgID string) (NewAPIKeyView, error) {
 	now := s.Clock.Now()
 	key, secret, err := s.newAPIKey(orgID, now)
 	if err != nil {
@@ -61,7 +61,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, orgID string) (NewAPIKeyView
 
 // RevokeAPIKey revokes an active key of the organization. An unknown key,
 // another organization's key and an already revoked key all answer not found.
-func (s *Service) RevokeAPIKey(ctx context.Context, orgID, keyID string) error {
+func (s *Account) RevokeAPIKey(ctx context.Context, orgID, keyID string) error {
 	if _, err := parseID(keyID); err != nil {
 		return domain.ErrNotFound
 	}
@@ -71,7 +71,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, orgID, keyID string) error {
 // VerifyAPIKey checks an employer-system key "kab.<org>.<key>.<secret>" and
 // returns its organization. A malformed, unknown, revoked or wrong key all
 // answer alike.
-func (s *Service) VerifyAPIKey(ctx context.Context, key string) (orgID, keyID string, err error) {
+func (s *APIKeys) VerifyAPIKey(ctx context.Context, key string) (orgID, keyID string, err error) {
 	bad := domain.NewError(domain.CodeUnauthorized, "the API key is invalid or revoked")
 	parts, ok := security.SplitToken(key, 4)
 	if !ok || parts[0] != "kab" {

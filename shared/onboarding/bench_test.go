@@ -11,7 +11,6 @@ import (
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/domain"
-	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
 
@@ -35,11 +34,10 @@ func BenchmarkVerifyCode(b *testing.B) {
 	var counter requestCounter
 	env := testenv.Get(b)
 	db := dynamodb.NewFromConfig(env.AWS, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.add) })
-	store := dynamostore.New(db, env.Table())
-	f.svc.Store, f.svc.Limiter = store, dynamostore.NewLimiter(store)
-	f.svc.Config.CodesPerDestinationPerDay = 1 << 30
-	f.svc.Config.CodesPerHour = 1 << 30
-	f.svc.Config.RequestsPerIPPerHour = 1 << 30
+	f.deps.DB = db
+	f.configure(b, func(c *onboarding.Config) {
+		c.CodesPerDestinationPerDay, c.CodesPerHour, c.RequestsPerIPPerHour = 1<<30, 1<<30, 1<<30
+	})
 	out, err := f.svc.Connect(context.Background(), connectInput(), "198.51.100.99")
 	if err != nil {
 		b.Fatal(err)

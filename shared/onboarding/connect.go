@@ -62,7 +62,7 @@ type Connected struct {
 //
 // INN is deliberately not unique across organizations: a uniqueness rule
 // would let anyone squat a company's INN before the company connects.
-func (s *Service) Connect(ctx context.Context, in ConnectInput, sourceIP string) (Connected, error) {
+func (s *Connection) Connect(ctx context.Context, in ConnectInput, sourceIP string) (Connected, error) {
 	now := s.Clock.Now()
 	var p domain.Problems
 	name, err := domain.ParseText(in.Name, 200)
@@ -119,7 +119,7 @@ func (s *Service) Connect(ctx context.Context, in ConnectInput, sourceIP string)
 
 // newAPIKey makes a key "kab.<orgId>.<keyId>.<secret>": the ids route the
 // lookup, only the secret's hash is stored.
-func (s *Service) newAPIKey(orgID string, now time.Time) (domain.APIKey, string, error) {
+func (s *deps) newAPIKey(orgID string, now time.Time) (domain.APIKey, string, error) {
 	secret, err := security.NewSecret()
 	if err != nil {
 		return domain.APIKey{}, "", err
@@ -137,13 +137,7 @@ func viewOrganization(o domain.Organization) OrganizationView {
 }
 
 // limitIP applies the per-source-IP hourly limit of unauthenticated routes.
-// LimitIP counts one unauthenticated request of scope from ip against the
-// per-address hourly cap (429 with Retry-After beyond it).
-func (s *Service) LimitIP(ctx context.Context, scope, ip string) error {
-	return s.limitIP(ctx, scope, ip, s.Clock.Now())
-}
-
-func (s *Service) limitIP(ctx context.Context, scope, ip string, now time.Time) error {
+func (s *deps) limitIP(ctx context.Context, scope, ip string, now time.Time) error {
 	ok, wait, err := s.Limiter.Allow(ctx, "ip:"+scope+":"+ip, s.Config.RequestsPerIPPerHour, time.Hour, now)
 	if err != nil {
 		return err

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kabinet/kabinet/infra/testenv"
-	"github.com/kabinet/kabinet/shared/dynamostore"
-	"github.com/kabinet/kabinet/shared/notify"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
 
@@ -90,7 +89,7 @@ func TestSignUpFlowEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("sign in as %q: %v", login, err)
 		}
-		claims, err := f.svc.Tokens.Verify(sess.AccessToken, f.clock.Now())
+		claims, err := f.deps.Config.Tokens.Verify(sess.AccessToken, f.clock.Now())
 		if err != nil || claims.OrganizationID != orgID || claims.PersonID != conn.ResponsiblePerson.ID {
 			t.Fatalf("token claims %+v, %v", claims, err)
 		}
@@ -231,7 +230,7 @@ func TestConcurrentSendsSendOneCode(t *testing.T) {
 
 func TestDailyCapPerDestination(t *testing.T) {
 	f := newFixture(t)
-	f.svc.Config.CodesPerDestinationPerDay = 3
+	f.configure(t, func(c *onboarding.Config) { c.CodesPerDestinationPerDay = 3 })
 	orgID := f.connect(t).Organization.ID
 	for i := 0; i < 3; i++ {
 		f.sendCode(t, orgID, "sms")
@@ -248,7 +247,7 @@ func TestDailyCapPerDestination(t *testing.T) {
 
 func TestPerIPAndDeploymentLimits(t *testing.T) {
 	f := newFixture(t)
-	f.svc.Config.RequestsPerIPPerHour = 2
+	f.configure(t, func(c *onboarding.Config) { c.RequestsPerIPPerHour = 2 })
 	for i := 0; i < 2; i++ {
 		if _, err := f.svc.Connect(ctx, connectInput(), "192.0.2.50"); err != nil {
 			t.Fatal(err)
@@ -260,8 +259,7 @@ func TestPerIPAndDeploymentLimits(t *testing.T) {
 		t.Fatalf("another address is not limited: %v", err)
 	}
 
-	f.svc.Config.RequestsPerIPPerHour = 100
-	f.svc.Config.CodesPerHour = 1
+	f.configure(t, func(c *onboarding.Config) { c.RequestsPerIPPerHour, c.CodesPerHour = 100, 1 })
 	a := f.connect(t).Organization.ID
 	b := f.connect(t).Organization.ID
 	f.sendCode(t, a, "sms")
@@ -300,8 +298,12 @@ func TestCodeMessageSurvivesTheQueueBeingDown(t *testing.T) {
 		t.Fatal("nothing could be queued")
 	}
 	f.outbox.Fail = nil
-	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.outbox,
-		Clock: fixedClock(f.clock.Now().Add(notify.StageGrace + time.Second))}
+	d := f.deps
+	d.Clock = fixedClock(f.clock.Now().Add(notify.StageGrace + time.Second))
+	o, err := app.Outbox(d)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := o.Drain(ctx, time.Now().Add(20*time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +477,7 @@ func TestConnectValidation(t *testing.T) {
 // Password spraying: many accounts from one address hit the per-address cap.
 func TestSignInsArePerAddressLimited(t *testing.T) {
 	f := newFixture(t)
-	f.svc.Config.SignInsPerIPPerHour = 3
+	f.configure(t, func(c *onboarding.Config) { c.SignInsPerIPPerHour = 3 })
 	for i := 0; i < 3; i++ {
 		_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: fmt.Sprintf("nobody%d@example.com", i), Password: "whatever it is"}, "192.0.2.99")
 		wantCode(t, err, domain.CodeInvalidCredentials)

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/infra/testenv"
-	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
@@ -48,10 +48,19 @@ func (o *outbox) lastCode(t testing.TB) string {
 }
 
 type fixture struct {
-	svc    *onboarding.Service
+	svc    *services
+	deps   app.Deps
 	clock  *clock
 	outbox *outbox
 	db     *dynamodb.Client
+}
+
+// services are the onboarding use cases on the same deps, as the functions
+// build them.
+type services struct {
+	*onboarding.Connection
+	*onboarding.Credentials
+	*onboarding.Account
 }
 
 var testArgon = security.Argon2Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
@@ -60,7 +69,6 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	env := testenv.Get(t)
 	db := dynamodb.NewFromConfig(env.AWS)
-	store := dynamostore.New(db, env.Table())
 	tokens, err := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -69,17 +77,43 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := onboarding.Defaults()
-	cfg.Argon2 = testArgon
+	cfg := app.Defaults()
+	cfg.Table, cfg.Tokens, cfg.CodeHasher = env.Table(), tokens, codes
+	cfg.Onboarding.Argon2 = testArgon
 	// Each test has its own clock far from the others' windows, so the
 	// deployment-wide counters of one test do not spill into another.
 	c := testenv.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC).Add(time.Duration(seq()) * 48 * time.Hour))
 	ob := &outbox{}
-	return &fixture{
-		svc: &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store), Notifications: ob, Codes: codes,
-			Tokens: tokens, Clock: c, IDs: platform.NewULIDs(), Config: cfg},
-		clock: c, outbox: ob, db: db,
+	f := &fixture{deps: app.Deps{DB: db, Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg},
+		clock: c, outbox: ob, db: db}
+	f.build(t)
+	return f
+}
+
+// build (re)builds the use cases from f.deps, through the builders the
+// functions use.
+func (f *fixture) build(t testing.TB) {
+	t.Helper()
+	conn, err := app.Connection(f.deps)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cred, err := app.Credentials(f.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := app.Account(f.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = &services{conn, cred, acc}
+}
+
+// configure changes the flow rules and rebuilds the use cases.
+func (f *fixture) configure(t testing.TB, change func(c *onboarding.Config)) {
+	t.Helper()
+	change(&f.deps.Config.Onboarding)
+	f.build(t)
 }
 
 var (

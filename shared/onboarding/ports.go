@@ -11,29 +11,12 @@ import (
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/otp"
 )
 
-// CodeRecord is the live one-time code of one purpose for one person. A new
-// code replaces the previous one, which kills it.
-type CodeRecord struct {
-	OrganizationID string
-	Purpose        string
-	// Slot is where the code is kept: one live code per purpose and slot.
-	// The responsible person's codes use SlotResponsiblePerson, so verifying
-	// needs no lookup of who that person is.
-	Slot        string
-	Subject     string // the person the code was sent to
-	Channel     domain.Channel
-	Destination string // phone (E.164) or e-mail it was sent to
-	Hash        string // keyed hash bound to purpose, subject, destination
-	Attempts    int
-	SentAt      time.Time
-	ExpiresAt   time.Time
-	UsedAt      time.Time
-	// Once the code is confirmed, a setup token allows one password change.
-	SetupTokenHash string
-	SetupExpiresAt time.Time
-}
+// CodeRecord is the live one-time code of one purpose for one person
+// (package otp keeps the codes; the store keeps their records).
+type CodeRecord = otp.Record
 
 // RefreshToken is a long-lived single-use token that buys a new access token.
 type RefreshToken struct {
@@ -46,9 +29,9 @@ type RefreshToken struct {
 // Errors the store reports for conditions the use cases handle.
 var (
 	// ErrNoLiveCode: no code, or expired, used, or out of attempts.
-	ErrNoLiveCode = errors.New("no live code")
+	ErrNoLiveCode = otp.ErrNoLiveCode
 	// ErrCodeCooldown: a code was sent too recently to send another.
-	ErrCodeCooldown = errors.New("code sent too recently")
+	ErrCodeCooldown = otp.ErrCodeCooldown
 	// ErrStale: a conditional write lost to a concurrent one.
 	ErrStale = errors.New("stale or already consumed")
 	// ErrKeyLimit: the organization has the most active API keys allowed.

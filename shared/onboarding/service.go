@@ -1,9 +1,10 @@
 package onboarding
 
 import (
-	"github.com/kabinet/kabinet/shared/domain"
 	"time"
 
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/otp"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
 )
@@ -53,15 +54,71 @@ func Defaults() Config {
 // libphonenumber and pay for its start-up.
 type PhoneParser func(raw string, allowForeign bool) (domain.Phone, error)
 
-// Service runs the onboarding use cases.
-type Service struct {
-	ParsePhone    PhoneParser // needed by Connect, SendCode and SignIn
-	Store         Store
-	Limiter       Limiter
-	Notifications Notifications
-	Codes         *security.CodeHasher
-	Tokens        *security.AccessTokens
-	Clock         platform.Clock
-	IDs           platform.IDs
-	Config        Config
+// CodeRules are the one-time code rules of the flows.
+func (c Config) CodeRules() otp.Rules {
+	return otp.Rules{TTL: c.CodeTTL, Cooldown: c.CodeCooldown, MaxAttempts: c.CodeMaxAttempts,
+		PerDestinationPerDay: c.CodesPerDestinationPerDay, PerHour: c.CodesPerHour, RequestsPerIPPerHour: c.RequestsPerIPPerHour}
+}
+
+// deps are the ports of the onboarding use cases; each use case below holds
+// the ones it needs, checked by its constructor, and the rest stay nil.
+type deps struct {
+	ParsePhone PhoneParser
+	Store      Store
+	Limiter    Limiter
+	Codes      *otp.Codes
+	Tokens     *security.AccessTokens
+	Clock      platform.Clock
+	IDs        platform.IDs
+	Config     Config
+}
+
+// Connection connects organizations (ConnectFunction).
+type Connection struct{ deps }
+
+// NewConnection builds the connection use case; no port may be nil.
+func NewConnection(store Store, limiter Limiter, parsePhone PhoneParser, clock platform.Clock, ids platform.IDs, cfg Config) (*Connection, error) {
+	if err := platform.Required("onboarding.Connection", "store", store, "limiter", limiter, "parsePhone", parsePhone,
+		"clock", clock, "ids", ids); err != nil {
+		return nil, err
+	}
+	return &Connection{deps{ParsePhone: parsePhone, Store: store, Limiter: limiter, Clock: clock, IDs: ids, Config: cfg}}, nil
+}
+
+// Credentials confirm the responsible person's phone or e-mail with a
+// one-time code, set the password, sign in and refresh (AuthFunction).
+type Credentials struct{ deps }
+
+// NewCredentials builds the credentials use case; no port may be nil.
+func NewCredentials(store Store, limiter Limiter, codes *otp.Codes, tokens *security.AccessTokens, parsePhone PhoneParser,
+	clock platform.Clock, ids platform.IDs, cfg Config) (*Credentials, error) {
+	if err := platform.Required("onboarding.Credentials", "store", store, "limiter", limiter, "codes", codes, "tokens", tokens,
+		"parsePhone", parsePhone, "clock", clock, "ids", ids); err != nil {
+		return nil, err
+	}
+	return &Credentials{deps{ParsePhone: parsePhone, Store: store, Limiter: limiter, Codes: codes, Tokens: tokens,
+		Clock: clock, IDs: ids, Config: cfg}}, nil
+}
+
+// Account tells the caller who they are and manages the organization's API
+// keys (AccountFunction).
+type Account struct{ deps }
+
+// NewAccount builds the account use case; no port may be nil.
+func NewAccount(store Store, clock platform.Clock, ids platform.IDs, cfg Config) (*Account, error) {
+	if err := platform.Required("onboarding.Account", "store", store, "clock", clock, "ids", ids); err != nil {
+		return nil, err
+	}
+	return &Account{deps{Store: store, Clock: clock, IDs: ids, Config: cfg}}, nil
+}
+
+// APIKeys checks the employer system's API keys (the functions it calls).
+type APIKeys struct{ deps }
+
+// NewAPIKeys builds the API key check; the store may not be nil.
+func NewAPIKeys(store Store) (*APIKeys, error) {
+	if err := platform.Required("onboarding.APIKeys", "store", store); err != nil {
+		return nil, err
+	}
+	return &APIKeys{deps{Store: store}}, nil
 }

@@ -48,7 +48,7 @@ var dummyHash = sync.OnceValue(func() string {
 // loginKey normalizes a sign-in login: an e-mail, an employee's own login
 // (it starts with a letter, which neither a phone nor an e-mail's form
 // here can), or a phone in any notation.
-func (s *Service) loginKey(login string) (string, bool) {
+func (s *deps) loginKey(login string) (string, bool) {
 	login = strings.TrimSpace(login)
 	if strings.Contains(login, "@") {
 		e, err := domain.ParseEmail(login)
@@ -66,7 +66,7 @@ func (s *Service) loginKey(login string) (string, bool) {
 // account: after LoginFailuresAllowed in a window, sign-in answers 429; and
 // attempts are limited per source address, against password spraying across
 // many accounts.
-func (s *Service) SignIn(ctx context.Context, in SignInInput, sourceIP string) (Session, error) {
+func (s *Credentials) SignIn(ctx context.Context, in SignInInput, sourceIP string) (Session, error) {
 	now := s.Clock.Now()
 	if ok, wait, err := s.Limiter.Allow(ctx, "ip:signin:"+sourceIP, s.Config.SignInsPerIPPerHour, time.Hour, now); err != nil {
 		return Session{}, err
@@ -118,7 +118,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, sourceIP string) (
 }
 
 // Refresh trades a refresh token for a new session; the old token is used up.
-func (s *Service) Refresh(ctx context.Context, in RefreshInput) (Session, error) {
+func (s *Credentials) Refresh(ctx context.Context, in RefreshInput) (Session, error) {
 	now := s.Clock.Now()
 	bad := domain.NewError(domain.CodeRefreshTokenInvalid, "the refresh token is invalid, expired or used; sign in again")
 	parts, ok := security.SplitToken(in.RefreshToken, 2)
@@ -146,7 +146,7 @@ func (s *Service) Refresh(ctx context.Context, in RefreshInput) (Session, error)
 	return s.issue(ctx, p, now)
 }
 
-func (s *Service) issue(ctx context.Context, p domain.Person, now time.Time) (Session, error) {
+func (s *deps) issue(ctx context.Context, p domain.Person, now time.Time) (Session, error) {
 	access, err := s.Tokens.Issue(security.Claims{PersonID: p.ID, OrganizationID: p.OrganizationID, Role: string(p.Role)}, now, s.IDs.New())
 	if err != nil {
 		return Session{}, err
@@ -193,7 +193,7 @@ type Me struct {
 }
 
 // WhoAmI reads the caller's person and organization.
-func (s *Service) WhoAmI(ctx context.Context, orgID, personID string) (Me, error) {
+func (s *Account) WhoAmI(ctx context.Context, orgID, personID string) (Me, error) {
 	p, err := s.Store.Person(ctx, orgID, personID)
 	if errors.Is(err, domain.ErrNotFound) || err == nil && p.Disabled {
 		return Me{}, domain.NewError(domain.CodeUnauthorized, "the account is disabled or gone; sign in again")

@@ -45,7 +45,7 @@ func newResult() Result {
 // apply validates b against itself and against what is stored, writes what
 // is new or changed, and returns the result and the rows b named (for a
 // snapshot's commit). Rows with invalid ids are not "named".
-func (s *Service) apply(ctx context.Context, orgID string, b Batch, deadline time.Time) (Result, []RowRef, error) {
+func (s *Publishing) apply(ctx context.Context, orgID string, b Batch, deadline time.Time) (Result, []RowRef, error) {
 	now := s.Clock.Now()
 	today := now.Format(time.DateOnly)
 	res := newResult()

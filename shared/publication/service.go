@@ -133,8 +133,9 @@ type PublishedEmployee struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// Service runs publications.
-type Service struct {
+// deps are the ports of the publication use cases; each use case below
+// holds the ones it needs, checked by its constructor.
+type deps struct {
 	Store    Store
 	Cabinets CabinetSync
 	// Approvals, when set, re-routes pending approvals after a change.
@@ -148,10 +149,41 @@ type Service struct {
 	SnapshotTTL time.Duration
 }
 
+// Publishing takes the employer system's departments, employees and
+// director, by delta or by snapshot (PublicationFunction).
+type Publishing struct{ deps }
+
+// NewPublishing builds the publishing use case. approvals may be nil (then
+// pending approvals do not follow the structure); no other port may.
+func NewPublishing(store Store, cabinets CabinetSync, approvals ApprovalSync, parsePhone PhoneParser, clock platform.Clock,
+	ids platform.IDs, lockFor, snapshotTTL time.Duration) (*Publishing, error) {
+	if err := platform.Required("publication.Publishing", "store", store, "cabinets", cabinets, "parsePhone", parsePhone,
+		"clock", clock, "ids", ids); err != nil {
+		return nil, err
+	}
+	if platform.IsNil(approvals) {
+		approvals = nil // a typed nil would be called
+	}
+	return &Publishing{deps{Store: store, Cabinets: cabinets, Approvals: approvals, ParsePhone: parsePhone, Clock: clock, IDs: ids,
+		LockFor: lockFor, SnapshotTTL: snapshotTTL}}, nil
+}
+
+// Directory shows the responsible person the published employees
+// (EmployeesFunction).
+type Directory struct{ deps }
+
+// NewDirectory builds the directory; the store may not be nil.
+func NewDirectory(store Store) (*Directory, error) {
+	if err := platform.Required("publication.Directory", "store", store); err != nil {
+		return nil, err
+	}
+	return &Directory{deps{Store: store}}, nil
+}
+
 var errBusy = domain.NewError(domain.CodePublicationBusy, "another publication of this organization is in progress; retry shortly")
 
 // withLock runs fn holding the organization's publication lock.
-func (s *Service) withLock(ctx context.Context, orgID string, fn func() error) error {
+func (s *Publishing) withLock(ctx context.Context, orgID string, fn func() error) error {
 	now := s.Clock.Now()
 	owner := s.IDs.New()
 	ok, err := s.Store.Lock(ctx, orgID, owner, now.Add(s.LockFor), now)
@@ -172,7 +204,7 @@ func (s *Service) withLock(ctx context.Context, orgID string, fn func() error) e
 }
 
 // Delta applies the rows of b as upserts.
-func (s *Service) Delta(ctx context.Context, orgID string, b Batch, deadline time.Time) (Result, error) {
+func (s *Publishing) Delta(ctx context.Context, orgID string, b Batch, deadline time.Time) (Result, error) {
 	if err := checkSize(b); err != nil {
 		return Result{}, err
 	}
@@ -186,7 +218,7 @@ func (s *Service) Delta(ctx context.Context, orgID string, b Batch, deadline tim
 }
 
 // BeginSnapshot opens a snapshot for chunks.
-func (s *Service) BeginSnapshot(ctx context.Context, orgID string) (Snapshot, error) {
+func (s *Publishing) BeginSnapshot(ctx context.Context, orgID string) (Snapshot, error) {
 	now := s.Clock.Now()
 	snap := Snapshot{ID: s.IDs.New(), OrganizationID: orgID, Status: SnapshotOpen, CreatedAt: now, ExpiresAt: now.Add(s.SnapshotTTL)}
 	if err := s.Store.BeginSnapshot(ctx, snap); err != nil {
@@ -195,7 +227,7 @@ func (s *Service) BeginSnapshot(ctx context.Context, orgID string) (Snapshot, er
 	return snap, nil
 }
 
-func (s *Service) openSnapshot(ctx context.Context, orgID, id string) (Snapshot, error) {
+func (s *Publishing) openSnapshot(ctx context.Context, orgID, id string) (Snapshot, error) {
 	if _, err := ParseExternalID(id); err != nil {
 		return Snapshot{}, domain.ErrNotFound
 	}
@@ -211,7 +243,7 @@ func (s *Service) openSnapshot(ctx context.Context, orgID, id string) (Snapshot,
 
 // AddChunk applies the rows of b like a delta and remembers who they named,
 // for the commit.
-func (s *Service) AddChunk(ctx context.Context, orgID, snapshotID string, b Batch, deadline time.Time) (Result, error) {
+func (s *Publishing) AddChunk(ctx context.Context, orgID, snapshotID string, b Batch, deadline time.Time) (Result, error) {
 	if err := checkSize(b); err != nil {
 		return Result{}, err
 	}
@@ -239,7 +271,7 @@ type CommitResult struct {
 
 // Commit closes the snapshot and unpublishes every employee and department
 // it did not name. Their data stays; publishing them again restores them.
-func (s *Service) Commit(ctx context.Context, orgID, snapshotID string) (CommitResult, error) {
+func (s *Publishing) Commit(ctx context.Context, orgID, snapshotID string) (CommitResult, error) {
 	res := CommitResult{Unpublished: []RowRef{}, NotWritten: []RowRef{}}
 	err := s.withLock(ctx, orgID, func() error {
 		if _, err := s.openSnapshot(ctx, orgID, snapshotID); err != nil {
@@ -314,7 +346,7 @@ func (s *Service) Commit(ctx context.Context, orgID, snapshotID string) (CommitR
 
 // structureChanged tells the approvals, when wired, that the structure
 // may have changed.
-func (s *Service) structureChanged(ctx context.Context, orgID string) error {
+func (s *Publishing) structureChanged(ctx context.Context, orgID string) error {
 	if s.Approvals == nil {
 		return nil
 	}
@@ -335,7 +367,7 @@ type EmployeePage struct {
 }
 
 // List pages through published employees.
-func (s *Service) List(ctx context.Context, orgID string, f ListFilter, limit int, cursor string) (EmployeePage, error) {
+func (s *Directory) List(ctx context.Context, orgID string, f ListFilter, limit int, cursor string) (EmployeePage, error) {
 	items, next, err := s.Store.Employees(ctx, orgID, f, limit, cursor)
 	if err != nil {
 		return EmployeePage{}, err
@@ -348,7 +380,7 @@ func (s *Service) List(ctx context.Context, orgID string, f ListFilter, limit in
 
 // Employee reads one employee of the organization; another organization's
 // answers like a missing one.
-func (s *Service) Employee(ctx context.Context, orgID, externalID string) (PublishedEmployee, error) {
+func (s *Directory) Employee(ctx context.Context, orgID, externalID string) (PublishedEmployee, error) {
 	if _, err := ParseExternalID(externalID); err != nil {
 		return PublishedEmployee{}, domain.ErrNotFound
 	}

@@ -11,7 +11,7 @@ import (
 // ActorOf is who a signed-in caller is, read from their account: a
 // disabled employee (unpublished, dismissed) acts no more, even with an
 // access token still unexpired.
-func (s *Service) ActorOf(ctx context.Context, orgID, personID string, role domain.Role) (Actor, error) {
+func (s *Requests) ActorOf(ctx context.Context, orgID, personID string, role domain.Role) (Actor, error) {
 	p, err := s.Store.Person(ctx, orgID, personID)
 	if err != nil {
 		if isNotFound(err) {
@@ -26,7 +26,7 @@ func (s *Service) ActorOf(ctx context.Context, orgID, personID string, role doma
 }
 
 // TypesFor lists the types the organization accepts, as employees see them.
-func (s *Service) TypesFor(ctx context.Context, orgID string) ([]TypeView, error) {
+func (s *Requests) TypesFor(ctx context.Context, orgID string) ([]TypeView, error) {
 	st, err := s.Store.Settings(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -41,7 +41,7 @@ func (s *Service) TypesFor(ctx context.Context, orgID string) ([]TypeView, error
 }
 
 // SettingsOf shows the organization's request settings, every type listed.
-func (s *Service) SettingsOf(ctx context.Context, orgID string) (Settings, error) {
+func (s *Requests) SettingsOf(ctx context.Context, orgID string) (Settings, error) {
 	st, err := s.Store.Settings(ctx, orgID)
 	if err != nil {
 		return Settings{}, err
@@ -54,7 +54,7 @@ func (s *Service) SettingsOf(ctx context.Context, orgID string) (Settings, error
 
 // UpdateSettings changes the request settings. Every processor named must
 // be a published employee of the organization.
-func (s *Service) UpdateSettings(ctx context.Context, orgID string, in SettingsInput) (Settings, error) {
+func (s *Requests) UpdateSettings(ctx context.Context, orgID string, in SettingsInput) (Settings, error) {
 	st, err := s.Store.Settings(ctx, orgID)
 	if err != nil {
 		return Settings{}, err
@@ -111,7 +111,7 @@ func mayManageDeputy(a Actor, managerID string) error {
 // SetDeputy names managerID's deputy. From then on (during the days named)
 // the deputy sees and decides the manager's pending approvals, new and old,
 // on the manager's behalf; a deputy's own deputy does not.
-func (s *Service) SetDeputy(ctx context.Context, a Actor, managerID string, in DeputyInput) (Deputy, error) {
+func (s *Requests) SetDeputy(ctx context.Context, a Actor, managerID string, in DeputyInput) (Deputy, error) {
 	if err := mayManageDeputy(a, managerID); err != nil {
 		return Deputy{}, err
 	}
@@ -167,7 +167,7 @@ func (s *Service) SetDeputy(ctx context.Context, a Actor, managerID string, in D
 }
 
 // DeputyOf shows managerID's deputy.
-func (s *Service) DeputyOf(ctx context.Context, a Actor, managerID string) (Deputy, error) {
+func (s *Requests) DeputyOf(ctx context.Context, a Actor, managerID string) (Deputy, error) {
 	if err := mayManageDeputy(a, managerID); err != nil {
 		return Deputy{}, err
 	}
@@ -175,7 +175,7 @@ func (s *Service) DeputyOf(ctx context.Context, a Actor, managerID string) (Depu
 }
 
 // RemoveDeputy ends managerID's delegation at once.
-func (s *Service) RemoveDeputy(ctx context.Context, a Actor, managerID string) error {
+func (s *Requests) RemoveDeputy(ctx context.Context, a Actor, managerID string) error {
 	if err := mayManageDeputy(a, managerID); err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ type JobReport struct {
 // (finally the director), until nothing is due or deadline. Every change is
 // a conditional write on the request's version, so two runs at once, or a
 // decision meanwhile, never remind or escalate twice.
-func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, error) {
+func (s *Escalation) RunJob(ctx context.Context, deadline time.Time) (JobReport, error) {
 	var rep JobReport
 	pageSize := s.Config.JobPage
 	if pageSize <= 0 {
@@ -79,7 +79,7 @@ func (s *Service) RunJob(ctx context.Context, deadline time.Time) (JobReport, er
 }
 
 // escalate does what is due on r: the reminder, or the move one level up.
-func (s *Service) escalate(ctx context.Context, r Request, st Settings, now time.Time) (Action, error) {
+func (s *Escalation) escalate(ctx context.Context, r Request, st Settings, now time.Time) (Action, error) {
 	prev := r.Version
 	n := s.newNotes(r.OrganizationID)
 	if r.State != PendingApproval {

@@ -13,7 +13,7 @@ import (
 // notes builds the notifications of one step, reading what they need of
 // the organization (its name, its templates, its quiet hours) once.
 type notes struct {
-	s      *Service
+	s      *deps
 	orgID  string
 	loaded bool
 	org    domain.Organization
@@ -22,7 +22,7 @@ type notes struct {
 	msgs   []notify.Message
 }
 
-func (s *Service) newNotes(orgID string) *notes { return &notes{s: s, orgID: orgID} }
+func (s *deps) newNotes(orgID string) *notes { return &notes{s: s, orgID: orgID} }
 
 func (n *notes) load(ctx context.Context) error {
 	if n.loaded {
@@ -44,7 +44,7 @@ func (n *notes) load(ctx context.Context) error {
 
 // link is where people open the request; built from the configured base
 // URL alone.
-func (s *Service) link(id string) string {
+func (s *deps) link(id string) string {
 	return strings.TrimRight(s.Config.PublicBaseURL, "/") + "/requests/" + id
 }
 
@@ -113,7 +113,7 @@ func (n *notes) toPerson(ctx context.Context, r *Request, kind notify.Kind, empl
 // noteArrival tells whoever is to decide r that it waits for them: the
 // approver, or their deputy in office, or, without an approver, the
 // responsible person.
-func (s *Service) noteArrival(ctx context.Context, n *notes, r *Request, reminder bool) error {
+func (s *deps) noteArrival(ctx context.Context, n *notes, r *Request, reminder bool) error {
 	suffix := ""
 	if reminder {
 		suffix = reminderSuffix

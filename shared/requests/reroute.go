@@ -30,7 +30,7 @@ type RerouteReport struct {
 // StructureChanged re-routes the organization's requests awaiting a
 // decision after publication changed its structure (implements
 // publication.ApprovalSync).
-func (s *Service) StructureChanged(ctx context.Context, orgID string) error {
+func (s *Rerouting) StructureChanged(ctx context.Context, orgID string) error {
 	rep, err := s.Reroute(ctx, orgID)
 	if rep.Rerouted+rep.Lost > 0 {
 		platform.Logger(ctx).Info("pending approvals re-routed", "read", rep.Read, "rerouted", rep.Rerouted, "lost", rep.Lost)
@@ -44,7 +44,7 @@ func (s *Service) StructureChanged(ctx context.Context, orgID string) error {
 // unpublished. The old approver can no longer decide it (the decision
 // checks the request's approver); the new one is notified. A request
 // nobody could approve gets its approver once there is one.
-func (s *Service) Reroute(ctx context.Context, orgID string) (RerouteReport, error) {
+func (s *Rerouting) Reroute(ctx context.Context, orgID string) (RerouteReport, error) {
 	var rep RerouteReport
 	st, err := s.Store.Settings(ctx, orgID)
 	if err != nil {
@@ -84,7 +84,7 @@ func (s *Service) Reroute(ctx context.Context, orgID string) (RerouteReport, err
 	}
 }
 
-func (s *Service) reroute(ctx context.Context, r Request, emp Employee, str *structure, st Settings) (bool, error) {
+func (s *Rerouting) reroute(ctx context.Context, r Request, emp Employee, str *structure, st Settings) (bool, error) {
 	now := s.Clock.Now()
 	dept := r.DepartmentID
 	if emp.Published {

@@ -23,13 +23,58 @@ type Config struct {
 	JobPage int
 }
 
-// Service runs the request use cases.
-type Service struct {
+// deps are the ports of the request use cases; each use case below holds
+// them all, checked by its constructor.
+type deps struct {
 	Store  Store
 	Queue  notify.Queue
 	Clock  platform.Clock
 	IDs    platform.IDs
 	Config Config
+}
+
+func newDeps(what string, store Store, queue notify.Queue, clock platform.Clock, ids platform.IDs, cfg Config) (deps, error) {
+	err := platform.Required(what, "store", store, "queue", queue, "clock", clock, "ids", ids)
+	return deps{Store: store, Queue: queue, Clock: clock, IDs: ids, Config: cfg}, err
+}
+
+// Requests are the employees' requests, their approval and processing,
+// deputies and the request settings (RequestsFunction).
+type Requests struct{ deps }
+
+// NewRequests builds the requests use case; no port may be nil.
+func NewRequests(store Store, queue notify.Queue, clock platform.Clock, ids platform.IDs, cfg Config) (*Requests, error) {
+	d, err := newDeps("requests.Requests", store, queue, clock, ids, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Requests{d}, nil
+}
+
+// Escalation reminds approvers of waiting requests and escalates them
+// (RequestJobFunction).
+type Escalation struct{ deps }
+
+// NewEscalation builds the escalation job; no port may be nil.
+func NewEscalation(store Store, queue notify.Queue, clock platform.Clock, ids platform.IDs, cfg Config) (*Escalation, error) {
+	d, err := newDeps("requests.Escalation", store, queue, clock, ids, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Escalation{d}, nil
+}
+
+// Rerouting moves pending approvals to the approvers a new structure
+// gives them (PublicationFunction).
+type Rerouting struct{ deps }
+
+// NewRerouting builds the re-routing use case; no port may be nil.
+func NewRerouting(store Store, queue notify.Queue, clock platform.Clock, ids platform.IDs, cfg Config) (*Rerouting, error) {
+	d, err := newDeps("requests.Rerouting", store, queue, clock, ids, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Rerouting{d}, nil
 }
 
 // moscow is the calendar requests' dates are judged by: Russian
@@ -57,7 +102,7 @@ type SubmitInput struct {
 // Submit files a request of the signed-in employee: routed to its approver
 // (or to the responsible person when nobody can approve), or, for a type
 // needing no approval, handed straight to its processor.
-func (s *Service) Submit(ctx context.Context, a Actor, in SubmitInput) (View, error) {
+func (s *Requests) Submit(ctx context.Context, a Actor, in SubmitInput) (View, error) {
 	now := s.Clock.Now()
 	t, ok := ParseType(in.Type)
 	var p domain.Problems
@@ -120,7 +165,7 @@ func (s *Service) Submit(ctx context.Context, a Actor, in SubmitInput) (View, er
 }
 
 // handOff names r's processor by the organization's rules.
-func (s *Service) handOff(r *Request, st Settings) {
+func (s *deps) handOff(r *Request, st Settings) {
 	r.ProcessorID = st.ProcessorFor(r.Type, r.DepartmentID)
 	r.ProcessorIsResponsible = r.ProcessorID == ""
 	r.ApproverID, r.DueAt = "", time.Time{}
@@ -139,7 +184,7 @@ type DecisionInput struct {
 // step, the hand-off to the processor and the notifications are one
 // conditional write on the request's version: of two decisions at once,
 // one is recorded and the other gets request_state_conflict.
-func (s *Service) Decide(ctx context.Context, a Actor, id string, approve bool, in DecisionInput) (View, error) {
+func (s *Requests) Decide(ctx context.Context, a Actor, id string, approve bool, in DecisionInput) (View, error) {
 	now := s.Clock.Now()
 	text, err := decisionText(approve, in)
 	if err != nil {
@@ -207,7 +252,7 @@ func decisionText(required bool, in DecisionInput) (string, error) {
 
 // mayDecide says whether a may decide r now, and on whose behalf. A
 // refusal is logged: an unassigned person trying to decide is worth a look.
-func (s *Service) mayDecide(ctx context.Context, a Actor, r Request, now time.Time) (onBehalf string, err error) {
+func (s *deps) mayDecide(ctx context.Context, a Actor, r Request, now time.Time) (onBehalf string, err error) {
 	refuse := func(why string) (string, error) {
 		platform.Logger(ctx).Warn("request decision refused", "request", r.ID, "actor", a.Who(), "approver", r.ApproverID, "why", why)
 		return "", domain.NewError(domain.CodeNotAssigned, "you are not the approver of this request")
@@ -245,7 +290,7 @@ type ProcessInput struct {
 
 // Process takes r into work, completes it, or declines it; only its
 // processor may, and each step is a conditional write on its version.
-func (s *Service) Process(ctx context.Context, a Actor, id string, act Action, in ProcessInput) (View, error) {
+func (s *Requests) Process(ctx context.Context, a Actor, id string, act Action, in ProcessInput) (View, error) {
 	now := s.Clock.Now()
 	if act != ActTake && act != ActComplete && act != ActDecline {
 		// Cancelling is the employee's (Cancel), deciding the approver's.
@@ -297,7 +342,7 @@ func (r Request) processedBy(a Actor) bool {
 }
 
 // Cancel withdraws the employee's own request before a decision.
-func (s *Service) Cancel(ctx context.Context, a Actor, id string) (View, error) {
+func (s *Requests) Cancel(ctx context.Context, a Actor, id string) (View, error) {
 	now := s.Clock.Now()
 	r, err := s.Store.Request(ctx, a.orgID(), id)
 	if err != nil {
@@ -319,7 +364,7 @@ func (s *Service) Cancel(ctx context.Context, a Actor, id string) (View, error) 
 }
 
 // save writes r on its previous version and queues its messages.
-func (s *Service) save(ctx context.Context, r Request, prev int64, msgs []notify.Message) error {
+func (s *deps) save(ctx context.Context, r Request, prev int64, msgs []notify.Message) error {
 	if err := s.Store.SaveRequest(ctx, r, prev, msgs...); err != nil {
 		if errors.Is(err, ErrStale) {
 			return domain.NewError(domain.CodeRequestState, "the request changed meanwhile (decided by someone else?); reload it")
@@ -332,7 +377,7 @@ func (s *Service) save(ctx context.Context, r Request, prev int64, msgs []notify
 
 // queue puts staged messages on the queue now, except those held for quiet
 // hours. A failure is only logged: the outbox drainer queues them.
-func (s *Service) queue(ctx context.Context, msgs []notify.Message) {
+func (s *deps) queue(ctx context.Context, msgs []notify.Message) {
 	now := s.Clock.Now()
 	var ready []notify.Message
 	for _, m := range msgs {
@@ -363,7 +408,7 @@ type Detail struct {
 // Get shows a request to its employee, its approver (or their deputy in
 // office), its processor, or the responsible person; to anyone else it
 // does not exist.
-func (s *Service) Get(ctx context.Context, a Actor, id string) (Detail, error) {
+func (s *Requests) Get(ctx context.Context, a Actor, id string) (Detail, error) {
 	now := s.Clock.Now()
 	r, err := s.Store.Request(ctx, a.orgID(), id)
 	if err != nil {
@@ -442,7 +487,7 @@ func page(rs []Request, limit int) Page {
 
 // Mine lists the employee's own requests, newest first, those older than
 // the request before (the decoded cursor; all when empty).
-func (s *Service) Mine(ctx context.Context, a Actor, limit int, before string) (Page, error) {
+func (s *Requests) Mine(ctx context.Context, a Actor, limit int, before string) (Page, error) {
 	rs, err := s.Store.EmployeeRequests(ctx, a.orgID(), a.EmployeeID, before, limit)
 	if err != nil {
 		return Page{}, err
@@ -454,7 +499,7 @@ func (s *Service) Mine(ctx context.Context, a Actor, limit int, before string) (
 // pending approvals and those of every manager whose deputy they are today
 // (one level: a deputy's own deputy gets none of them); for the responsible
 // person, the requests nobody can approve.
-func (s *Service) Approvals(ctx context.Context, a Actor, limit int, after string) (Page, error) {
+func (s *Requests) Approvals(ctx context.Context, a Actor, limit int, after string) (Page, error) {
 	if a.Role == domain.RoleResponsiblePerson {
 		rs, err := s.Store.InboxRequests(ctx, a.orgID(), Inbox{Kind: InboxNoApprover}, after, limit)
 		if err != nil {
@@ -505,7 +550,7 @@ func (s *Service) Approvals(ctx context.Context, a Actor, limit int, after strin
 }
 
 // Processing lists the requests a is to carry out, oldest first.
-func (s *Service) Processing(ctx context.Context, a Actor, limit int, after string) (Page, error) {
+func (s *Requests) Processing(ctx context.Context, a Actor, limit int, after string) (Page, error) {
 	owner := a.EmployeeID
 	if a.Role == domain.RoleResponsiblePerson {
 		owner = ""

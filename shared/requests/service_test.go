@@ -33,7 +33,7 @@ type env struct {
 	store *fakeStore
 	clock *testenv.Clock
 	queue *testenv.Queue
-	svc   *Service
+	svc   *testService
 }
 
 var staff = map[string]string{
@@ -55,10 +55,21 @@ func newEnv(t testing.TB) *env {
 	f.putDept(org, Department{ID: "ops", ParentID: "root", HeadID: "boss2"})
 	f.setDirector(org, "dir")
 	e := &env{t: t, ctx: quiet(), store: f, clock: testenv.NewClock(t0), queue: &testenv.Queue{}}
-	e.svc = &Service{Store: f, Queue: e.queue, Clock: e.clock, IDs: &seqIDs{},
+	d := deps{Store: f, Queue: e.queue, Clock: e.clock, IDs: &seqIDs{},
 		Config: Config{PublicBaseURL: "https://kabinet.test/", JobPage: 3}}
+	e.svc = &testService{&Requests{d}, &Escalation{d}, &Rerouting{d}}
 	return e
 }
+
+// testService holds every request use case on the same ports, so a test
+// can submit, escalate and re-route in one sequence.
+type testService struct {
+	*Requests
+	*Escalation
+	*Rerouting
+}
+
+func (t *testService) structure(orgID string) *structure { return t.Requests.structure(orgID) }
 
 func employee(id string) Actor {
 	return Actor{OrganizationID: org, PersonID: "p-" + id, EmployeeID: id, Role: domain.RoleEmployee, Name: "Сотрудник " + id}
@@ -494,7 +505,7 @@ func TestDecideConcurrently(t *testing.T) {
 	}
 }
 
-func (s *Service) decide2(ctx context.Context, a Actor, id string, approve bool) error {
+func (s *Requests) decide2(ctx context.Context, a Actor, id string, approve bool) error {
 	_, err := s.Decide(ctx, a, id, approve, DecisionInput{Comment: "ок", Reason: "нет"})
 	return err
 }
@@ -1199,7 +1210,7 @@ func TestMessagesHeldOrQueueFailing(t *testing.T) {
 		t.Fatal("a failing queue failed the step")
 	}
 	// Without a queue (publication's re-routing) the messages are staged only.
-	e.svc.Queue = nil
+	e.svc.Requests.Queue = nil
 	if err := e.approve(employee("head"), r.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ type structure struct {
 	director *string
 }
 
-func (s *Service) structure(orgID string) *structure {
+func (s *deps) structure(orgID string) *structure {
 	return &structure{store: s.Store, orgID: orgID, depts: map[string]*Department{}, people: map[string]bool{}}
 }
 

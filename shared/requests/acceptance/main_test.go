@@ -1,6 +1,6 @@
 // Package acceptance_test runs the request workflow against DynamoDB in
-// moto through the real adapters, with publication wired to it as in
-// PublicationFunction, so that re-routing, conditional decisions and the
+// moto through the real adapters, built by the functions' builders
+// (shared/app), so that re-routing, conditional decisions and the
 // escalation job cross the wire. The queue is an in-process recorder.
 package acceptance_test
 
@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/dynamostore"
@@ -53,10 +54,10 @@ type fixture struct {
 	org   string
 	n     int
 	rp    requests.Actor
-	onb   *onboarding.Service
-	pub   *publication.Service
-	cab   *cabinets.Service
-	req   *requests.Service
+	onb   *onboarding.Connection
+	pub   *publication.Publishing
+	cab   *useCases
+	req   *requestUseCases
 	store *dynamostore.Requests
 	clock *testenv.Clock
 	queue *testenv.Queue
@@ -103,30 +104,50 @@ func (f *fixture) deptRow(name, parent, head string) publication.DepartmentRow {
 	return r
 }
 
+// useCases and requestUseCases are the use cases the functions serve,
+// built on the same deps by the functions' builders (shared/app).
+type useCases struct {
+	*cabinets.Activations
+	*cabinets.Administration
+}
+
+type requestUseCases struct {
+	*requests.Requests
+	*requests.Escalation
+}
+
+// build builds with one of the functions' builders, failing the test on
+// its error.
+func build[T any](t testing.TB, builder func(app.Deps) (T, error), d app.Deps) T {
+	t.Helper()
+	v, err := builder(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // newFixture connects a fresh organization and publishes its structure.
 // Each fixture has its own clock far from the others'.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	env := testenv.Get(t)
 	db := dynamodb.NewFromConfig(env.AWS)
-	store := dynamostore.New(db, env.Table())
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
-	cfg := onboarding.Defaults()
-	cfg.Argon2 = testArgon
+	cfg := app.Defaults()
+	cfg.Table, cfg.Tokens, cfg.CodeHasher = env.Table(), tokens, codes
+	cfg.Onboarding.Argon2 = testArgon
+	cfg.PublicBaseURL, cfg.RequestJobPage, cfg.SnapshotTTL = "https://lk.example.ru", 50, time.Hour
 	n := seq()
 	c := testenv.NewClock(time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC).Add(time.Duration(seq()) * 240 * time.Hour))
 	q := &testenv.Queue{}
-	ids := platform.NewULIDs()
-	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
-		Notifications: q, Codes: codes, Tokens: tokens, Clock: c, IDs: ids, Config: cfg}
-	cab := &cabinets.Service{Store: dynamostore.NewCabinets(db, env.Table()), Queue: q, Codes: onb, Clock: c, IDs: ids,
-		Config: cabinets.Config{PublicBaseURL: "https://lk.example.ru/", Argon2: testArgon}}
+	d := app.Deps{DB: db, Queue: q, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
+	onb := build(t, app.Connection, d)
+	cab := &useCases{build(t, app.Activations, d), build(t, app.Administration, d)}
+	req := &requestUseCases{build(t, app.Requests, d), build(t, app.Escalation, d)}
+	pub := build(t, app.Publishing, d)
 	rs := dynamostore.NewRequests(db, env.Table())
-	req := &requests.Service{Store: rs, Queue: q, Clock: c, IDs: ids,
-		Config: requests.Config{PublicBaseURL: "https://lk.example.ru", JobPage: 50}}
-	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), Cabinets: cab, Approvals: req,
-		ParsePhone: phone.ParseMobile, Clock: c, IDs: ids, LockFor: time.Minute, SnapshotTTL: time.Hour}
 	var in onboarding.ConnectInput
 	in.Name, in.INN = "ООО «Ромашка»", "7707083893"
 	in.ResponsiblePerson.FullName = "Иванова Мария Петровна"

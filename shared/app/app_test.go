@@ -1,0 +1,116 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/kabinet/kabinet/infra/samtemplate"
+	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/security"
+)
+
+type nopQueue struct{}
+
+func (nopQueue) Enqueue(context.Context, ...notify.Message) error { return nil }
+
+type nopSender struct{}
+
+func (nopSender) SendSMS(context.Context, string, string) (string, error) { return "", nil }
+
+func (nopSender) SendEmail(context.Context, string, string, string, string) (string, error) { return "", nil }
+
+func parsePhone(raw string, _ bool) (domain.Phone, error) { return domain.Phone(raw), nil }
+
+// valueFor is a valid stand-in for a variable of template.yaml.
+func valueFor(name string) string {
+	switch {
+	case strings.HasPrefix(name, "ALLOW_"):
+		return "false"
+	case name == "PUBLIC_BASE_URL":
+		return "https://kabinet.example"
+	case strings.HasSuffix(name, "_LIMIT"), strings.HasSuffix(name, "_PER_DAY"), strings.HasSuffix(name, "_PER_HOUR"):
+		return "7"
+	}
+	return strings.Repeat("x", 40)
+}
+
+// Every function of template.yaml has a builder; what it reads of the
+// environment is in its template environment; and given that, it builds.
+func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
+	tmpl, err := samtemplate.Load(testenv.TemplatePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tmpl.Functions) != len(functions) {
+		t.Errorf("template has %d functions, app builds %d: %v", len(tmpl.Functions), len(functions), Names())
+	}
+	db := dynamodb.New(dynamodb.Options{Region: "eu-central-1"})
+	for _, fn := range tmpl.Functions {
+		f, ok := functions[fn.LogicalID]
+		if !ok {
+			t.Errorf("no builder for %s", fn.LogicalID)
+			continue
+		}
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			for _, name := range []string{"TABLE_NAME", "NOTIFICATIONS_QUEUE_URL", "TOKEN_SIGNING_KEY", "CODE_PEPPER",
+				"PUBLIC_BASE_URL", "SENDER_EMAIL"} {
+				t.Setenv(name, "")
+			}
+			for name := range fn.Environment {
+				t.Setenv(name, valueFor(name))
+			}
+			env := &platform.Env{}
+			c := Defaults()
+			for _, r := range f.reads {
+				r(env, &c)
+			}
+			if err := env.Err(); err != nil {
+				t.Fatalf("reads what the template does not give it: %v", err)
+			}
+			d := Deps{DB: db, Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
+				IDs: platform.NewULIDs(), Config: c}
+			if h, err := f.build(d); err != nil || h == nil {
+				t.Fatalf("build: %v", err)
+			}
+		})
+	}
+}
+
+// A builder refuses what its use cases need and lack, at init.
+func TestBuildersRefuseMissingPorts(t *testing.T) {
+	db := dynamodb.New(dynamodb.Options{Region: "eu-central-1"})
+	c := Defaults()
+	c.Table = "t"
+	c.Tokens, _ = security.NewAccessTokens(make([]byte, 32), AccessTokenTTL)
+	c.CodeHasher, _ = security.NewCodeHasher(make([]byte, 32))
+	full := Deps{DB: db, Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
+		IDs: platform.NewULIDs(), Config: c}
+	if _, err := AuthFunction(full); err != nil {
+		t.Fatalf("AuthFunction with every port: %v", err)
+	}
+	for name, change := range map[string]func(*Deps){
+		"no queue":       func(d *Deps) { d.Queue = nil },
+		"no clock":       func(d *Deps) { d.Clock = nil },
+		"no phones":      func(d *Deps) { d.ParsePhone = nil },
+		"no code pepper": func(d *Deps) { d.Config.CodeHasher = nil },
+		"no tokens":      func(d *Deps) { d.Config.Tokens = nil },
+		"no database":    func(d *Deps) { d.DB = nil },
+	} {
+		d := full
+		change(&d)
+		if _, err := AuthFunction(d); err == nil {
+			t.Errorf("%s: AuthFunction built", name)
+		}
+	}
+	d := full
+	d.Sender = nil
+	if _, err := NotifierFunction(d); err == nil {
+		t.Error("NotifierFunction built without a sender")
+	}
+}

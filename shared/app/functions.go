@@ -1,0 +1,338 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/kabinet/kabinet/shared/api"
+	"github.com/kabinet/kabinet/shared/cabinets"
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/requests"
+	"github.com/kabinet/kabinet/shared/sqsbatch"
+	"github.com/kabinet/kabinet/shared/sqsqueue"
+)
+
+// Function is one function of template.yaml: the environment it reads and
+// how its handler is built.
+type Function struct {
+	Name  string // the logical id in template.yaml
+	reads []reader
+	build func(Deps) (any, error)
+}
+
+// functions are the functions of template.yaml, by logical id.
+var functions = map[string]Function{
+	"ConnectFunction": {"ConnectFunction", []reader{readTable, readOnboarding},
+		func(d Deps) (any, error) { return serve(ConnectFunction(d)) }},
+	"AuthFunction": {"AuthFunction", []reader{readTable, readQueue, readTokens, readCodePepper, readOnboarding},
+		func(d Deps) (any, error) { return serve(AuthFunction(d)) }},
+	"AccountFunction": {"AccountFunction", []reader{readTable, readTokens},
+		func(d Deps) (any, error) { return serve(AccountFunction(d)) }},
+	"CabinetsFunction": {"CabinetsFunction", []reader{readTable, readQueue, readPublicBaseURL, readTokens},
+		func(d Deps) (any, error) { return serve(CabinetsFunction(d)) }},
+	"EmployeesFunction": {"EmployeesFunction", []reader{readTable, readTokens},
+		func(d Deps) (any, error) { return serve(EmployeesFunction(d)) }},
+	"InvitationJobFunction": {"InvitationJobFunction", []reader{readTable, readQueue, readPublicBaseURL},
+		func(d Deps) (any, error) { return InvitationJobFunction(d) }},
+	"NoticesFunction": {"NoticesFunction", []reader{readTable, readQueue, readPublicBaseURL, readTokens},
+		func(d Deps) (any, error) { return serve(NoticesFunction(d)) }},
+	"NotifierFunction": {"NotifierFunction", []reader{readTable, readQueue, readSender},
+		func(d Deps) (any, error) { return NotifierFunction(d) }},
+	"OutboxFunction": {"OutboxFunction", []reader{readTable, readQueue},
+		func(d Deps) (any, error) { return OutboxFunction(d) }},
+	"PublicationFunction": {"PublicationFunction", []reader{readTable, readQueue, readPublicBaseURL},
+		func(d Deps) (any, error) { return serve(PublicationFunction(d)) }},
+	"RequestJobFunction": {"RequestJobFunction", []reader{readTable, readQueue, readPublicBaseURL},
+		func(d Deps) (any, error) { return RequestJobFunction(d) }},
+	"RequestsFunction": {"RequestsFunction", []reader{readTable, readQueue, readPublicBaseURL, readTokens},
+		func(d Deps) (any, error) { return serve(RequestsFunction(d)) }},
+}
+
+// Names are the logical ids of the functions Main can run.
+func Names() []string {
+	names := make([]string, 0, len(functions))
+	for n := range functions {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func serve(r *httpapi.Router, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r.Serve, nil
+}
+
+// Main runs the function of template.yaml named by its logical id: it reads
+// the function's configuration once, stops at init naming every missing or
+// bad variable, builds the clients and the handler, and starts. with adds
+// what only some functions link (the phone parser, the SMS and e-mail
+// sender).
+func Main(name string, with ...func(aws.Config, *Deps)) {
+	log := platform.NewLogger()
+	f, ok := functions[name]
+	if !ok {
+		platform.Fatal("unknown function", errors.New(name))
+	}
+	env := &platform.Env{}
+	c := Defaults()
+	for _, r := range f.reads {
+		r(env, &c)
+	}
+	if err := env.Err(); err != nil {
+		platform.Fatal("invalid configuration", err)
+	}
+	cfg := AWSConfig(context.Background())
+	d := Deps{Log: log, DB: dynamodb.NewFromConfig(cfg), Clock: Clock(), IDs: platform.NewULIDs(), Config: c}
+	if c.QueueURL != "" {
+		d.Queue = sqsqueue.New(sqs.NewFromConfig(cfg), c.QueueURL)
+	}
+	for _, w := range with {
+		w(cfg, &d)
+	}
+	h, err := f.build(d)
+	if err != nil {
+		platform.Fatal("build "+f.Name, err)
+	}
+	lambda.Start(h)
+}
+
+// logger is d.Log, or the default logger.
+func (d Deps) logger() *slog.Logger {
+	if d.Log != nil {
+		return d.Log
+	}
+	return slog.Default()
+}
+
+// needDB refuses Deps without a DynamoDB client, which every function uses.
+func needDB(d Deps) error {
+	if d.DB == nil {
+		return errors.New("app: Deps.DB is required")
+	}
+	return nil
+}
+
+// ConnectFunction: POST /v1/organizations.
+func ConnectFunction(d Deps) (*httpapi.Router, error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	svc, err := Connection(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.ConnectRoutes(d.logger(), svc), nil
+}
+
+// AuthFunction: one-time codes, password setup, sign-in and refresh, and
+// the employee's cabinet activation by invitation.
+func AuthFunction(d Deps) (*httpapi.Router, error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	svc, err := Credentials(d)
+	if err != nil {
+		return nil, err
+	}
+	cab, err := Activations(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.AuthRoutes(d.logger(), svc, cab), nil
+}
+
+// AccountFunction: GET /v1/me, the employee's preferred channel and the
+// organization's API keys.
+func AccountFunction(d Deps) (*httpapi.Router, error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	svc, err := Account(d)
+	if err != nil {
+		return nil, err
+	}
+	cab, err := Preferences(d)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := verifier(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.AccountRoutes(d.logger(), svc, cab, tokens), nil
+}
+
+// CabinetsFunction: the responsible person's cabinet administration (list,
+// counts, bulk actions) and cabinet settings.
+func CabinetsFunction(d Deps) (*httpapi.Router, error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	svc, err := Administration(d)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := verifier(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.CabinetsRoutes(d.logger(), svc, tokens, dynamostore.NewIdempotency(d.store())), nil
+}
+
+// EmployeesFunction: the responsible person lists and views published employees.
+func EmployeesFunction(d Deps) (*httpapi.Router, error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	dir, err := Directory(d)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := verifier(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.EmployeesRoutes(d.logger(), dir, tokens), nil
+}
+
+// InvitationJobFunction: on a schedule, sends automatic invitations and
+// reminders and marks expired invitations.
+func InvitationJobFunction(d Deps) (func(context.Context, json.RawMessage) (cabinets.JobReport, error), error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	job, err := InvitationJob(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.InvitationJob(job), nil
+}
+
+// NoticesFunction: the employer system announces notices (payslip ready,
+// vacation schedule) by API key; the responsible person reads the
+// notification list and sets the notification settings and templates.
+func NoticesFunction(d Deps) (*httpapi.Router, error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	svc, err := Notices(d)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := APIKeys(d)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := verifier(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.NoticesRoutes(d.logger(), svc, keys, tokens, dynamostore.NewIdempotency(d.store())), nil
+}
+
+// NotifierFunction: sends the notifications queue's messages by SMS and e-mail.
+func NotifierFunction(d Deps) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	n, err := Notifier(d)
+	if err != nil {
+		return nil, err
+	}
+	return sqsbatch.Handler(n.DeliverJSON), nil
+}
+
+// OutboxFunction: on a schedule, queues staged notifications that are due
+// (never queued, or held for quiet hours).
+func OutboxFunction(d Deps) (func(context.Context, json.RawMessage) (notify.DrainReport, error), error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	o, err := Outbox(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.OutboxJob(o), nil
+}
+
+// PublicationFunction: the employer system publishes departments, employees
+// and the director, by API key.
+func PublicationFunction(d Deps) (*httpapi.Router, error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	pub, err := Publishing(d)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := Directory(d)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := APIKeys(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.PublicationRoutes(d.logger(), pub, dir, keys, dynamostore.NewIdempotency(d.store())), nil
+}
+
+// RequestJobFunction: on a schedule, reminds approvers of requests waiting
+// past the reminder time and escalates those waiting past the escalation
+// time to the next approver up.
+func RequestJobFunction(d Deps) (func(context.Context, json.RawMessage) (requests.JobReport, error), error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	job, err := Escalation(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.RequestJob(job), nil
+}
+
+// RequestsFunction: employees' requests (заявления) and their approvals,
+// processing, deputies, and the responsible person's request settings.
+func RequestsFunction(d Deps) (*httpapi.Router, error) {
+	if err := needDB(d); err != nil {
+		return nil, err
+	}
+	svc, err := Requests(d)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := verifier(d)
+	if err != nil {
+		return nil, err
+	}
+	return api.RequestsRoutes(d.logger(), svc, tokens, dynamostore.NewIdempotency(d.store())), nil
+}
+
+// verifier checks access tokens against the functions' clock.
+func verifier(d Deps) (api.Verifier, error) {
+	if err := platform.Required("app.verifier", "tokens", d.Config.Tokens, "clock", d.Clock); err != nil {
+		return api.Verifier{}, err
+	}
+	return api.Verifier{Tokens: d.Config.Tokens, Clock: d.Clock}, nil
+}
+
+// Phones gives a function the phone parser: only the functions that parse
+// phones pass it, so only they link libphonenumber.
+func Phones(parse func(raw string, allowForeign bool) (domain.Phone, error)) func(aws.Config, *Deps) {
+	return func(_ aws.Config, d *Deps) { d.ParsePhone = parse }
+}
