@@ -26,7 +26,7 @@ import (
 // The benchmarks publish a realistic organization the way the employer
 // system does: 10,000 employees in 50 departments, as sequential requests of
 // 1,000 employees (the first one also carrying the departments), through
-// publication.Service on dynamostore.Publication against DynamoDB in moto.
+// publication.Publishing on dynamostore.Publication against DynamoDB in moto.
 const (
 	benchEmployees   = 10_000
 	benchDepartments = 50
@@ -508,7 +508,7 @@ func rawWrite(db *dynamodb.Client, table string, reqs []types.WriteRequest, work
 // ---- benchmarks -----------------------------------------------------------
 
 // BenchmarkPublicationNew10k publishes 10,000 new employees (and their 50
-// departments) through publication.Service as 10 sequential deltas of 1,000,
+// departments) through publication.Publishing as 10 sequential deltas of 1,000,
 // and, on the same moto server, writes the very same items (built by the
 // adapter's code) with a bare BatchWriteItem loop of 25 items a request and
 // the adapter's concurrency. Each side runs twice, alternately (raw,

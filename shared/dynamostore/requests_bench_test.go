@@ -23,8 +23,8 @@ import (
 )
 
 // The request benchmarks measure, on moto through the real adapters
-// (requests.Service on dynamostore.Requests, the structure published by
-// publication.Service on dynamostore.Publication), what a submission and an
+// (requests.Requests on dynamostore.Requests, the structure published by
+// publication.Publishing on dynamostore.Publication), what a submission and an
 // approval cost in DynamoDB requests against the minimum the design allows,
 // and how many items the approvals, processing and own-request lists read
 // per item they return in an organization of 10,000 employees and 50,000
@@ -158,7 +158,7 @@ const (
 	minSubmitNoApproval = 3
 )
 
-// BenchmarkRequestSubmit submits requests through requests.Service, each
+// BenchmarkRequestSubmit submits requests through requests.Requests, each
 // by another employee of a leaf department (approver chain: three heads
 // and the director), and counts the DynamoDB requests of each submission:
 // a vacation (needs approval: routed to the head of the department, who is
@@ -555,7 +555,7 @@ func seedFields(t requests.Type, at time.Time) requests.Fields {
 // in 50 headed departments (10 deltas of 1,000 through publication), seeds
 // 50,000 requests directly (items built by dynamostore.Requests.SaveRequest,
 // written by BatchWriteItem, 25 a request, 8 in flight), and pages to the
-// end, 20 and 100 at a time, through requests.Service:
+// end, 20 and 100 at a time, through requests.Requests:
 //   - Approvals of a manager with 300 pending approvals;
 //   - Processing of a processor with 400 requests to carry out;
 //   - Mine of an employee with 60 requests;
