@@ -23,7 +23,9 @@ type nopSender struct{}
 
 func (nopSender) SendSMS(context.Context, string, string) (string, error) { return "", nil }
 
-func (nopSender) SendEmail(context.Context, string, string, string, string) (string, error) { return "", nil }
+func (nopSender) SendEmail(context.Context, string, string, string, string) (string, error) {
+	return "", nil
+}
 
 func parsePhone(raw string, _ bool) (domain.Phone, error) { return domain.Phone(raw), nil }
 

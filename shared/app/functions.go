@@ -25,39 +25,38 @@ import (
 	"github.com/kabinet/kabinet/shared/sqsqueue"
 )
 
-// Function is one function of template.yaml: the environment it reads and
+// function is one function of template.yaml: the environment it reads and
 // how its handler is built.
-type Function struct {
-	Name  string // the logical id in template.yaml
+type function struct {
 	reads []reader
 	build func(Deps) (any, error)
 }
 
 // functions are the functions of template.yaml, by logical id.
-var functions = map[string]Function{
-	"ConnectFunction": {"ConnectFunction", []reader{readTable, readOnboarding},
+var functions = map[string]function{
+	"ConnectFunction": {[]reader{readTable, readOnboarding},
 		func(d Deps) (any, error) { return serve(ConnectFunction(d)) }},
-	"AuthFunction": {"AuthFunction", []reader{readTable, readQueue, readTokens, readCodePepper, readOnboarding},
+	"AuthFunction": {[]reader{readTable, readQueue, readTokens, readCodePepper, readOnboarding},
 		func(d Deps) (any, error) { return serve(AuthFunction(d)) }},
-	"AccountFunction": {"AccountFunction", []reader{readTable, readTokens},
+	"AccountFunction": {[]reader{readTable, readTokens},
 		func(d Deps) (any, error) { return serve(AccountFunction(d)) }},
-	"CabinetsFunction": {"CabinetsFunction", []reader{readTable, readQueue, readPublicBaseURL, readTokens},
+	"CabinetsFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 		func(d Deps) (any, error) { return serve(CabinetsFunction(d)) }},
-	"EmployeesFunction": {"EmployeesFunction", []reader{readTable, readTokens},
+	"EmployeesFunction": {[]reader{readTable, readTokens},
 		func(d Deps) (any, error) { return serve(EmployeesFunction(d)) }},
-	"InvitationJobFunction": {"InvitationJobFunction", []reader{readTable, readQueue, readPublicBaseURL},
+	"InvitationJobFunction": {[]reader{readTable, readQueue, readPublicBaseURL},
 		func(d Deps) (any, error) { return InvitationJobFunction(d) }},
-	"NoticesFunction": {"NoticesFunction", []reader{readTable, readQueue, readPublicBaseURL, readTokens},
+	"NoticesFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 		func(d Deps) (any, error) { return serve(NoticesFunction(d)) }},
-	"NotifierFunction": {"NotifierFunction", []reader{readTable, readQueue, readSender},
+	"NotifierFunction": {[]reader{readTable, readQueue, readSender},
 		func(d Deps) (any, error) { return NotifierFunction(d) }},
-	"OutboxFunction": {"OutboxFunction", []reader{readTable, readQueue},
+	"OutboxFunction": {[]reader{readTable, readQueue},
 		func(d Deps) (any, error) { return OutboxFunction(d) }},
-	"PublicationFunction": {"PublicationFunction", []reader{readTable, readQueue, readPublicBaseURL},
+	"PublicationFunction": {[]reader{readTable, readQueue, readPublicBaseURL},
 		func(d Deps) (any, error) { return serve(PublicationFunction(d)) }},
-	"RequestJobFunction": {"RequestJobFunction", []reader{readTable, readQueue, readPublicBaseURL},
+	"RequestJobFunction": {[]reader{readTable, readQueue, readPublicBaseURL},
 		func(d Deps) (any, error) { return RequestJobFunction(d) }},
-	"RequestsFunction": {"RequestsFunction", []reader{readTable, readQueue, readPublicBaseURL, readTokens},
+	"RequestsFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 		func(d Deps) (any, error) { return serve(RequestsFunction(d)) }},
 }
 
@@ -107,7 +106,7 @@ func Main(name string, with ...func(aws.Config, *Deps)) {
 	}
 	h, err := f.build(d)
 	if err != nil {
-		platform.Fatal("build "+f.Name, err)
+		platform.Fatal("build "+name, err)
 	}
 	lambda.Start(h)
 }
