@@ -43,10 +43,10 @@ func newPipeline(t *testing.T) *pipeline {
 	env := testenv.Get(t)
 	sq := sqs.NewFromConfig(env.AWS)
 	db := dynamodb.NewFromConfig(env.AWS)
-	n := &notify.Notifier{
-		Sender: &senders.Sender{SNS: sns.NewFromConfig(env.AWS), SES: sesv2.NewFromConfig(env.AWS), From: "no-reply@kabinet.example"},
-		Ledger: dynamostore.NewLedger(dynamostore.New(db, env.Table())),
-		Clock:  platform.SystemClock{},
+	n, err := notify.NewNotifier(&senders.Sender{SNS: sns.NewFromConfig(env.AWS), SES: sesv2.NewFromConfig(env.AWS), From: "no-reply@kabinet.example"},
+		dynamostore.NewLedger(dynamostore.New(db, env.Table())), platform.SystemClock{}, nil, nil, notify.Limits{})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return &pipeline{env: env, sqs: sq, queue: sqsqueue.New(sq, env.QueueURL("NotificationsQueue")),
 		handler: sqsbatch.Handler(n.DeliverJSON), db: db}

@@ -68,10 +68,12 @@ func notifierWith(t *testing.T, hook snsHook, clock platform.Clock) (*notify.Not
 		opts = append(opts, func(o *sns.Options) { o.APIOptions = append(o.APIOptions, hook.add) })
 	}
 	store := dynamostore.New(db, env.Table())
-	return &notify.Notifier{
-		Sender: &senders.Sender{SNS: sns.NewFromConfig(env.AWS, opts...), SES: sesv2.NewFromConfig(env.AWS), From: "no-reply@kabinet.example"},
-		Ledger: dynamostore.NewLedger(store), Clock: clock, Limiter: dynamostore.NewLimiter(store),
-	}, env
+	n, err := notify.NewNotifier(&senders.Sender{SNS: sns.NewFromConfig(env.AWS, opts...), SES: sesv2.NewFromConfig(env.AWS), From: "no-reply@kabinet.example"},
+		dynamostore.NewLedger(store), clock, nil, dynamostore.NewLimiter(store), notify.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, env
 }
 
 func smsMessage(org, to string) notify.Message {
