@@ -4,7 +4,7 @@
 // resolver for CloudFormation intrinsic functions, and Provision, which creates
 // the template's tables, queues and e-mail identities in an emulator (moto).
 //
-// It reads the raw YAML with gopkg.in/yaml.v3 instead of goformation, which
+// It reads the raw YAML with go.yaml.in/yaml/v3 instead of goformation, which
 // drops ScheduleV2 events and SQS events with FunctionResponseTypes.
 package samtemplate
 
@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Resource type names this package knows.
