@@ -375,6 +375,8 @@ func (t *Template) function(r Resource, eventsNode *yaml.Node) (Function, error)
 		ep := ev.Properties
 		switch ev.Type {
 		case EventHttpApi:
+			// SAM writes payloadFormatVersion 2.0 into the integration when the
+			// event leaves it out; template.yaml relies on that and so does this parser.
 			h := &HttpApiEvent{
 				Method:               strings.ToUpper(str(ep["Method"])),
 				Path:                 str(ep["Path"]),
