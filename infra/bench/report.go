@@ -20,7 +20,7 @@ type binary struct {
 
 	build   func(arch, dir string) (string, error)
 	path    map[string]string // GOARCH -> bootstrap
-	env     []string
+	env     map[string]string
 	dropped bool // failed to start once: not started again
 }
 
