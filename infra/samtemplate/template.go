@@ -8,6 +8,8 @@
 // drops ScheduleV2 events and SQS events with FunctionResponseTypes.
 package samtemplate
 
+//lint:file-ignore ST1003 names spell the template's own (HttpApi, CodeUri, ApiId), so code reads like the YAML it mirrors
+
 import (
 	"errors"
 	"fmt"
