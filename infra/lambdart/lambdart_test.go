@@ -60,8 +60,8 @@ func TestInstanceLifecycle(t *testing.T) {
 	var firstNexts []ColdStart
 	var mu sync.Mutex
 	in, err := Start(ctx, Config{
-		Binary:  bin,
-		Env:     map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "Echo", "FOO": "bar", "AWS_REGION": "eu-west-1"},
+		Binary: bin,
+		Env:    map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "Echo", "FOO": "bar", "AWS_REGION": "eu-west-1"},
 		// Long enough that a loaded machine does not turn a crash into a
 		// timeout; the timeout case below waits for it once.
 		Timeout: 2 * time.Second,
