@@ -59,11 +59,11 @@ func TestInstanceLifecycle(t *testing.T) {
 	var out syncBuf
 	var firstNexts []ColdStart
 	var mu sync.Mutex
+	// The 2 s timeout is long enough that a loaded machine does not turn the
+	// crash below into a timeout; the timeout case waits for it once.
 	in, err := Start(ctx, Config{
-		Binary: bin,
-		Env:    map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "Echo", "FOO": "bar", "AWS_REGION": "eu-west-1"},
-		// Long enough that a loaded machine does not turn a crash into a
-		// timeout; the timeout case below waits for it once.
+		Binary:  bin,
+		Env:     map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "Echo", "FOO": "bar", "AWS_REGION": "eu-west-1"},
 		Timeout: 2 * time.Second,
 		Stdout:  &PrefixWriter{W: &out, Prefix: "[Echo] "},
 		Stderr:  &PrefixWriter{W: &out, Prefix: "[Echo] "},
