@@ -65,7 +65,12 @@ run: $(MOTO_SERVER)
 	go run ./infra/localrun
 
 .PHONY: test
-test: tools vet lint gotest sam-validate sam-build contract
+test: tools tidy vet lint gotest sam-validate sam-build contract
+
+# go.mod and go.sum must be what `go mod tidy` makes of them.
+.PHONY: tidy
+tidy:
+	go mod tidy -diff
 
 .PHONY: vet
 vet:
@@ -108,35 +113,10 @@ redrive:
 
 # ---- Lambda builds (sam build calls build-<LogicalId> with ARTIFACTS_DIR) --
 
-define build_function
+# Each function's code lives in functions/<logical id without "Function",
+# lowercased>: build-InvitationJobFunction builds ./functions/invitationjob.
+lowercase = $(shell tr '[:upper:]' '[:lower:]' <<< '$(1)')
+# Pattern rules cannot be .PHONY; no file is ever named build-*, so they always run.
+build-%Function:
 	mkdir -p $(ARTIFACTS_DIR)
-	$(GO_LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
-endef
-
-.PHONY: build-ConnectFunction build-AuthFunction build-AccountFunction build-NotifierFunction \
-	build-PublicationFunction build-EmployeesFunction build-CabinetsFunction build-InvitationJobFunction \
-	build-OutboxFunction build-NoticesFunction build-RequestsFunction build-RequestJobFunction
-build-ConnectFunction:
-	$(call build_function,connect)
-build-AuthFunction:
-	$(call build_function,auth)
-build-AccountFunction:
-	$(call build_function,account)
-build-NotifierFunction:
-	$(call build_function,notifier)
-build-PublicationFunction:
-	$(call build_function,publication)
-build-EmployeesFunction:
-	$(call build_function,employees)
-build-CabinetsFunction:
-	$(call build_function,cabinets)
-build-InvitationJobFunction:
-	$(call build_function,invitationjob)
-build-OutboxFunction:
-	$(call build_function,outbox)
-build-NoticesFunction:
-	$(call build_function,notices)
-build-RequestsFunction:
-	$(call build_function,requests)
-build-RequestJobFunction:
-	$(call build_function,requestjob)
+	$(GO_LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(call lowercase,$*)

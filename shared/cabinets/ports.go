@@ -10,11 +10,11 @@ import (
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
 
-// ErrStale: a conditional write lost to a concurrent one (the cabinet's
+// ErrStale means a conditional write lost to a concurrent one (the cabinet's
 // version moved, a login was taken, a code was used).
 var ErrStale = errors.New("stale: changed concurrently")
 
-// ErrLoginTaken: the activation's login is someone else's in the organization.
+// ErrLoginTaken means the activation's login is someone else's in the organization.
 var ErrLoginTaken = errors.New("login taken")
 
 // Activation is what one activation writes, all or nothing.

@@ -64,7 +64,7 @@ func (s *Store) SaveNotificationPreferences(ctx context.Context, p notify.Prefer
 	return awserr.Wrap("save notification settings", err)
 }
 
-// ErrVersion: the record changed since it was read.
+// ErrVersion means the record changed since it was read.
 var ErrVersion = errors.New("changed meanwhile")
 
 // NotificationPreferences reads the organization's notification settings.

@@ -18,7 +18,7 @@ import (
 	"github.com/kabinet/kabinet/shared/platform"
 )
 
-// ErrStale: a conditional write lost to a concurrent one.
+// ErrStale means a conditional write lost to a concurrent one.
 var ErrStale = errors.New("stale: changed concurrently")
 
 // Store is the persistence the notice use cases need.

@@ -136,7 +136,6 @@ func viewOrganization(o domain.Organization) OrganizationView {
 	return OrganizationView{ID: o.ID, Name: o.Name, INN: string(o.INN), KPP: string(o.KPP), CreatedAt: o.CreatedAt}
 }
 
-// limitIP applies the per-source-IP hourly limit of unauthenticated routes.
 // LimitIP counts one unauthenticated request of scope from ip against the
 // per-address hourly cap (429 with Retry-After beyond it).
 func (s *Service) LimitIP(ctx context.Context, scope, ip string) error {

@@ -9,7 +9,7 @@ import (
 	"github.com/kabinet/kabinet/shared/notify"
 )
 
-// ErrStale: a conditional write lost to a concurrent one.
+// ErrStale means a conditional write lost to a concurrent one.
 var ErrStale = errors.New("stale: changed concurrently")
 
 // Employee is what requests need of a published employee.
