@@ -141,7 +141,9 @@ func (s *Store) CodeLocked(orgID, purpose, slot string) (onboarding.CodeRecord, 
 }
 
 // PutCodeLocked stores a code as it is; the caller holds Mutex.
-func (s *Store) PutCodeLocked(c onboarding.CodeRecord) { s.codes[codeK(c.OrganizationID, c.Purpose, c.Slot)] = c }
+func (s *Store) PutCodeLocked(c onboarding.CodeRecord) {
+	s.codes[codeK(c.OrganizationID, c.Purpose, c.Slot)] = c
+}
 
 // Organization reads one organization.
 func (s *Store) Organization(_ context.Context, orgID string) (domain.Organization, error) {
