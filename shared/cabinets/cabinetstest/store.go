@@ -283,4 +283,3 @@ func (s *Store) SetPersonDisabled(_ context.Context, orgID, personID string, dis
 	s.onb.SetPersonDisabledLocked(orgID, personID, disabled)
 	return nil
 }
-
