@@ -36,6 +36,10 @@ type Record struct {
 	LeaseUntil time.Time
 	ProviderID string
 	Failure    string
+	// StagedAt is when the record was written; CompletedAt when its
+	// outcome was (zero until then).
+	StagedAt    time.Time
+	CompletedAt time.Time
 }
 
 // Outbox is the in-memory notification records. Its mutex is shared with
@@ -81,7 +85,7 @@ func (o *Outbox) CheckStageLocked(msgs []notify.Message) error {
 // grace, or at NotBefore when that is later (held for quiet hours).
 func (o *Outbox) StageLocked(msgs []notify.Message, now time.Time) {
 	for _, m := range msgs {
-		r := &Record{Message: m, Status: StatusQueued, InOutbox: true, DueAt: ms(now.Add(notify.Grace(m)))}
+		r := &Record{Message: m, Status: StatusQueued, InOutbox: true, DueAt: ms(now.Add(notify.Grace(m))), StagedAt: ms(now)}
 		if m.NotBefore.After(now) {
 			r.Status, r.DueAt = StatusHeld, ms(m.NotBefore)
 		}
@@ -160,7 +164,7 @@ func (o *Outbox) Claim(_ context.Context, m notify.Message, leaseUntil, now time
 }
 
 // Complete records the outcome.
-func (o *Outbox) Complete(_ context.Context, m notify.Message, res notify.Result, _ time.Time) error {
+func (o *Outbox) Complete(_ context.Context, m notify.Message, res notify.Result, now time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	r := o.recs[recKey(m)]
@@ -168,7 +172,7 @@ func (o *Outbox) Complete(_ context.Context, m notify.Message, res notify.Result
 		r = &Record{Message: m}
 		o.recs[recKey(m)] = r
 	}
-	r.Status = StatusSent
+	r.Status, r.CompletedAt = StatusSent, ms(now)
 	switch {
 	case res.Suppressed:
 		r.Status = StatusSuppressed
@@ -193,6 +197,26 @@ func (o *Outbox) Release(_ context.Context, m notify.Message) error {
 		r.Status = StatusQueued
 	}
 	return nil
+}
+
+// RecordLocked returns the record of m, nil when none; the caller holds
+// Mutex and may change it (fakes of other stores write records this way).
+func (o *Outbox) RecordLocked(m notify.Message) *Record { return o.recs[recKey(m)] }
+
+// PutLocked writes r as it is; the caller holds Mutex.
+func (o *Outbox) PutLocked(r Record) { o.recs[recKey(r.Message)] = &r }
+
+// Records returns copies of one organization's records, in no order.
+func (o *Outbox) Records(orgID string) []Record {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []Record
+	for _, r := range o.recs {
+		if r.Message.OrganizationID == orgID {
+			out = append(out, *r)
+		}
+	}
+	return out
 }
 
 // Record returns a copy of the record of m, for tests.

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -391,6 +392,30 @@ func (s *Store) SetNotificationPreferences(p notify.Preferences) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.prefs[p.OrganizationID] = p
+}
+
+// ErrVersion: the record changed since it was read.
+var ErrVersion = errors.New("changed meanwhile")
+
+// SaveNotificationPreferences stores p if the stored version is still
+// prevVersion (0: none stored); ErrVersion otherwise.
+func (s *Store) SaveNotificationPreferences(_ context.Context, p notify.Preferences, prevVersion int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.prefs[p.OrganizationID].Version != prevVersion {
+		return ErrVersion
+	}
+	p.Version, p.UpdatedAt = prevVersion+1, T(p.UpdatedAt)
+	p.Notices = maps.Clone(p.Notices)
+	if p.Notices == nil {
+		p.Notices = map[notify.Kind]bool{}
+	}
+	if p.QuietHours != nil {
+		q := *p.QuietHours
+		p.QuietHours = &q
+	}
+	s.prefs[p.OrganizationID] = p
+	return nil
 }
 
 // SetPersonDisabledLocked disables or re-enables a person's sign-in, if
