@@ -193,4 +193,3 @@ func (s *Store) Notifications(_ context.Context, orgID string, f notices.ListFil
 	}
 	return out, next, nil
 }
-

@@ -205,4 +205,3 @@ func TestStore(t *testing.T, newStore func(t *testing.T) publication.Store) {
 		}
 	})
 }
-
