@@ -64,6 +64,14 @@ func stored(c cabinets.Cabinet, version int64) cabinets.Cabinet {
 	return c
 }
 
+// clone is c with its own Reasons, so a caller's changes never reach the store.
+func clone(c cabinets.Cabinet) cabinets.Cabinet {
+	if c.Reasons != nil {
+		c.Reasons = append([]cabinets.Reason(nil), c.Reasons...)
+	}
+	return c
+}
+
 // Organization reads one organization.
 func (s *Store) Organization(ctx context.Context, orgID string) (domain.Organization, error) {
 	return s.onb.Organization(ctx, orgID)
@@ -105,7 +113,7 @@ func (s *Store) Cabinet(_ context.Context, orgID, employeeID string) (cabinets.C
 	if !ok {
 		return cabinets.Cabinet{}, domain.ErrNotFound
 	}
-	return c, nil
+	return clone(c), nil
 }
 
 // Cabinets reads the named cabinets; absent ones are left out.
@@ -115,7 +123,7 @@ func (s *Store) Cabinets(_ context.Context, orgID string, ids []string) (map[str
 	out := make(map[string]cabinets.Cabinet, len(ids))
 	for _, id := range ids {
 		if c, ok := s.cabs[orgID+"/"+id]; ok {
-			out[id] = c
+			out[id] = clone(c)
 		}
 	}
 	return out, nil
@@ -195,7 +203,7 @@ func (s *Store) ListCabinets(_ context.Context, orgID string, st cabinets.State,
 		if cur != "" && sortKey(c) <= after {
 			continue
 		}
-		all = append(all, c)
+		all = append(all, clone(c))
 	}
 	s.mu.Unlock()
 	sort.Slice(all, func(i, j int) bool { return sortKey(all[i]) < sortKey(all[j]) })
@@ -229,7 +237,7 @@ func (s *Store) DueCabinets(_ context.Context, now time.Time, limit int) ([]cabi
 	var due []cabinets.Cabinet
 	for _, c := range s.cabs {
 		if !c.DueAt.IsZero() && !c.DueAt.After(tm(now)) {
-			due = append(due, c)
+			due = append(due, clone(c))
 		}
 	}
 	sort.Slice(due, func(i, j int) bool {

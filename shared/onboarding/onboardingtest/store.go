@@ -381,7 +381,7 @@ func (s *Store) NotificationPreferences(_ context.Context, orgID string) (notify
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, ok := s.prefs[orgID]; ok {
-		return p, nil
+		return clonePrefs(p), nil
 	}
 	return notify.DefaultPreferences(orgID), nil
 }
@@ -391,7 +391,7 @@ func (s *Store) NotificationPreferences(_ context.Context, orgID string) (notify
 func (s *Store) SetNotificationPreferences(p notify.Preferences) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.prefs[p.OrganizationID] = p
+	s.prefs[p.OrganizationID] = clonePrefs(p)
 }
 
 // ErrVersion: the record changed since it was read.
@@ -406,6 +406,13 @@ func (s *Store) SaveNotificationPreferences(_ context.Context, p notify.Preferen
 		return ErrVersion
 	}
 	p.Version, p.UpdatedAt = prevVersion+1, T(p.UpdatedAt)
+	s.prefs[p.OrganizationID] = clonePrefs(p)
+	return nil
+}
+
+// clonePrefs is p with its own map and quiet hours, so a caller's changes
+// never reach the store.
+func clonePrefs(p notify.Preferences) notify.Preferences {
 	p.Notices = maps.Clone(p.Notices)
 	if p.Notices == nil {
 		p.Notices = map[notify.Kind]bool{}
@@ -414,8 +421,7 @@ func (s *Store) SaveNotificationPreferences(_ context.Context, p notify.Preferen
 		q := *p.QuietHours
 		p.QuietHours = &q
 	}
-	s.prefs[p.OrganizationID] = p
-	return nil
+	return p
 }
 
 // SetPersonDisabledLocked disables or re-enables a person's sign-in, if

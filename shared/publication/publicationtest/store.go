@@ -41,6 +41,14 @@ func New() *Store {
 		chunks: map[string]map[string][]publication.RowRef{}, locks: map[string]lock{}}
 }
 
+// clone is e with its own problems, so a caller's changes never reach the store.
+func clone(e publication.PublishedEmployee) publication.PublishedEmployee {
+	if e.CabinetProblems != nil {
+		e.CabinetProblems = append([]publication.CabinetProblem(nil), e.CabinetProblems...)
+	}
+	return e
+}
+
 // t keeps an instant as the repository does: in milliseconds, in UTC.
 func t(v time.Time) time.Time {
 	if v.IsZero() {
@@ -97,7 +105,7 @@ func (s *Store) Write(_ context.Context, orgID string, w publication.Writes, now
 		s.depts[orgID+"/"+d.ExternalID] = publication.StoredDepartment{Department: d, Hash: d.Hash(), Published: true}
 	}
 	for _, e := range w.Employees {
-		s.emps[orgID+"/"+e.ExternalID] = publication.PublishedEmployee{Employee: e, Published: true, UpdatedAt: t(now)}
+		s.emps[orgID+"/"+e.ExternalID] = clone(publication.PublishedEmployee{Employee: e, Published: true, UpdatedAt: t(now)})
 		s.states[orgID+"/"+e.ExternalID] = publication.StoredState{Version: e.Version, Hash: e.Hash(), Published: true, Eligible: e.Eligible()}
 	}
 	if w.Director != nil {
@@ -295,7 +303,7 @@ func (s *Store) Employees(_ context.Context, orgID string, f publication.ListFil
 		if after != nil && (idx(e) < after.IdxSK || idx(e) == after.IdxSK && "EMP#"+e.ExternalID <= after.SK) {
 			continue
 		}
-		all = append(all, e)
+		all = append(all, clone(e))
 	}
 	s.mu.Unlock()
 	sort.Slice(all, func(i, j int) bool { return idx(all[i]) < idx(all[j]) })
@@ -321,5 +329,5 @@ func (s *Store) Employee(_ context.Context, orgID, externalID string) (publicati
 	if !ok {
 		return publication.PublishedEmployee{}, domain.ErrNotFound
 	}
-	return e, nil
+	return clone(e), nil
 }
