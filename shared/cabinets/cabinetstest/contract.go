@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,6 +124,39 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		many, err := e.Store.Cabinets(ctx, org, []string{"E1", "E2", "E3"})
 		if err != nil || len(many) != 1 || many["E1"].Version != 2 {
 			t.Fatalf("batch %+v %v", many, err)
+		}
+	})
+
+	t.Run("ConcurrentSavesOneWins", func(t *testing.T) {
+		e := newEnv(t)
+		org, now := notifytest.NewID("org"), notifytest.Era(1990)
+		c := cab(org, "E1", "Петров Иван", cabinets.Created, now)
+		if err := e.Store.SaveCabinet(ctx, c, 0); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var wins atomic.Int32
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				next := c
+				next.State = cabinets.InvitationSent
+				err := e.Store.SaveCabinet(ctx, next, 1, msg(org, fmt.Sprintf("race-%d", i), now))
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, cabinets.ErrStale):
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d saves won, want 1", wins.Load())
+		}
+		if ids := notifytest.DueOf(t, e.Outbox, org, now.Add(notify.BulkGrace)); len(ids) != 1 {
+			t.Fatalf("staged %v: only the winner's message", ids)
 		}
 	})
 
@@ -343,6 +378,35 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		// Twice: stale (the version moved, the code is used).
 		is(t, e.Store.Activate(ctx, a1), cabinets.ErrStale)
+
+		// At once, with one token and code: one wins, one account.
+		c3, r3 := invite("E3")
+		var wg sync.WaitGroup
+		var wins atomic.Int32
+		racers := make([]cabinets.Activation, 4)
+		for i := range racers {
+			racers[i] = activation(c3, r3, domain.Login(fmt.Sprintf("racer%d", i)))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				switch err := e.Store.Activate(ctx, racers[i]); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, cabinets.ErrStale):
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		accounts := 0
+		for _, a := range racers {
+			if _, err := e.Onboarding.Person(ctx, org.ID, a.Person.ID); err == nil {
+				accounts++
+			}
+		}
+		if wins.Load() != 1 || accounts != 1 {
+			t.Fatalf("%d activations won, %d accounts; want 1 and 1", wins.Load(), accounts)
+		}
 
 		// The same login for another employee: taken, and nothing written.
 		c2, r2 := invite("E2")
