@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,6 +93,36 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		_, err = e.Store.Request(ctx, notifytest.NewID("org"), "R1")
 		is(t, err, domain.ErrNotFound)
+	})
+
+	t.Run("ConcurrentStepsOneWins", func(t *testing.T) {
+		e := newEnv(t)
+		org, at := notifytest.NewID("org"), notifytest.Era(2001)
+		r := request(org, "R1", "e", requests.PendingApproval, at)
+		r.ApproverID = "a"
+		if err := e.Store.SaveRequest(ctx, r, 0); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var wins atomic.Int32
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				next := r
+				next.Version, next.State, next.ApproverID = 2, requests.ToProcess, ""
+				switch err := e.Store.SaveRequest(ctx, next, 1, msg(org, fmt.Sprintf("step-%d", i), at)); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, requests.ErrStale):
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if staged := e.Staged(t, org); wins.Load() != 1 || len(staged) != 1 {
+			t.Fatalf("%d steps won, staged %v; want one", wins.Load(), staged)
+		}
 	})
 
 	t.Run("IndexesFollowTheState", func(t *testing.T) {
