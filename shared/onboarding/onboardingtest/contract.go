@@ -165,7 +165,11 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			t.Fatalf("redeemed %+v", got)
 		}
 
-		// The setup token sets the password once, before it expires.
+		// The setup token sets the password once, before it expires, and
+		// only with the person's record: without it nothing is written.
+		orphan := got
+		orphan.Subject = "nobody"
+		is(t, e.Store.SetPassword(ctx, orphan, "pw", now.Add(2*time.Minute)), onboarding.ErrStale)
 		bad := got
 		bad.SetupTokenHash = "setup-x"
 		is(t, e.Store.SetPassword(ctx, bad, "pw", now.Add(2*time.Minute)), onboarding.ErrStale)
