@@ -8,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
-	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/notify"
 )
 
@@ -45,10 +43,10 @@ func (s *sender) SendEmail(_ context.Context, to, _, _, _ string) (string, error
 }
 
 // notifier is NotifierFunction's notifier (functions/notifier) with the
-// fake provider: the real ledger, cabinet reports and fallback queue.
+// fake provider: the ledger (the notification records the outbox stages),
+// cabinet reports and fallback queue.
 func (f *fixture) notifier(t *testing.T, s *sender) *notify.Notifier {
-	env := testenv.Get(t)
-	return &notify.Notifier{Sender: s, Ledger: dynamostore.NewLedger(dynamostore.New(f.db, env.Table())), Clock: f.clock,
+	return &notify.Notifier{Sender: s, Ledger: f.ledger(t), Clock: f.clock,
 		Reports: f.cab}
 }
 

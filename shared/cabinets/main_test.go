@@ -3,31 +3,49 @@ package cabinets_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/cabinets"
+	"github.com/kabinet/kabinet/shared/cabinets/cabinetstest"
 	"github.com/kabinet/kabinet/shared/domain"
-	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/notify/notifytest"
 	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
+	"github.com/kabinet/kabinet/shared/publication/publicationtest"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
-// These tests run the cabinet use cases against DynamoDB in moto through
-// the real adapters, with publication wired as in PublicationFunction. The
-// queue is an in-process recorder so a test can read what was sent.
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// These tests run the cabinet use cases, with publication wired as in
+// PublicationFunction, on the in-memory fakes of their ports, which pass the
+// same contract suites as the DynamoDB repositories
+// (shared/dynamostore/*_contract_test.go). The queue is an in-process
+// recorder so a test can read what was sent.
+
+// world is the fakes' one table, shared by every fixture as moto's table
+// was, so a test can check that one organization cannot reach another's.
+var world = func() (w struct {
+	out     *notifytest.Outbox
+	onb     *onboardingtest.Store
+	pub     *publicationtest.Store
+	cab     *cabinetstest.Store
+	limiter *onboardingtest.Limiter
+}) {
+	w.out = notifytest.NewOutbox()
+	w.onb = onboardingtest.New(w.out)
+	w.pub = publicationtest.New()
+	w.cab = cabinetstest.New(w.onb, w.pub)
+	w.limiter = onboardingtest.NewLimiter()
+	return w
+}()
 
 var ctx = context.Background()
 
@@ -73,10 +91,9 @@ type fixture struct {
 	onb    *onboarding.Service
 	pub    *publication.Service
 	cab    *cabinets.Service
-	store  *dynamostore.Cabinets
+	store  cabinets.Store
 	clock  *clock
 	outbox *outbox
-	db     *dynamodb.Client
 	org    string
 }
 
@@ -93,9 +110,6 @@ func seq() int { seqMu.Lock(); defer seqMu.Unlock(); seqN++; return seqN }
 // far from the others', so rate-limit windows do not spill between tests.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	env := testenv.Get(t)
-	db := dynamodb.NewFromConfig(env.AWS)
-	store := dynamostore.New(db, env.Table())
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
 	cfg := onboarding.Defaults()
@@ -104,12 +118,12 @@ func newFixture(t *testing.T) *fixture {
 	c := testenv.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 48 * time.Hour))
 	ob := &outbox{}
 	ids := platform.NewULIDs()
-	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
+	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: world.onb, Limiter: world.limiter,
 		Notifications: ob, Codes: codes, Tokens: tokens, Clock: c, IDs: ids, Config: cfg}
-	cabStore := dynamostore.NewCabinets(db, env.Table())
+	cabStore := world.cab
 	cab := &cabinets.Service{Store: cabStore, Queue: ob, Codes: onb, Clock: c, IDs: ids,
 		Config: cabinets.Config{PublicBaseURL: "https://lk.example.ru/", Argon2: testArgon}}
-	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), Cabinets: cab, ParsePhone: phone.ParseMobile,
+	pub := &publication.Service{Store: world.pub, Cabinets: cab, ParsePhone: phone.ParseMobile,
 		Clock: c, IDs: ids, LockFor: time.Minute, SnapshotTTL: time.Hour}
 	var in onboarding.ConnectInput
 	in.Name, in.INN = "ООО «Ромашка»", "7707083893"
@@ -121,7 +135,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{onb: onb, pub: pub, cab: cab, store: cabStore, clock: c, outbox: ob, db: db, org: conn.Organization.ID}
+	return &fixture{onb: onb, pub: pub, cab: cab, store: cabStore, clock: c, outbox: ob, org: conn.Organization.ID}
 }
 
 func str(s string) *string { return &s }
@@ -225,12 +239,15 @@ func wantField(t *testing.T, err error, field, code string) {
 // drain runs the outbox drainer (OutboxFunction) as if at time at.
 func (f *fixture) drain(t *testing.T, at time.Time) notify.DrainReport {
 	t.Helper()
-	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.outbox, Clock: testenv.NewClock(at)}
+	o := &notify.Outbox{Store: world.out, Queue: f.outbox, Clock: testenv.NewClock(at)}
 	rep, err := o.Drain(ctx, time.Now().Add(20*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rep
 }
+
+// ledger is the notifier's ledger: the same records the outbox stages.
+func (f *fixture) ledger(testing.TB) notify.Ledger { return world.out }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -6,34 +6,59 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/api"
 	"github.com/kabinet/kabinet/shared/cabinets"
+	"github.com/kabinet/kabinet/shared/cabinets/cabinetstest"
 	"github.com/kabinet/kabinet/shared/domain"
-	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/httpapi/httpapitest"
 	"github.com/kabinet/kabinet/shared/notices"
+	"github.com/kabinet/kabinet/shared/notices/noticestest"
 	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/notify/notifytest"
 	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
+	"github.com/kabinet/kabinet/shared/publication/publicationtest"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
-// These tests run the notice use cases against DynamoDB in moto through the
-// real adapters; organizations are connected and employees published as in
-// production, and the queue is an in-process recorder.
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// These tests run the notice use cases on the in-memory fakes of their
+// ports, which pass the same contract suites as the DynamoDB repositories
+// (shared/dynamostore/*_contract_test.go); organizations are connected and
+// employees published as in production, and the queue is an in-process
+// recorder.
+
+// world is the fakes' one table, shared by every fixture as moto's table
+// was, so a test can check that one organization cannot reach another's.
+var world = func() (w struct {
+	out     *notifytest.Outbox
+	onb     *onboardingtest.Store
+	pub     *publicationtest.Store
+	cab     *cabinetstest.Store
+	notices *noticestest.Store
+	limiter *onboardingtest.Limiter
+	idem    *httpapitest.Idempotency
+}) {
+	w.out = notifytest.NewOutbox()
+	w.onb = onboardingtest.New(w.out)
+	w.pub = publicationtest.New()
+	w.cab = cabinetstest.New(w.onb, w.pub)
+	w.notices = noticestest.New(w.cab)
+	w.limiter = onboardingtest.NewLimiter()
+	w.idem = httpapitest.NewIdempotency()
+	return w
+}()
 
 var ctx = context.Background()
 
@@ -59,14 +84,13 @@ const baseURL = "https://lk.example.ru"
 
 type fixture struct {
 	svc    *notices.Service
-	store  *dynamostore.Notices
-	cabs   *dynamostore.Cabinets
+	store  notices.Store
+	cabs   cabinets.Store
 	pub    *publication.Service
 	onb    *onboarding.Service
 	tokens *security.AccessTokens
 	clock  *clock
 	queue  *queue
-	db     *dynamodb.Client
 	org    string
 	apiKey string
 	admin  string // the responsible person's person id
@@ -83,23 +107,20 @@ func seq() int { seqMu.Lock(); defer seqMu.Unlock(); seqN++; return seqN }
 // from the others', starting on a Monday at 09:00 UTC (12:00 in Moscow).
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	env := testenv.Get(t)
-	db := dynamodb.NewFromConfig(env.AWS)
-	store := dynamostore.New(db, env.Table())
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
 	n := seq()
 	c := testenv.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 7 * 24 * time.Hour))
 	q := &queue{}
 	ids := platform.NewULIDs()
-	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: store, Limiter: dynamostore.NewLimiter(store),
+	onb := &onboarding.Service{ParsePhone: phone.ParseMobile, Store: world.onb, Limiter: world.limiter,
 		Notifications: q, Codes: codes, Tokens: tokens, Clock: c, IDs: ids, Config: onboarding.Defaults()}
-	cabStore := dynamostore.NewCabinets(db, env.Table())
+	cabStore := world.cab
 	cab := &cabinets.Service{Store: cabStore, Queue: q, Codes: onb, Clock: c, IDs: ids,
 		Config: cabinets.Config{PublicBaseURL: baseURL}}
-	pub := &publication.Service{Store: dynamostore.NewPublication(db, env.Table()), Cabinets: cab, ParsePhone: phone.ParseMobile,
+	pub := &publication.Service{Store: world.pub, Cabinets: cab, ParsePhone: phone.ParseMobile,
 		Clock: c, IDs: ids, LockFor: time.Minute, SnapshotTTL: time.Hour}
-	ns := dynamostore.NewNotices(db, env.Table())
+	ns := world.notices
 	svc := &notices.Service{Store: ns, Queue: q, Clock: c, IDs: ids, PublicBaseURL: baseURL}
 	var in onboarding.ConnectInput
 	in.Name, in.INN = "ООО «Ромашка»", "7707083893"
@@ -111,7 +132,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, store: ns, cabs: cabStore, pub: pub, onb: onb, tokens: tokens, clock: c, queue: q, db: db,
+	return &fixture{svc: svc, store: ns, cabs: cabStore, pub: pub, onb: onb, tokens: tokens, clock: c, queue: q,
 		org: conn.Organization.ID, apiKey: conn.APIKey.Secret, admin: conn.ResponsiblePerson.ID}
 }
 
@@ -193,7 +214,7 @@ func (f *fixture) list(t *testing.T, filter notices.ListFilter, limit int, curso
 // drain runs the outbox drainer (OutboxFunction) as if at time at.
 func (f *fixture) drain(t *testing.T, at time.Time) notify.DrainReport {
 	t.Helper()
-	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.queue, Clock: testenv.NewClock(at)}
+	o := &notify.Outbox{Store: world.out, Queue: f.queue, Clock: testenv.NewClock(at)}
 	rep, err := o.Drain(ctx, time.Now().Add(20*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -204,9 +225,7 @@ func (f *fixture) drain(t *testing.T, at time.Time) notify.DrainReport {
 // router is NoticesFunction's router over the fixture's service.
 func (f *fixture) router(t *testing.T) *httpapi.Router {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store := dynamostore.New(f.db, testenv.Get(t).Table())
-	return api.NoticesRoutes(log, f.svc, f.onb, api.Verifier{Tokens: f.tokens, Clock: platform.SystemClock{}},
-		dynamostore.NewIdempotency(store))
+	return api.NoticesRoutes(log, f.svc, f.onb, api.Verifier{Tokens: f.tokens, Clock: platform.SystemClock{}}, world.idem)
 }
 
 // adminToken is an access token of the organization's responsible person.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kabinet/kabinet/infra/testenv"
-	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/notify"
 	"regexp"
 	"strings"
@@ -300,7 +298,7 @@ func TestCodeMessageSurvivesTheQueueBeingDown(t *testing.T) {
 		t.Fatal("nothing could be queued")
 	}
 	f.outbox.Fail = nil
-	o := &notify.Outbox{Store: dynamostore.NewOutbox(f.db, testenv.Get(t).Table()), Queue: f.outbox,
+	o := &notify.Outbox{Store: f.outboxStore(t), Queue: f.outbox,
 		Clock: fixedClock(f.clock.Now().Add(notify.StageGrace + time.Second))}
 	if _, err := o.Drain(ctx, time.Now().Add(20*time.Second)); err != nil {
 		t.Fatal(err)
