@@ -47,6 +47,15 @@ var sharedLayers = map[string]layer{
 	"shared/notices":     useCase,
 	"shared/requests":    useCase,
 
+	// In-memory fakes of the ports and their contract suites: use-case code
+	// that tests build on, with no AWS.
+	"shared/cabinets/cabinetstest":       useCase,
+	"shared/notices/noticestest":         useCase,
+	"shared/notify/notifytest":           useCase,
+	"shared/onboarding/onboardingtest":   useCase,
+	"shared/publication/publicationtest": useCase,
+	"shared/requests/requeststest":       useCase,
+
 	"shared/dynamostore": adapter,
 	"shared/sqsqueue":    adapter,
 	"shared/senders":     adapter,
@@ -55,6 +64,8 @@ var sharedLayers = map[string]layer{
 	"shared/httpapi":  edge,
 	"shared/api":      edge,
 	"shared/sqsbatch": edge,
+
+	"shared/httpapi/httpapitest": edge,
 
 	"shared/app": composition,
 
