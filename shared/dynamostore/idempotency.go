@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/shared/awserr"
-	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/idempotency"
 )
 
-var _ httpapi.IdempotencyStore = (*Idempotency)(nil)
+var _ idempotency.Store = (*Idempotency)(nil)
 
 // Idempotency keeps Idempotency-Key records under their tenant, with the
 // response gzipped (a publication's answer can list a thousand rows; an item
@@ -41,7 +41,7 @@ type idempotencyItem struct {
 func idemKey(orgID, k string) key { return key{orgPK(orgID), "IDEM#" + k} }
 
 // Begin claims the key, or returns what an earlier request left.
-func (i *Idempotency) Begin(ctx context.Context, orgID, k, requestHash string, leaseUntil, expiresAt, now time.Time) (bool, httpapi.StoredResponse, error) {
+func (i *Idempotency) Begin(ctx context.Context, orgID, k, requestHash string, leaseUntil, expiresAt, now time.Time) (bool, idempotency.StoredResponse, error) {
 	it := idempotencyItem{key: idemKey(orgID, k), Type: "IdempotencyKey", RequestHash: requestHash, LeaseUntil: ms(leaseUntil),
 		ExpiresAt: ms(expiresAt), TTL: ttl(expiresAt)}
 	// Free when absent, expired (TTL lags), or abandoned by a crashed request.
@@ -50,23 +50,23 @@ func (i *Idempotency) Begin(ctx context.Context, orgID, k, requestHash string, l
 		Or(expression.Name("Done").Equal(expression.Value(false)).And(expression.Name("LeaseUntil").LessThan(expression.Value(ms(now)))))
 	err := i.s.putItem(ctx, it, &cond)
 	if err == nil {
-		return true, httpapi.StoredResponse{}, nil
+		return true, idempotency.StoredResponse{}, nil
 	}
 	if !conditionFailed(err) {
-		return false, httpapi.StoredResponse{}, awserr.Wrap("claim idempotency key", err)
+		return false, idempotency.StoredResponse{}, awserr.Wrap("claim idempotency key", err)
 	}
 	var cur idempotencyItem
 	if err := i.s.get(ctx, idemKey(orgID, k), &cur); err != nil {
-		return false, httpapi.StoredResponse{}, err
+		return false, idempotency.StoredResponse{}, err
 	}
-	prev := httpapi.StoredResponse{RequestHash: cur.RequestHash, Done: cur.Done, Status: cur.Status}
+	prev := idempotency.StoredResponse{RequestHash: cur.RequestHash, Done: cur.Done, Status: cur.Status}
 	if cur.Done && len(cur.Body) > 0 {
 		zr, err := gzip.NewReader(bytes.NewReader(cur.Body))
 		if err != nil {
-			return false, httpapi.StoredResponse{}, err
+			return false, idempotency.StoredResponse{}, err
 		}
 		if prev.Body, err = io.ReadAll(zr); err != nil {
-			return false, httpapi.StoredResponse{}, err
+			return false, idempotency.StoredResponse{}, err
 		}
 	}
 	return false, prev, nil
