@@ -163,11 +163,7 @@ func (s *Cabinets) Cabinet(ctx context.Context, orgID, employeeID string) (cabin
 
 // Cabinets reads the named cabinets, 100 keys a request.
 func (s *Cabinets) Cabinets(ctx context.Context, orgID string, ids []string) (map[string]cabinets.Cabinet, error) {
-	keys := make([]key, len(ids))
-	for i, id := range ids {
-		keys[i] = cabKey(orgID, id)
-	}
-	its, err := batchGetAll(ctx, s.t, keys, nil, func(it cabinetItem) string { return it.EmployeeID })
+	its, err := batchGetAll(ctx, s.t, keysOf(orgID, ids, cabKey), nil, func(it cabinetItem) string { return it.EmployeeID })
 	out := make(map[string]cabinets.Cabinet, len(its))
 	for id, it := range its {
 		out[id] = fromCabinetItem(it)
@@ -223,7 +219,7 @@ func (s *Cabinets) ListCabinets(ctx context.Context, orgID string, st cabinets.S
 		q.index, q.pk = "GSI4", cabStatePK(orgID, st)
 	}
 	if namePrefix != "" {
-		q.sk = func(k expression.KeyBuilder) expression.KeyConditionBuilder { return k.BeginsWith(namePrefix) }
+		q.sk = beginsWith(namePrefix)
 	}
 	its, next, err := list[cabinetItem](ctx, s.t, q, orgPK(orgID), limit, cur, func(c cursor) bool {
 		return len(c.SK) > len("CAB#") && strings.HasPrefix(c.SK, "CAB#") && strings.HasPrefix(c.IdxSK, namePrefix)

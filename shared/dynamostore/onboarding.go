@@ -325,7 +325,7 @@ func (s *Store) APIKey(ctx context.Context, orgID, keyID string) (domain.APIKey,
 // APIKeys pages through the organization's API keys.
 func (s *Store) APIKeys(ctx context.Context, orgID string, limit int, cur string) ([]domain.APIKey, string, error) {
 	its, next, err := list[apiKeyItem](ctx, s.t, query{op: "query api keys", pk: orgPK(orgID), consistent: true, maxReads: 1,
-		sk: func(k expression.KeyBuilder) expression.KeyConditionBuilder { return k.BeginsWith("APIKEY#") }},
+		sk: beginsWith("APIKEY#")},
 		orgPK(orgID), limit, cur, func(c cursor) bool { return strings.HasPrefix(c.SK, "APIKEY#") })
 	return mapAll(its, apiKeyOf(orgID)), next, err
 }

@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -127,7 +128,7 @@ func departmentOf(it departmentItem) publication.StoredDepartment {
 // prefixQuery is every item of the organization whose sort key starts with prefix.
 func prefixQuery(orgID, prefix string, projection ...string) query {
 	return query{op: "query " + prefix, pk: orgPK(orgID), projection: projection,
-		sk: func(k expression.KeyBuilder) expression.KeyConditionBuilder { return k.BeginsWith(prefix) }}
+		sk: beginsWith(prefix)}
 }
 
 // Departments reads every department of the organization.
@@ -141,11 +142,7 @@ func (p *Publication) Departments(ctx context.Context, orgID string) ([]publicat
 
 // DepartmentsByID reads the named departments, 100 keys a request.
 func (p *Publication) DepartmentsByID(ctx context.Context, orgID string, ids []string) ([]publication.StoredDepartment, error) {
-	keys := make([]key, len(ids))
-	for i, id := range ids {
-		keys[i] = deptKey(orgID, id)
-	}
-	its, err := batchGetAll(ctx, p.t, keys, nil, func(it departmentItem) string { return it.ExternalID })
+	its, err := batchGetAll(ctx, p.t, keysOf(orgID, ids, deptKey), nil, func(it departmentItem) string { return it.ExternalID })
 	if err != nil {
 		return nil, err
 	}
@@ -161,11 +158,7 @@ func (p *Publication) DepartmentsByID(ctx context.Context, orgID string, ids []s
 // EmployeeStates reads the version, hash and status of the named employees,
 // 100 keys a request (BatchGetItem's limit), reading only those attributes.
 func (p *Publication) EmployeeStates(ctx context.Context, orgID string, ids []string) (map[string]publication.StoredState, error) {
-	keys := make([]key, len(ids))
-	for i, id := range ids {
-		keys[i] = empKey(orgID, id)
-	}
-	its, err := batchGetAll(ctx, p.t, keys, []string{"ExternalID", "Version", "Hash", "Published", "Eligible"},
+	its, err := batchGetAll(ctx, p.t, keysOf(orgID, ids, empKey), []string{"ExternalID", "Version", "Hash", "Published", "Eligible"},
 		func(it employeeItem) string { return it.ExternalID })
 	out := make(map[string]publication.StoredState, len(its))
 	for id, it := range its {
@@ -218,4 +211,30 @@ func (p *Publication) Write(ctx context.Context, orgID string, w publication.Wri
 		failed = append(failed, refs[i])
 	}
 	return failed, nil
+}
+
+// Employees pages through published employees: all, one department's, or
+// those who cannot get a cabinet (optionally of one department).
+func (p *Publication) Employees(ctx context.Context, orgID string, f publication.ListFilter, limit int, cur string) ([]publication.PublishedEmployee, string, error) {
+	q := query{op: "list employees", index: "GSI2", pk: employeesPK(orgID), maxReads: 1}
+	if f.CannotGetCabinet {
+		q.index, q.pk = "GSI3", cabinetPK(orgID, false)
+		if f.DepartmentID != "" {
+			q.filter = cond(expression.Name("DepartmentID").Equal(expression.Value(f.DepartmentID)))
+		}
+	} else if f.DepartmentID != "" {
+		q.sk = beginsWith(f.DepartmentID + "#")
+	}
+	its, next, err := list[employeeItem](ctx, p.t, q, orgPK(orgID), limit, cur,
+		func(c cursor) bool { return strings.HasPrefix(c.SK, "EMP#") })
+	return mapAll(its, fromEmployeeItem), next, err
+}
+
+// Employee reads one employee, published or not.
+func (p *Publication) Employee(ctx context.Context, orgID, externalID string) (publication.PublishedEmployee, error) {
+	var it employeeItem
+	if err := p.t.get(ctx, empKey(orgID, externalID), &it); err != nil {
+		return publication.PublishedEmployee{}, err
+	}
+	return fromEmployeeItem(it), nil
 }

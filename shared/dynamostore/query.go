@@ -24,8 +24,8 @@ type query struct {
 	op    string // names the failure
 	index string // "" for the table
 	pk    string // the partition
-	// sk narrows the sort key when set (begins with, before, after, …).
-	sk         func(expression.KeyBuilder) expression.KeyConditionBuilder
+	// sk narrows the sort key when set (beginsWith, after, before).
+	sk         skCondition
 	filter     *expression.ConditionBuilder
 	projection []string
 	backward   bool // newest (largest sort key) first
@@ -34,6 +34,23 @@ type query struct {
 	// page as it is; 0 reads on until the limit is met or the partition
 	// ends, so a page comes back short only at the end.
 	maxReads int
+}
+
+// skCondition narrows a query's sort key.
+type skCondition func(expression.KeyBuilder) expression.KeyConditionBuilder
+
+func beginsWith(prefix string) skCondition {
+	return func(k expression.KeyBuilder) expression.KeyConditionBuilder { return k.BeginsWith(prefix) }
+}
+
+func after(v string) skCondition {
+	return func(k expression.KeyBuilder) expression.KeyConditionBuilder {
+		return k.GreaterThan(expression.Value(v))
+	}
+}
+
+func before(v string) skCondition {
+	return func(k expression.KeyBuilder) expression.KeyConditionBuilder { return k.LessThan(expression.Value(v)) }
 }
 
 // keyNames are the partition and sort key attributes the query reads by.
@@ -218,9 +235,7 @@ func due[T any](ctx context.Context, t *table, index, prefix string, shards int,
 	)
 	err := t.parallel(ctx, shards, func(ctx context.Context, shard int) error {
 		its, err := all[T](ctx, t, query{op: "query " + index, index: index, pk: fmt.Sprintf("%s%d", prefix, shard), maxReads: 1,
-			sk: func(k expression.KeyBuilder) expression.KeyConditionBuilder {
-				return k.LessThan(expression.Value(fmt.Sprintf("%013d$", ms(now))))
-			}}, limit)
+			sk: before(fmt.Sprintf("%013d$", ms(now)))}, limit)
 		mu.Lock()
 		defer mu.Unlock()
 		out = append(out, its...)

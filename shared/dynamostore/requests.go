@@ -226,13 +226,9 @@ func (s *Requests) requestPage(ctx context.Context, index, pk, from string, forw
 	q := query{op: "query " + index, index: index, pk: pk, backward: !forward}
 	switch {
 	case from != "" && forward:
-		q.sk = func(k expression.KeyBuilder) expression.KeyConditionBuilder {
-			return k.GreaterThan(expression.Value(from))
-		}
+		q.sk = after(from)
 	case from != "":
-		q.sk = func(k expression.KeyBuilder) expression.KeyConditionBuilder {
-			return k.LessThan(expression.Value(from))
-		}
+		q.sk = before(from)
 	}
 	its, err := all[requestItem](ctx, s.t, q, limit)
 	if err != nil {
@@ -415,11 +411,7 @@ func (s *Requests) Employee(ctx context.Context, orgID, id string) (requests.Emp
 // Employees reads the named employees, 100 keys a request; absent ones are
 // left out.
 func (s *Requests) Employees(ctx context.Context, orgID string, ids []string) (map[string]requests.Employee, error) {
-	keys := make([]key, 0, len(ids))
-	for _, id := range distinct(ids) {
-		keys = append(keys, empKey(orgID, id))
-	}
-	its, err := batchGetAll(ctx, s.t, keys, nil, func(it employeeItem) string { return it.ExternalID })
+	its, err := batchGetAll(ctx, s.t, keysOf(orgID, distinct(ids), empKey), nil, func(it employeeItem) string { return it.ExternalID })
 	out := make(map[string]requests.Employee, len(its))
 	for id, it := range its {
 		out[id] = requestEmployee(it)

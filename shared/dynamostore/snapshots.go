@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +11,9 @@ import (
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/publication"
 )
+
+// The publication's snapshots and its lock: part of the publication port
+// (publication.Store), kept apart from the rows it writes.
 
 type snapshotItem struct {
 	key
@@ -183,32 +185,4 @@ func (p *Publication) Unlock(ctx context.Context, orgID, owner string) error {
 		return nil // another owner's (or nobody's) now
 	}
 	return err
-}
-
-// Employees pages through published employees: all, one department's, or
-// those who cannot get a cabinet (optionally of one department).
-func (p *Publication) Employees(ctx context.Context, orgID string, f publication.ListFilter, limit int, cur string) ([]publication.PublishedEmployee, string, error) {
-	q := query{op: "list employees", index: "GSI2", pk: employeesPK(orgID), maxReads: 1}
-	if f.CannotGetCabinet {
-		q.index, q.pk = "GSI3", cabinetPK(orgID, false)
-		if f.DepartmentID != "" {
-			q.filter = cond(expression.Name("DepartmentID").Equal(expression.Value(f.DepartmentID)))
-		}
-	} else if f.DepartmentID != "" {
-		q.sk = func(k expression.KeyBuilder) expression.KeyConditionBuilder {
-			return k.BeginsWith(f.DepartmentID + "#")
-		}
-	}
-	its, next, err := list[employeeItem](ctx, p.t, q, orgPK(orgID), limit, cur,
-		func(c cursor) bool { return strings.HasPrefix(c.SK, "EMP#") })
-	return mapAll(its, fromEmployeeItem), next, err
-}
-
-// Employee reads one employee, published or not.
-func (p *Publication) Employee(ctx context.Context, orgID, externalID string) (publication.PublishedEmployee, error) {
-	var it employeeItem
-	if err := p.t.get(ctx, empKey(orgID, externalID), &it); err != nil {
-		return publication.PublishedEmployee{}, err
-	}
-	return fromEmployeeItem(it), nil
 }

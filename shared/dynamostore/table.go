@@ -321,6 +321,15 @@ func (t *table) batchGet(ctx context.Context, keys []key, projection []string, e
 	})
 }
 
+// keysOf is the key of each id under the organization.
+func keysOf(orgID string, ids []string, keyOf func(orgID, id string) key) []key {
+	keys := make([]key, len(ids))
+	for i, id := range ids {
+		keys[i] = keyOf(orgID, id)
+	}
+	return keys
+}
+
 // batchGetAll reads the items of keys into a map by id(item); absent
 // items are left out.
 func batchGetAll[T any](ctx context.Context, t *table, keys []key, projection []string, id func(T) string) (map[string]T, error) {
@@ -413,10 +422,4 @@ func itemKey(item map[string]types.AttributeValue) string {
 		return ""
 	}
 	return pk.Value + "\x00" + sk.Value
-}
-
-// eachParallel runs fn on each element with at most concurrency at once;
-// the first error wins.
-func eachParallel[T any](ctx context.Context, t *table, xs []T, fn func(context.Context, int, T) error) error {
-	return t.parallel(ctx, len(xs), func(ctx context.Context, i int) error { return fn(ctx, i, xs[i]) })
 }
