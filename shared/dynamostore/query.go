@@ -29,6 +29,7 @@ type query struct {
 	filter     *expression.ConditionBuilder
 	projection []string
 	backward   bool // newest (largest sort key) first
+	count      bool // count the items (SELECT COUNT: no items travel back)
 	consistent bool // strongly consistent (the table only)
 	// maxReads bounds the Query calls one run makes: 1 returns DynamoDB's
 	// page as it is; 0 reads on until the limit is met or the partition
@@ -94,15 +95,19 @@ func (q query) input(t *table) (*dynamodb.QueryInput, error) {
 	if q.consistent {
 		in.ConsistentRead = aws.Bool(true)
 	}
+	if q.count {
+		in.Select = types.SelectCount
+	}
 	return in, nil
 }
 
 // run reads up to limit items (0: no limit) from after start, handing each
 // page to each, and returns the key to go on from (nil at the end). At most
 // the items still wanted are asked for, so a page never overflows and the
-// next read starts where this one stopped.
+// next read starts where this one stopped. It is the one Query loop of the
+// package: lists, reads of a whole partition, due items and counts.
 func (t *table) run(ctx context.Context, q query, start map[string]types.AttributeValue, limit int,
-	each func([]map[string]types.AttributeValue) error) (map[string]types.AttributeValue, error) {
+	each func(*dynamodb.QueryOutput) error) (map[string]types.AttributeValue, error) {
 	in, err := q.input(t)
 	if err != nil {
 		return nil, err
@@ -117,7 +122,7 @@ func (t *table) run(ctx context.Context, q query, start map[string]types.Attribu
 		if err != nil {
 			return nil, awserr.Wrap(q.op, err)
 		}
-		if err := each(res.Items); err != nil {
+		if err := each(res); err != nil {
 			return nil, err
 		}
 		got += len(res.Items)
@@ -134,8 +139,8 @@ func (t *table) run(ctx context.Context, q query, start map[string]types.Attribu
 // all reads every item of the query (up to limit when limit > 0).
 func all[T any](ctx context.Context, t *table, q query, limit int) ([]T, error) {
 	var out []T
-	_, err := t.run(ctx, q, nil, limit, func(items []map[string]types.AttributeValue) error {
-		its, err := decodeAll[T](items)
+	_, err := t.run(ctx, q, nil, limit, func(res *dynamodb.QueryOutput) error {
+		its, err := decodeAll[T](res.Items)
 		out = append(out, its...)
 		return err
 	})
@@ -144,21 +149,13 @@ func all[T any](ctx context.Context, t *table, q query, limit int) ([]T, error) 
 
 // count counts the query's items (a COUNT query: no items travel back).
 func (t *table) count(ctx context.Context, q query) (int, error) {
-	in, err := q.input(t)
-	if err != nil {
-		return 0, err
-	}
-	in.Select = types.SelectCount
-	pages := dynamodb.NewQueryPaginator(t.db, in)
+	q.count = true
 	n := 0
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return 0, awserr.Wrap(q.op, err)
-		}
-		n += int(page.Count)
-	}
-	return n, nil
+	_, err := t.run(ctx, q, nil, 0, func(res *dynamodb.QueryOutput) error {
+		n += int(res.Count)
+		return nil
+	})
+	return n, err
 }
 
 // cursor is the one cursor codec of every list: the last evaluated key's
@@ -200,8 +197,8 @@ func list[T any](ctx context.Context, t *table, q query, tablePK string, limit i
 		}
 	}
 	var out []T
-	last, err := t.run(ctx, q, start, limit, func(items []map[string]types.AttributeValue) error {
-		its, err := decodeAll[T](items)
+	last, err := t.run(ctx, q, start, limit, func(res *dynamodb.QueryOutput) error {
+		its, err := decodeAll[T](res.Items)
 		out = append(out, its...)
 		return err
 	})
