@@ -12,7 +12,7 @@ import (
 
 // ErrStale means a conditional write lost to a concurrent one (the cabinet's
 // version moved, a login was taken, a code was used).
-var ErrStale = errors.New("stale: changed concurrently")
+var ErrStale = domain.ErrStale
 
 // ErrLoginTaken means the activation's login is someone else's in the organization.
 var ErrLoginTaken = errors.New("login taken")

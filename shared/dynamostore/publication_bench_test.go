@@ -516,7 +516,7 @@ func BenchmarkPublicationNew10k(b *testing.B) {
 	e := newBenchEnv(b)
 	chunks := organizationChunks()
 	rows := rowsOf(chunks)
-	workers := dynamostore.NewPublication(e.db, e.table).Concurrency
+	workers := dynamostore.NewPublication(e.db, e.table).Concurrency()
 	var handlerBest, handlerBestExcl, rawBest float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

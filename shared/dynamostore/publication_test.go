@@ -37,7 +37,7 @@ func newService(t *testing.T, opts ...func(*dynamodb.Options)) (*publication.Ser
 	env := testenv.Get(t)
 	db := dynamodb.NewFromConfig(env.AWS, opts...)
 	store := dynamostore.NewPublication(db, env.Table())
-	store.Backoff = time.Millisecond
+	store.SetBackoff(time.Millisecond)
 	return &publication.Service{Store: store, ParsePhone: phone.ParseMobile,
 		Cabinets: &cabinets.Service{Store: store.CabinetStore(), Clock: platform.SystemClock{}},
 		Clock:    &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)},

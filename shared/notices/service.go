@@ -9,7 +9,6 @@ package notices
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/kabinet/kabinet/shared/cabinets"
@@ -19,7 +18,7 @@ import (
 )
 
 // ErrStale means a conditional write lost to a concurrent one.
-var ErrStale = errors.New("stale: changed concurrently")
+var ErrStale = domain.ErrStale
 
 // Store is the persistence the notice use cases need.
 type Store interface {

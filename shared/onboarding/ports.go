@@ -50,7 +50,7 @@ var (
 	// ErrCodeCooldown: a code was sent too recently to send another.
 	ErrCodeCooldown = errors.New("code sent too recently")
 	// ErrStale: a conditional write lost to a concurrent one.
-	ErrStale = errors.New("stale or already consumed")
+	ErrStale = domain.ErrStale
 	// ErrKeyLimit: the organization has the most active API keys allowed.
 	ErrKeyLimit = errors.New("active API key limit reached")
 )

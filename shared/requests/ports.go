@@ -2,7 +2,6 @@ package requests
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/kabinet/kabinet/shared/domain"
@@ -10,7 +9,7 @@ import (
 )
 
 // ErrStale means a conditional write lost to a concurrent one.
-var ErrStale = errors.New("stale: changed concurrently")
+var ErrStale = domain.ErrStale
 
 // Employee is what requests need of a published employee.
 type Employee struct {
