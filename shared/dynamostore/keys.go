@@ -15,7 +15,7 @@ import (
 // This file is the catalogue of the table's keys: every item's primary key
 // and every index entry, as the functions that build them and as the table
 // (Catalogue) that documents them. KeyTable renders the catalogue as the
-// Markdown table in keys.md, and TestKeyTable fails when the two differ
+// Markdown table in docs/table.md, and TestKeyTable fails when the two differ
 // (go test ./shared/dynamostore -run TestKeyTable -update rewrites it), so
 // the documented keys cannot drift from the code. An item or index added
 // to the code is added here, next to its key function.
@@ -48,7 +48,7 @@ type IndexEntry struct {
 	When string
 }
 
-// Catalogue is every kind of item the table holds, in the order of keys.md.
+// Catalogue is every kind of item the table holds, in the order of docs/table.md.
 var Catalogue = []Entry{
 	{Item: "organization", PK: "ORG#<org>", SK: "ORG"},
 	{Item: "person", PK: "ORG#<org>", SK: "PERSON#<person>"},

@@ -11,10 +11,12 @@ import (
 	"github.com/kabinet/kabinet/shared/dynamostore"
 )
 
-var update = flag.Bool("update", false, "rewrite keys.md from the key catalogue")
+var update = flag.Bool("update", false, "rewrite docs/table.md from the key catalogue")
 
-// keys.md is the key table generated from the catalogue (the README's
-// "DynamoDB keys" section points to it): it must say what the code says.
+// keyTablePath is the documentation page of the table's keys.
+const keyTablePath = "../../docs/table.md"
+
+// docs/table.md is the key table generated from the catalogue: it must say what the code says.
 func TestKeyTable(t *testing.T) {
 	want := "# DynamoDB keys\n\n" +
 		"Generated from `shared/dynamostore/keys.go` by `go test ./shared/dynamostore -run TestKeyTable -update`; do not edit.\n\n" +
@@ -22,16 +24,16 @@ func TestKeyTable(t *testing.T) {
 		"Sign-in is the one lookup before the tenant is known; it goes through `GSI1`.\n\n" +
 		dynamostore.KeyTable()
 	if *update {
-		if err := os.WriteFile("keys.md", []byte(want), 0o644); err != nil {
+		if err := os.WriteFile(keyTablePath, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := os.ReadFile("keys.md")
+	got, err := os.ReadFile(keyTablePath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(got) != want {
-		t.Errorf("keys.md differs from the catalogue; run go test ./shared/dynamostore -run TestKeyTable -update\n--- want\n%s", want)
+		t.Errorf("docs/table.md differs from the catalogue; run go test ./shared/dynamostore -run TestKeyTable -update\n--- want\n%s", want)
 	}
 }
 
