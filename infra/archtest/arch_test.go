@@ -48,7 +48,8 @@ var sharedLayers = map[string]layer{
 	"shared/requests":    useCase,
 	// The port of idempotent retries, shared by the HTTP edge (which replays
 	// answers) and the DynamoDB adapter (which keeps them).
-	"shared/idempotency": useCase,
+	"shared/idempotency":                 useCase,
+	"shared/idempotency/idempotencytest": useCase,
 
 	// In-memory fakes of the ports and their contract suites: use-case code
 	// that tests build on, with no AWS.
@@ -67,8 +68,6 @@ var sharedLayers = map[string]layer{
 	"shared/httpapi":  edge,
 	"shared/api":      edge,
 	"shared/sqsbatch": edge,
-
-	"shared/httpapi/httpapitest": edge,
 
 	"shared/app": composition,
 

@@ -8,12 +8,12 @@ import (
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/httpapi"
-	"github.com/kabinet/kabinet/shared/httpapi/httpapitest"
+	"github.com/kabinet/kabinet/shared/idempotency/idempotencytest"
 )
 
 // The idempotency keys in DynamoDB keep the contract their fake keeps.
 func TestIdempotencyContract(t *testing.T) {
-	httpapitest.TestIdempotency(t, func(t *testing.T) httpapi.IdempotencyStore {
+	idempotencytest.TestIdempotency(t, func(t *testing.T) httpapi.IdempotencyStore {
 		env := testenv.Get(t)
 		return dynamostore.NewIdempotency(dynamostore.New(dynamodb.NewFromConfig(env.AWS), env.Table()))
 	})

@@ -19,7 +19,7 @@ import (
 	"github.com/kabinet/kabinet/shared/cabinets/cabinetstest"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/httpapi"
-	"github.com/kabinet/kabinet/shared/httpapi/httpapitest"
+	"github.com/kabinet/kabinet/shared/idempotency/idempotencytest"
 	"github.com/kabinet/kabinet/shared/notices"
 	"github.com/kabinet/kabinet/shared/notices/noticestest"
 	"github.com/kabinet/kabinet/shared/notify"
@@ -48,7 +48,7 @@ var world = func() (w struct {
 	cab     *cabinetstest.Store
 	notices *noticestest.Store
 	limiter *onboardingtest.Limiter
-	idem    *httpapitest.Idempotency
+	idem    *idempotencytest.Idempotency
 }) {
 	w.out = notifytest.NewOutbox()
 	w.onb = onboardingtest.New(w.out)
@@ -56,7 +56,7 @@ var world = func() (w struct {
 	w.cab = cabinetstest.New(w.onb, w.pub)
 	w.notices = noticestest.New(w.cab)
 	w.limiter = onboardingtest.NewLimiter()
-	w.idem = httpapitest.NewIdempotency()
+	w.idem = idempotencytest.NewIdempotency()
 	return w
 }()
 

@@ -1,20 +1,20 @@
-package httpapitest
+package idempotencytest
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/idempotency"
 	"github.com/kabinet/kabinet/shared/notify/notifytest"
 )
 
-// TestIdempotency is the contract of httpapi.IdempotencyStore: a key is
+// TestIdempotency is the contract of idempotency.Store: a key is
 // claimed once; while pending under its lease and once done it answers what
 // is stored; an expired lease, an expired key or an abandoned claim frees it.
-func TestIdempotency(t *testing.T, newStore func(t *testing.T) httpapi.IdempotencyStore) {
+func TestIdempotency(t *testing.T, newStore func(t *testing.T) idempotency.Store) {
 	ctx := context.Background()
-	begin := func(t *testing.T, s httpapi.IdempotencyStore, org, key, hash string, lease, expires, now time.Time, want bool) httpapi.StoredResponse {
+	begin := func(t *testing.T, s idempotency.Store, org, key, hash string, lease, expires, now time.Time, want bool) idempotency.StoredResponse {
 		t.Helper()
 		ok, prev, err := s.Begin(ctx, org, key, hash, lease, expires, now)
 		if err != nil || ok != want {

@@ -1,6 +1,6 @@
-// Package httpapitest holds an in-memory fake of httpapi.IdempotencyStore
+// Package idempotencytest holds an in-memory fake of idempotency.Store
 // and the contract suite that both it and the DynamoDB repository pass.
-package httpapitest
+package idempotencytest
 
 import (
 	"context"
@@ -8,21 +8,21 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/idempotency"
 )
 
-// Idempotency is an in-memory httpapi.IdempotencyStore.
+// Idempotency is an in-memory idempotency.Store.
 type Idempotency struct {
 	mu   sync.Mutex
 	keys map[string]*entry // by org/key
 }
 
 type entry struct {
-	httpapi.StoredResponse
+	idempotency.StoredResponse
 	leaseUntil, expiresAt time.Time
 }
 
-var _ httpapi.IdempotencyStore = (*Idempotency)(nil)
+var _ idempotency.Store = (*Idempotency)(nil)
 
 // NewIdempotency returns a store with no keys.
 func NewIdempotency() *Idempotency { return &Idempotency{keys: map[string]*entry{}} }
@@ -31,7 +31,7 @@ func ms(t time.Time) time.Time { return t.Truncate(time.Millisecond) }
 
 // Begin claims the key unless it is done and unexpired, or pending under
 // an unexpired lease; then it returns what is stored.
-func (i *Idempotency) Begin(_ context.Context, orgID, key, requestHash string, leaseUntil, expiresAt, now time.Time) (bool, httpapi.StoredResponse, error) {
+func (i *Idempotency) Begin(_ context.Context, orgID, key, requestHash string, leaseUntil, expiresAt, now time.Time) (bool, idempotency.StoredResponse, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	k := orgID + "/" + key
@@ -43,8 +43,8 @@ func (i *Idempotency) Begin(_ context.Context, orgID, key, requestHash string, l
 		}
 		return false, prev, nil
 	}
-	i.keys[k] = &entry{StoredResponse: httpapi.StoredResponse{RequestHash: requestHash}, leaseUntil: ms(leaseUntil), expiresAt: ms(expiresAt)}
-	return true, httpapi.StoredResponse{}, nil
+	i.keys[k] = &entry{StoredResponse: idempotency.StoredResponse{RequestHash: requestHash}, leaseUntil: ms(leaseUntil), expiresAt: ms(expiresAt)}
+	return true, idempotency.StoredResponse{}, nil
 }
 
 // Finish stores the response for replay.
