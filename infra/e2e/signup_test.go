@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kabinet/kabinet/infra/localrun/runner"
+	"github.com/kabinet/kabinet/infra/moto"
 	"github.com/kabinet/kabinet/infra/testenv"
 )
 
@@ -98,6 +99,7 @@ func connectBody(phone string) map[string]any {
 // startRunner runs the local runner for the test and returns a client of it.
 func startRunner(t *testing.T) client {
 	t.Helper()
+	moto.SkipIfShort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)

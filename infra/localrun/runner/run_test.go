@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/kabinet/kabinet/infra/moto"
 	"github.com/kabinet/kabinet/infra/samtemplate"
 )
 
@@ -46,6 +47,7 @@ func (l *lockedBuf) String() string {
 // TestRunEndToEnd runs the fixture template (testdata/template.yaml) with the
 // echo test function standing in for every function, against moto.
 func TestRunEndToEnd(t *testing.T) {
+	moto.SkipIfShort(t)
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	if out, err := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "../../lambdart/testdata/echo").CombinedOutput(); err != nil {
 		t.Fatalf("build echo: %v\n%s", err, out)
