@@ -82,7 +82,7 @@ func TestRunEndToEnd(t *testing.T) {
 		base = "http://" + addr
 	case err := <-done:
 		t.Fatalf("Run: %v\n%s", err, console.String())
-	case <-time.After(45 * time.Second):
+	case <-time.After(5 * time.Minute): // moto's start-up is slow on a busy machine
 		t.Fatalf("not ready\n%s", console.String())
 	}
 	defer func() {
@@ -245,6 +245,10 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if len(dead) != 1 || dead[0] != "fail" {
 		t.Errorf("dead letters: %v", dead)
+	}
+	// Once the poller has handled both, the system says it is idle.
+	if resp, body := get("GET", "/_local/idle?wait=2m", "", nil); resp.StatusCode != 200 || !strings.Contains(body, `"idle":true`) {
+		t.Errorf("idle: %d %s", resp.StatusCode, body)
 	}
 	a, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(jobs), AttributeNames: []sqstypes.QueueAttributeName{"All"}})
 	if err != nil {
