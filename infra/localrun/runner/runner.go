@@ -33,6 +33,7 @@ import (
 	"github.com/kabinet/kabinet/infra/lambdart"
 	"github.com/kabinet/kabinet/infra/moto"
 	"github.com/kabinet/kabinet/infra/samtemplate"
+	"github.com/kabinet/kabinet/shared/platform"
 )
 
 // Options configure Run.
@@ -113,6 +114,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("clock file: %w", err)
 	}
+	clock.Settle = platform.OffsetRefresh
 	defer func() { _ = os.Remove(clock.Path) }()
 
 	// Builds run while moto starts.
