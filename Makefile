@@ -65,7 +65,7 @@ run: $(MOTO_SERVER)
 	go run ./infra/localrun
 
 .PHONY: test
-test: tools tidy vet lint gotest sam-validate sam-build contract
+test: tools tidy vet lint gotest bench-smoke sam-validate sam-build contract
 
 # go.mod and go.sum must be what `go mod tidy` makes of them.
 .PHONY: tidy
@@ -83,6 +83,16 @@ lint: $(STATICCHECK)
 .PHONY: gotest
 gotest: $(MOTO_SERVER)
 	go test -race -count=1 ./...
+
+# The fast tier: no Python, no emulator (every test needing moto skips).
+.PHONY: gotest-short
+gotest-short:
+	go test -short -count=1 ./...
+
+# Every benchmark once at a small size, so that a broken one fails the build.
+.PHONY: bench-smoke
+bench-smoke: $(MOTO_SERVER)
+	KABINET_BENCH_SIZE=small go test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 
 .PHONY: sam-validate
 sam-validate: $(SAM)
@@ -102,7 +112,7 @@ contract: $(MOTO_SERVER) $(SCHEMATHESIS)
 .PHONY: bench
 bench: $(MOTO_SERVER)
 	go run ./infra/bench
-	go test -run '^$$' -bench . -benchmem ./shared/...
+	go test -count=1 -run '^$$' -bench . -benchmem -timeout 60m ./shared/...
 
 # Moves the notifications dead-letter queue's messages back to the queue once
 # the cause is fixed. On AWS: make redrive ARGS="-dlq <url> -queue <url>" (the

@@ -214,8 +214,8 @@ func cabinetOf(orgID string, r publication.EmployeeRow, now time.Time) cabinets.
 // Each iteration uses a fresh table: the due index spans organizations, so
 // on the shared table the job would also find other tests' due cabinets.
 func BenchmarkInvitationJob10k(b *testing.B) {
+	total := benchEmployees
 	const (
-		total   = benchEmployees
 		due     = 100
 		maxRead = 1.1
 		// What the job cannot do without: one Query page per due-index
