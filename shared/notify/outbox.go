@@ -85,8 +85,8 @@ func (o *Outbox) Drain(ctx context.Context, deadline time.Time) (DrainReport, er
 		if len(fresh) == 0 {
 			return rep, nil
 		}
-		for start := 0; start < len(fresh); start += 10 {
-			batch := fresh[start:min(start+10, len(fresh))]
+		for start := 0; start < len(fresh); start += BatchSize {
+			batch := fresh[start:min(start+BatchSize, len(fresh))]
 			if err := o.Queue.Enqueue(ctx, batch...); err != nil {
 				platform.Logger(ctx).Warn("outbox: batch not queued; it stays due", "error", err.Error())
 				rep.Failed += len(batch)
