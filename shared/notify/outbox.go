@@ -9,9 +9,10 @@ import (
 
 // The outbox: a message is staged (written as a notification record) in
 // the same DynamoDB transaction as the business change it belongs to, then
-// queued at once; if queuing fails, or the process dies in between, the
-// record stays unclaimed and Outbox.Drain queues it later. The notifier's
-// ledger (keyed by the message id) makes a message queued twice send once.
+// queued at once (Dispatcher.Dispatch); if queuing fails, or the process
+// dies in between, the record stays unclaimed and Outbox.Drain queues it
+// later. The notifier's ledger (keyed by the message id) makes a message
+// queued twice send once.
 
 // OutboxStore reads and updates staged messages.
 type OutboxStore interface {
