@@ -7,7 +7,6 @@ import (
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -127,10 +126,9 @@ func (s *Service) IssueCode(ctx context.Context, t CodeTarget) error {
 		}
 		return err
 	}
-	if err := s.Notifications.Enqueue(ctx, msg); err != nil {
-		// Staged: the outbox drainer queues it within a few minutes.
-		platform.Logger(ctx).Warn("code message not queued; left to the outbox", "error", err.Error())
-	}
+	// Staged: should queuing fail, the outbox drainer queues it within a
+	// few minutes.
+	notify.Dispatcher{Queue: s.Notifications, Clock: s.Clock}.Dispatch(ctx, msg)
 	return nil
 }
 
