@@ -3,8 +3,8 @@ package idempotencytest_test
 import (
 	"testing"
 
-	"github.com/kabinet/kabinet/shared/idempotency/idempotencytest"
 	"github.com/kabinet/kabinet/shared/idempotency"
+	"github.com/kabinet/kabinet/shared/idempotency/idempotencytest"
 )
 
 func TestIdempotency(t *testing.T) {
