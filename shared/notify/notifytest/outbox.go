@@ -23,7 +23,7 @@ const (
 	StatusSuppressed = "suppressed"
 )
 
-// ErrExists: a message with this id was staged before.
+// ErrExists means a message with this id was staged before.
 var ErrExists = errors.New("notification already staged")
 
 // Record is one notification: staged in the outbox while InOutbox, and the

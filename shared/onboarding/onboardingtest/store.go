@@ -20,7 +20,7 @@ import (
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
 
-// ErrExists: a write that must create a record found it there (the
+// ErrExists means a write that must create a record found it there (the
 // repository's failed attribute_not_exists condition).
 var ErrExists = errors.New("record exists")
 
@@ -113,7 +113,7 @@ func (s *Store) CreateOrganization(_ context.Context, o domain.Organization, p d
 	return nil
 }
 
-// PersonExistsLocked: the caller holds Mutex.
+// PersonExistsLocked tells whether the person exists; the caller holds Mutex.
 func (s *Store) PersonExistsLocked(orgID, personID string) bool {
 	_, ok := s.people[orgID+"/"+personID]
 	return ok
@@ -394,7 +394,7 @@ func (s *Store) SetNotificationPreferences(p notify.Preferences) {
 	s.prefs[p.OrganizationID] = clonePrefs(p)
 }
 
-// ErrVersion: the record changed since it was read.
+// ErrVersion means the record changed since it was read.
 var ErrVersion = errors.New("changed meanwhile")
 
 // SaveNotificationPreferences stores p if the stored version is still
