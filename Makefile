@@ -65,7 +65,12 @@ run: $(MOTO_SERVER)
 	go run ./infra/localrun
 
 .PHONY: test
-test: tools vet lint gotest sam-validate sam-build contract
+test: tools tidy vet lint gotest bench-smoke sam-validate sam-build contract
+
+# go.mod and go.sum must be what `go mod tidy` makes of them.
+.PHONY: tidy
+tidy:
+	go mod tidy -diff
 
 .PHONY: vet
 vet:
@@ -78,6 +83,16 @@ lint: $(STATICCHECK)
 .PHONY: gotest
 gotest: $(MOTO_SERVER)
 	go test -race -count=1 ./...
+
+# The fast tier: no Python, no emulator (every test needing moto skips).
+.PHONY: gotest-short
+gotest-short:
+	go test -short -count=1 ./...
+
+# Every benchmark once at a small size, so that a broken one fails the build.
+.PHONY: bench-smoke
+bench-smoke: $(MOTO_SERVER)
+	KABINET_BENCH_SIZE=small go test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 
 .PHONY: sam-validate
 sam-validate: $(SAM)
@@ -97,7 +112,7 @@ contract: $(MOTO_SERVER) $(SCHEMATHESIS)
 .PHONY: bench
 bench: $(MOTO_SERVER)
 	go run ./infra/bench
-	go test -run '^$$' -bench . -benchmem ./shared/...
+	go test -count=1 -run '^$$' -bench . -benchmem -timeout 60m ./shared/...
 
 # Moves the notifications dead-letter queue's messages back to the queue once
 # the cause is fixed. On AWS: make redrive ARGS="-dlq <url> -queue <url>" (the
@@ -108,35 +123,10 @@ redrive:
 
 # ---- Lambda builds (sam build calls build-<LogicalId> with ARTIFACTS_DIR) --
 
-define build_function
+# Each function's code lives in functions/<logical id without "Function",
+# lowercased>: build-InvitationJobFunction builds ./functions/invitationjob.
+lowercase = $(shell tr '[:upper:]' '[:lower:]' <<< '$(1)')
+# Pattern rules cannot be .PHONY; no file is ever named build-*, so they always run.
+build-%Function:
 	mkdir -p $(ARTIFACTS_DIR)
-	$(GO_LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
-endef
-
-.PHONY: build-ConnectFunction build-AuthFunction build-AccountFunction build-NotifierFunction \
-	build-PublicationFunction build-EmployeesFunction build-CabinetsFunction build-InvitationJobFunction \
-	build-OutboxFunction build-NoticesFunction build-RequestsFunction build-RequestJobFunction
-build-ConnectFunction:
-	$(call build_function,connect)
-build-AuthFunction:
-	$(call build_function,auth)
-build-AccountFunction:
-	$(call build_function,account)
-build-NotifierFunction:
-	$(call build_function,notifier)
-build-PublicationFunction:
-	$(call build_function,publication)
-build-EmployeesFunction:
-	$(call build_function,employees)
-build-CabinetsFunction:
-	$(call build_function,cabinets)
-build-InvitationJobFunction:
-	$(call build_function,invitationjob)
-build-OutboxFunction:
-	$(call build_function,outbox)
-build-NoticesFunction:
-	$(call build_function,notices)
-build-RequestsFunction:
-	$(call build_function,requests)
-build-RequestJobFunction:
-	$(call build_function,requestjob)
+	$(GO_LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(call lowercase,$*)

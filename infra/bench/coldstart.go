@@ -1,23 +1,23 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os/exec"
-	"path/filepath"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kabinet/kabinet/infra/lambdart"
 )
 
 // lambdaEnv is the whole environment of a bootstrap process: what Lambda
 // itself sets on provided.al2023, plus the function's variables from the
 // template. Nothing is inherited from this process (no HOME, no AWS_PROFILE),
-// so the SDK finds no shared config files, as on Lambda.
-func lambdaEnv(name string, memoryMB int, vars map[string]string) []string {
+// so the SDK finds no shared config files, as on Lambda. (lambdart adds the
+// Runtime API's address and LAMBDA_TASK_ROOT.)
+func lambdaEnv(name string, memoryMB int, vars map[string]string) map[string]string {
 	env := map[string]string{}
 	for k, v := range vars {
 		env[k] = v
@@ -42,12 +42,7 @@ func lambdaEnv(name string, memoryMB int, vars map[string]string) []string {
 	} {
 		env[k] = v
 	}
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out
+	return env
 }
 
 // startResult is one cold start.
@@ -65,66 +60,58 @@ const (
 	answerTimeout = 5 * time.Second
 )
 
-// coldStart starts the bootstrap at path once with env, against a fresh fake
-// Runtime API, and kills it after its first invocation.
-func coldStart(path string, env []string) (startResult, error) {
-	api, err := startRuntimeAPI()
+// event is empty JSON: every handler can decode it and then has nothing to
+// do (no route, no records), so the invocation touches no network.
+const event = "{}"
+
+// coldStart starts the bootstrap at path once with env behind a fresh
+// lambdart Runtime API (the local runner's), invokes it once, as after a real
+// cold start, and stops it.
+func coldStart(path string, env map[string]string) (startResult, error) {
+	out := &capBuffer{max: 8 << 10}
+	// lambdart starts its clock before fork/exec (loading the binary is part
+	// of a cold start) and stops it when the first GET /next arrives, where
+	// Lambda's init phase ends.
+	in, err := lambdart.Start(context.Background(), lambdart.Config{
+		Binary:      path,
+		Env:         env,
+		Timeout:     answerTimeout,
+		InitTimeout: initTimeout,
+		Stdout:      out,
+		Stderr:      out,
+	})
 	if err != nil {
 		return startResult{}, err
 	}
-	defer api.Close()
-
-	cmd := exec.Command(path)
-	cmd.Env = append(slices.Clip(env), "AWS_LAMBDA_RUNTIME_API="+api.Addr)
-	cmd.Dir = filepath.Dir(path) // Lambda runs the bootstrap from its code directory
-	out := &capBuffer{max: 8 << 10}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = time.Second
-
-	// The clock starts before fork/exec: loading the binary is part of a
-	// cold start.
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return startResult{}, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	running := true
-	defer func() {
-		if running {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	defer in.Close()
 
 	var res startResult
-	select {
-	case t := <-api.firstNext:
-		res.Init = t.Sub(start)
-	case msg := <-api.initFailure:
-		return res, fmt.Errorf("init error reported: %s; output: %s", msg, out)
-	case err := <-exited:
-		running = false
+	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
+	defer cancel()
+	cs, err := in.Ready(ctx)
+	var (
+		exit *lambdart.ExitError
+		fe   *lambdart.FunctionError
+	)
+	switch {
+	case errors.As(err, &fe):
+		return res, fmt.Errorf("init error reported: %v; output: %s", err, out)
+	case errors.As(err, &exit):
 		return res, fmt.Errorf("exited before asking for work (%v); output: %s", err, out)
-	case <-time.After(initTimeout):
+	case errors.Is(err, context.DeadlineExceeded):
 		return res, fmt.Errorf("no GET /next within %v; output: %s", initTimeout, out)
+	case err != nil:
+		return res, err
 	}
+	res.Init = cs.Duration()
 
 	// Init is over and measured: whatever the invocation does next only
-	// decides whether it counts as answered.
-	select {
-	case <-api.invocation:
-		res.Answered = true
-	case <-exited:
-		running = false
-		// A runtime reports a panic as an error before it exits.
-		select {
-		case <-api.invocation:
-			res.Answered = true
-		default:
-		}
-	case <-time.After(answerTimeout):
-	}
+	// decides whether it counts as answered. The process is waiting on its
+	// first GET /next, so Invoke hands the event to that same process (a
+	// runtime reports a panic as an error before it exits; a crash or a
+	// timeout is no answer).
+	_, err = in.Invoke(context.Background(), []byte(event))
+	res.Answered = err == nil || errors.As(err, &fe)
 	return res, nil
 }
 

@@ -57,6 +57,7 @@ func run(runs int, outPath string) error {
 	for _, fn := range fns {
 		rep.Binaries = append(rep.Binaries, &binary{
 			Name: fn.LogicalID,
+			pkg:  functionPackage(fn.LogicalID),
 			env:  lambdaEnv(fn.LogicalID, fn.MemorySize, fn.Env),
 			build: func(arch, dir string) (string, error) {
 				return buildFunction(root, fn.LogicalID, arch, dir)
@@ -69,6 +70,17 @@ func run(runs int, outPath string) error {
 		archs = append(archs, runtime.GOARCH)
 	}
 	buildAll(rep.Binaries, archs, tmp)
+	var pkgs []string
+	for _, b := range rep.Binaries {
+		pkgs = append(pkgs, b.pkg)
+	}
+	if clients, err := sdkClients(root, pkgs); err != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("SDK clients not listed: %v", err))
+	} else {
+		for _, b := range rep.Binaries {
+			b.Clients = clients[b.pkg]
+		}
+	}
 
 	if runtime.GOOS == "linux" {
 		coldStartAll(rep.Binaries, runtime.GOARCH, runs)
@@ -102,14 +114,16 @@ func run(runs int, outPath string) error {
 
 // baseline describes one of the baseline programs in infra/bench/baselines.
 func baseline(root, name string) *binary {
+	pkg := "./infra/bench/baselines/" + name
 	return &binary{
 		Name:     name,
 		Baseline: true,
+		pkg:      pkg,
 		// No variable of the template: a baseline reads none. The memory size
 		// is Lambda's default; nothing reads it locally.
 		env: lambdaEnv(name, 128, nil),
 		build: func(arch, dir string) (string, error) {
-			return buildBaseline(root, "./infra/bench/baselines/"+name, arch, dir)
+			return buildBaseline(root, pkg, arch, dir)
 		},
 	}
 }

@@ -17,10 +17,14 @@ type binary struct {
 	Starts   []time.Duration  // cold starts on this host
 	Answered int              // starts whose one invocation was answered in time
 	Problems []string         // build and start failures, verbatim
+	// Clients are the AWS SDK service clients the binary links (see
+	// sdkClients); nil when they could not be listed.
+	Clients []string
 
+	pkg     string // Go package, relative to the module root
 	build   func(arch, dir string) (string, error)
 	path    map[string]string // GOARCH -> bootstrap
-	env     []string
+	env     map[string]string
 	dropped bool // failed to start once: not started again
 }
 
@@ -34,8 +38,10 @@ type report struct {
 	Notes     []string // problems not tied to one binary
 }
 
-// The goals, relative to the SDK baseline: what a function adds on top of
-// the SDK clients every function needs is what our own code costs.
+// The goals, relative to the SDK baseline, a hello-world building the
+// DynamoDB and SQS clients: what a function adds on top of them is what our
+// own code costs. A function that builds other clients (the notifier: SNS and
+// SESv2) pays for them too, and the report's clients column says so.
 const (
 	refBaseline   = "sdkhello"
 	plainBaseline = "hello"
@@ -66,7 +72,7 @@ func (r *report) write(w io.Writer) {
 		ratioRef, ok := sizeRatio(b, ref)
 		v := verdict(b, ratioRef, ok, sizeGoal, whyNoSize(b, ref))
 		sizeTally[v]++
-		fmt.Fprintf(&sizes, "| %s | %s | %s | %s | %s | %s |\n", b.Name,
+		fmt.Fprintf(&sizes, "| %s | %s | %s | %s | %s | %s | %s |\n", b.Name, clientsText(b, ref),
 			mib(b.Size, "arm64"), mib(b.Size, "amd64"), ratioText(ratioHello), ratioText(ratioRef), v)
 	}
 	for _, b := range r.Binaries {
@@ -75,7 +81,7 @@ func (r *report) write(w io.Writer) {
 		ratioRef, ok := startRatio(b, ref)
 		v := verdict(b, ratioRef, ok, startGoal, r.whyNoStarts(b, ref))
 		startTally[v]++
-		fmt.Fprintf(&starts, "| %s | %s | %s | %s | %d | %s | %s | %s |\n", b.Name,
+		fmt.Fprintf(&starts, "| %s | %s | %s | %s | %s | %d | %s | %s | %s |\n", b.Name, clientsText(b, ref),
 			ms(sum.Median, sum.N), ms(sum.P90, sum.N), ms(sum.Min, sum.N), sum.N,
 			ratioText(ratioHello), ratioText(ratioRef), v)
 	}
@@ -84,16 +90,18 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(&s, "# Kabinet bench report\n\n")
 	fmt.Fprintf(&s, "Generated %s on %s.\n\n", r.Generated.UTC().Format(time.RFC3339), r.Host)
 	fmt.Fprintf(&s, "Baselines, built exactly like the functions: `hello` is an aws-lambda-go hello-world "+
-		"(infra/bench/baselines/hello); `sdkhello` also builds the AWS SDK v2 clients the functions use "+
-		"(DynamoDB, SQS, SESv2, SNS) at init (infra/bench/baselines/sdkhello). Goals are relative to `sdkhello`.\n\n")
+		"(infra/bench/baselines/hello); `sdkhello` also builds the DynamoDB and SQS clients of the AWS SDK v2 "+
+		"at init (infra/bench/baselines/sdkhello). Goals are relative to `sdkhello`. The clients column lists "+
+		"the SDK service clients a baseline links and, for a function, how its linked clients differ from "+
+		"`sdkhello`'s (+sns: it also builds SNS; -sqs: it builds no SQS client).\n\n")
 	fmt.Fprintf(&s, "- Binary size goal: %s\n", tallyText(sizeTally))
 	fmt.Fprintf(&s, "- Cold start goal: %s\n\n", tallyText(startTally))
 
 	fmt.Fprintf(&s, "## Binary size\n\n")
 	fmt.Fprintf(&s, "GOOS=linux CGO_ENABLED=0, `-tags lambda.norpc -trimpath -ldflags=\"-s -w\"`. "+
 		"%s is the deployed architecture. Goal: %s size <= %.2g x `%s`.\n\n", deployArch, deployArch, sizeGoal, refBaseline)
-	fmt.Fprintf(&s, "| binary | arm64 | amd64 | arm64 / hello | arm64 / sdkhello | goal |\n")
-	fmt.Fprintf(&s, "|---|--:|--:|--:|--:|---|\n%s", sizes.String())
+	fmt.Fprintf(&s, "| binary | clients | arm64 | amd64 | arm64 / hello | arm64 / sdkhello | goal |\n")
+	fmt.Fprintf(&s, "|---|---|--:|--:|--:|--:|---|\n%s", sizes.String())
 
 	fmt.Fprintf(&s, "\n## Cold start\n\n")
 	fmt.Fprintf(&s, "Process start (before fork/exec) of the real %s bootstrap until its first "+
@@ -101,8 +109,8 @@ func (r *report) write(w io.Writer) {
 		"answers one invocation and is killed. %d starts per binary, after one discarded warm-up start each, "+
 		"binaries taken in turn so machine noise spreads evenly. p90 is nearest-rank. "+
 		"Goal: median <= %.3g x `%s`.\n\n", r.HostArch, r.Runs, startGoal, refBaseline)
-	fmt.Fprintf(&s, "| binary | median | p90 | min | n | median / hello | median / sdkhello | goal |\n")
-	fmt.Fprintf(&s, "|---|--:|--:|--:|--:|--:|--:|---|\n%s", starts.String())
+	fmt.Fprintf(&s, "| binary | clients | median | p90 | min | n | median / hello | median / sdkhello | goal |\n")
+	fmt.Fprintf(&s, "|---|---|--:|--:|--:|--:|--:|--:|---|\n%s", starts.String())
 
 	fmt.Fprintf(&s, "\n## DynamoDB requests per successful verify\n\n")
 	fmt.Fprintf(&s, "Not measured by this tool. The second step of `make bench`, "+
@@ -132,6 +140,23 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintf(&s, "\n## Problems\n\n%s", strings.Join(problems, "\n"))
 	}
 	_, _ = io.WriteString(w, s.String())
+}
+
+// clientsText is a baseline's clients ("dynamodb, sqs", "none") or how a
+// function's differ from ref's ("+sesv2, +sns", "-sqs", "same"); "?" when
+// they are unknown.
+func clientsText(b, ref *binary) string {
+	switch {
+	case b.Clients == nil:
+		return "?"
+	case b.Baseline && len(b.Clients) == 0:
+		return "none"
+	case b.Baseline:
+		return strings.Join(b.Clients, ", ")
+	case ref == nil || ref.Clients == nil:
+		return strings.Join(b.Clients, ", ")
+	}
+	return clientsDiff(b.Clients, ref.Clients)
 }
 
 // verdict is PASS or FAIL for a function, "baseline" for a baseline, and

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/kabinet/kabinet/infra/samtemplate"
@@ -101,20 +100,19 @@ func TestFunctionsFromTemplate(t *testing.T) {
 
 func TestLambdaEnv(t *testing.T) {
 	env := lambdaEnv("Fn", 512, map[string]string{"TABLE_NAME": "Table", "AWS_REGION": "eu-west-1"})
-	joined := "\n" + strings.Join(env, "\n") + "\n"
-	for _, kv := range []string{
-		"TABLE_NAME=Table",
-		"AWS_REGION=us-east-1", // reserved variables win over the template's
-		"AWS_LAMBDA_FUNCTION_NAME=Fn",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512",
-		"_HANDLER=bootstrap",
-		"AWS_ENDPOINT_URL=http://127.0.0.1:1",
+	for k, v := range map[string]string{
+		"TABLE_NAME":                      "Table",
+		"AWS_REGION":                      "us-east-1", // reserved variables win over the template's
+		"AWS_LAMBDA_FUNCTION_NAME":        "Fn",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+		"_HANDLER":                        "bootstrap",
+		"AWS_ENDPOINT_URL":                "http://127.0.0.1:1",
 	} {
-		if !strings.Contains(joined, "\n"+kv+"\n") {
-			t.Errorf("env lacks %s:%s", kv, joined)
+		if env[k] != v {
+			t.Errorf("env %s = %q, want %q", k, env[k], v)
 		}
 	}
-	if strings.Contains(joined, "\nHOME=") {
+	if _, ok := env["HOME"]; ok {
 		t.Error("env inherits HOME from the bench")
 	}
 }

@@ -125,7 +125,7 @@ func TestNoticesAcceptanceScenario(t *testing.T) {
 	if body := mailB[len(mailB)-1]["body"].(string); !strings.Contains(body, "Ольга") {
 		t.Fatalf("B's payslip e-mail does not greet B: %q", body)
 	}
-	time.Sleep(2 * time.Second) // anything extra would have arrived by now
+	c.waitIdle() // anything extra has arrived by now
 	wantNew("after the payslips", before, map[string]int{a.phone: 1, b.email: 1})
 	sent := c.waitNotifications(admin, "payslip_available", "both payslips sent", func(items []obj) bool {
 		return countState(items, "sent") == 2 && len(items) == 2
@@ -153,7 +153,7 @@ func TestNoticesAcceptanceScenario(t *testing.T) {
 	if res["alreadyAnnounced"] != 2.0 || res["announced"] != 0.0 {
 		t.Fatalf("announce again: %v", res)
 	}
-	time.Sleep(3 * time.Second)
+	c.waitIdle()
 	wantNew("after announcing again", after2, nil)
 
 	// 4. Payslip notices switched off: December is recorded as suppressed,
@@ -176,7 +176,7 @@ func TestNoticesAcceptanceScenario(t *testing.T) {
 			t.Fatalf("suppressed without the reason: %v", n)
 		}
 	}
-	time.Sleep(2 * time.Second)
+	c.waitIdle()
 	wantNew("after December", after2, nil)
 
 	// 5. Quiet hours around the functions' now (UTC): the vacation schedule
@@ -217,13 +217,12 @@ func TestNoticesAcceptanceScenario(t *testing.T) {
 	if status, _, rep := c.do("POST", "/_local/schedules/OutboxFunction", "", nil); status != 200 {
 		t.Fatalf("outbox drainer: %d %v", status, rep)
 	}
-	time.Sleep(2 * time.Second)
+	c.waitIdle()
 	wantNew("while held", after2, nil)
 	// Two hours later the quiet hours are over.
 	if status, _, out := c.do("POST", "/_local/clock", "", obj{"advance": "2h"}); status != 200 || out["offset"] != "2h0m0s" {
 		t.Fatalf("advance clock: %d %v", status, out)
 	}
-	time.Sleep(time.Second) // the functions pick the offset up within 200 ms
 	status, _, rep := c.do("POST", "/_local/schedules/OutboxFunction", "", nil)
 	if status != 200 {
 		t.Fatalf("outbox drainer: %d %v", status, rep)
@@ -237,13 +236,12 @@ func TestNoticesAcceptanceScenario(t *testing.T) {
 	if subj := mailB[len(mailB)-1]["subject"].(string); !strings.Contains(subj, "График отпусков на 2027") {
 		t.Fatalf("B's vacation schedule e-mail subject: %q", subj)
 	}
-	time.Sleep(2 * time.Second)
+	c.waitIdle()
 	wantNew("after the quiet hours", after2, map[string]int{a.phone: 1, b.email: 1})
 	// Back to real time: the access tokens are 15-minute ones.
 	if status, out := c.resetClock(); status != 200 || out["offset"] != "0s" {
 		t.Fatalf("clock reset: %d %v", status, out)
 	}
-	time.Sleep(time.Second)
 	c.waitNotifications(admin, "vacation_schedule", "both vacation schedules sent", func(items []obj) bool {
 		return len(items) == 2 && countState(items, "sent") == 2
 	})
@@ -305,53 +303,6 @@ func TestNoticesAcceptanceScenario(t *testing.T) {
 		t.Fatalf("settings after the bad input: %d %v", status, settings)
 	}
 	step("done")
-}
-
-// resetClock puts the functions' clock back to real time.
-func (c client) resetClock() (int, obj) {
-	c.t.Helper()
-	status, _, out := c.do("POST", "/_local/clock", "", obj{"reset": true})
-	return status, out
-}
-
-// notifications reads every page of GET /v1/notifications?kind=kind.
-func (c client) notifications(token, kind string) []obj {
-	c.t.Helper()
-	var out []obj
-	cursor := ""
-	for {
-		path := "/v1/notifications?limit=200&kind=" + kind
-		if cursor != "" {
-			path += "&cursor=" + cursor
-		}
-		status, _, page := c.do("GET", path, token, nil)
-		if status != 200 {
-			c.t.Fatalf("GET %s: %d %v", path, status, page)
-		}
-		for _, it := range page["items"].([]any) {
-			out = append(out, it.(obj))
-		}
-		next, _ := page["nextCursor"].(string)
-		if next == "" {
-			return out
-		}
-		cursor = next
-	}
-}
-
-// waitNotifications polls the list of kind until ok holds, and returns it.
-func (c client) waitNotifications(token, kind, what string, ok func([]obj) bool) []obj {
-	c.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	var last []obj
-	for time.Now().Before(deadline) {
-		if last = c.notifications(token, kind); ok(last) {
-			return last
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	c.t.Fatalf("%s: not after 60 s: %v", what, last)
-	return nil
 }
 
 func countState(items []obj, state string) int {

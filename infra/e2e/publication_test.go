@@ -4,8 +4,6 @@ import (
 	"testing"
 )
 
-type obj = map[string]any
-
 func codesOf(list any) map[string][]string {
 	out := map[string][]string{}
 	for _, it := range list.([]any) {
@@ -92,16 +90,4 @@ func TestPublicationAsTheAccountingProductWould(t *testing.T) {
 	if _, _, one := c.do("GET", "/v1/employees/E3", token, nil); one["published"] != true {
 		t.Fatalf("E3 not restored: %v", one)
 	}
-}
-
-// signUp completes the responsible person's sign-up and returns an access token.
-func (c client) signUp(org obj) string {
-	c.t.Helper()
-	orgID := org["organization"].(obj)["id"].(string)
-	phone := org["responsiblePerson"].(obj)["phone"].(string)
-	c.do("POST", "/v1/auth/codes", "", obj{"organizationId": orgID, "channel": "sms"})
-	_, _, v := c.do("POST", "/v1/auth/codes/verify", "", obj{"organizationId": orgID, "code": c.codeFor(phone, 0)})
-	c.do("POST", "/v1/auth/password", "", obj{"setupToken": v["setupToken"], "password": "лето в деревне 2026"})
-	_, _, s := c.do("POST", "/v1/auth/sessions", "", obj{"login": phone, "password": "лето в деревне 2026"})
-	return s["accessToken"].(string)
 }

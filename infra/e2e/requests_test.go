@@ -152,22 +152,8 @@ func TestRequestsAcceptanceScenario(t *testing.T) {
 		by["R-P"].phone:  {"Вам поручено"},
 	}
 	for phone, parts := range wantSMS {
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			texts := strings.Join(c.smsTo(phone), "\n")
-			missing := ""
-			for _, p := range parts {
-				if !strings.Contains(texts, p) {
-					missing = p
-				}
-			}
-			if missing == "" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no SMS to %s with %q; got:\n%s", phone, missing, texts)
-			}
-			time.Sleep(300 * time.Millisecond)
+		for _, p := range parts {
+			c.waitSMSWith(phone, p)
 		}
 	}
 
@@ -223,44 +209,4 @@ func (c client) activateEmployee(admin, id, phone string) string {
 		c.t.Fatalf("activate %s: %d %v", id, status, out)
 	}
 	return c.signIn(phone, password)
-}
-
-// pageOf reads every page of a list route.
-func (c client) pageOf(token, path string) []obj {
-	c.t.Helper()
-	var out []obj
-	cursor := ""
-	for {
-		p := path + "?limit=1"
-		if cursor != "" {
-			p += "&cursor=" + cursor
-		}
-		status, _, page := c.do("GET", p, token, nil)
-		if status != 200 {
-			c.t.Fatalf("GET %s: %d %v", p, status, page)
-		}
-		for _, it := range page["items"].([]any) {
-			out = append(out, it.(obj))
-		}
-		next, _ := page["nextCursor"].(string)
-		if next == "" {
-			return out
-		}
-		cursor = next
-	}
-}
-
-// waitSMSWith waits for an SMS to phone containing part.
-func (c client) waitSMSWith(phone, part string) {
-	c.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, s := range c.smsTo(phone) {
-			if strings.Contains(s, part) {
-				return
-			}
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	c.t.Fatalf("no SMS to %s with %q: %v", phone, part, c.smsTo(phone))
 }

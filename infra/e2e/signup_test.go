@@ -4,88 +4,10 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/kabinet/kabinet/infra/localrun/runner"
-	"github.com/kabinet/kabinet/infra/testenv"
 )
-
-type client struct {
-	t    *testing.T
-	base string
-}
-
-func (c client) do(method, path, token string, body any) (int, http.Header, map[string]any) {
-	c.t.Helper()
-	return c.doWith(method, path, token, "", body)
-}
-
-// doWith sends an Idempotency-Key too, when idem is not empty.
-func (c client) doWith(method, path, token, idem string, body any) (int, http.Header, map[string]any) {
-	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if idem != "" {
-		req.Header.Set("Idempotency-Key", idem)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var out map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			c.t.Fatalf("%s %s: non-JSON body %q", method, path, raw)
-		}
-	}
-	return resp.StatusCode, resp.Header, out
-}
-
-var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
-
-// codeFor waits for an SMS to phone in the local outbox, after skip earlier ones.
-func (c client) codeFor(phone string, skip int) string {
-	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		_, _, out := c.do("GET", "/_local/outbox", "", nil)
-		var mine []string
-		for _, s := range out["sms"].([]any) {
-			m := s.(map[string]any)
-			if m["to"] == phone {
-				mine = append(mine, m["text"].(string))
-			}
-		}
-		if len(mine) > skip {
-			return sixDigits.FindString(mine[skip])
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	c.t.Fatalf("no SMS to %s arrived in the outbox", phone)
-	return ""
-}
 
 func connectBody(phone string) map[string]any {
 	return map[string]any{
@@ -93,35 +15,6 @@ func connectBody(phone string) map[string]any {
 		"responsiblePerson": map[string]any{"fullName": "Иванова Мария Петровна", "phone": phone, "email": "maria." + phone[len(phone)-4:] + "@romashka.ru"},
 		"director":          map[string]any{"fullName": "Петров Пётр Петрович", "position": "Генеральный директор"},
 	}
-}
-
-// startRunner runs the local runner for the test and returns a client of it.
-func startRunner(t *testing.T) client {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- runner.Run(ctx, runner.Options{Template: testenv.TemplatePath(), Root: testenv.RepoRoot(),
-			Addr: "127.0.0.1:0", Console: io.Discard, OnReady: func(addr string) { ready <- addr }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("runner did not stop")
-		}
-	})
-	select {
-	case addr := <-ready:
-		return client{t: t, base: "http://" + strings.TrimPrefix(addr, "http://")}
-	case err := <-done:
-		t.Fatalf("runner stopped: %v", err)
-	case <-time.After(5 * time.Minute):
-		t.Fatal("runner not ready after 5 minutes")
-	}
-	return client{}
 }
 
 func TestSignUpAsAPersonWould(t *testing.T) {
@@ -195,12 +88,4 @@ func TestSignUpAsAPersonWould(t *testing.T) {
 	if status, _, _ := c.do("GET", "/v1/nothing-here", "", nil); status != 404 {
 		t.Fatalf("unknown route: %d", status)
 	}
-}
-
-func mustAtoi(t *testing.T, s string) int {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

@@ -142,7 +142,10 @@ type process struct {
 	start     time.Time
 	firstNext time.Time
 	ready     chan struct{}
-	initErr   *FunctionError
+	// initFailed is closed when the process posts /init/error (initErr is
+	// then set, under Instance.mu).
+	initFailed chan struct{}
+	initErr    *FunctionError
 }
 
 type invocation struct {
@@ -283,7 +286,7 @@ func (i *Instance) startLocked() (*process, error) {
 	cmd.Env = i.environ()
 	cmd.Stdout, cmd.Stderr = i.cfg.Stdout, i.cfg.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &process{next: make(chan *invocation), cmd: cmd, done: make(chan struct{}), ready: make(chan struct{})}
+	p := &process{next: make(chan *invocation), cmd: cmd, done: make(chan struct{}), ready: make(chan struct{}), initFailed: make(chan struct{})}
 	p.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", i.cfg.Binary, err)
@@ -319,6 +322,8 @@ func (p *process) kill() {
 
 // Ready waits until the current process has called GET /next for the first
 // time and returns its cold-start timing. It starts a process when none runs.
+// A process that posts /init/error is not ready: Ready returns that
+// *FunctionError at once rather than wait for the process to exit.
 func (i *Instance) Ready(ctx context.Context) (ColdStart, error) {
 	p, err := i.current()
 	if err != nil {
@@ -327,6 +332,10 @@ func (i *Instance) Ready(ctx context.Context) (ColdStart, error) {
 	select {
 	case <-p.ready:
 		return ColdStart{ProcessStart: p.start, FirstNext: p.firstNext}, nil
+	case <-p.initFailed:
+		i.mu.Lock()
+		defer i.mu.Unlock()
+		return ColdStart{}, p.initErr
 	case <-p.done:
 		return ColdStart{}, &ExitError{Err: p.err, Init: p.initErr}
 	case <-ctx.Done():
@@ -430,10 +439,13 @@ func (i *Instance) Close() {
 // ---- Runtime API handlers ----
 
 func (i *Instance) handleNext(w http.ResponseWriter, r *http.Request) {
+	// Taken before the lock, so a cold start's end is as close as the server
+	// gets to the request's arrival (the bench measures it).
+	now := time.Now()
 	i.mu.Lock()
 	p := i.proc
 	if p != nil && p.firstNext.IsZero() {
-		p.firstNext = time.Now()
+		p.firstNext = now
 		close(p.ready)
 		if i.cfg.OnFirstNext != nil {
 			cs := ColdStart{ProcessStart: p.start, FirstNext: p.firstNext}
@@ -511,8 +523,9 @@ func (i *Instance) handleInitError(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	fe := parseFunctionError(body, r.Header.Get("Lambda-Runtime-Function-Error-Type"), true)
 	i.mu.Lock()
-	if i.proc != nil {
-		i.proc.initErr = fe
+	if p := i.proc; p != nil && p.initErr == nil {
+		p.initErr = fe
+		close(p.initFailed)
 	}
 	i.mu.Unlock()
 	fmt.Fprintf(i.cfg.Stderr, "%s\n", fe.Error())

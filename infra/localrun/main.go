@@ -6,8 +6,9 @@
 // Makefile's build-<LogicalId> target, runs each bootstrap behind a local
 // Lambda Runtime API, and serves the template's HTTP API routes, SQS event
 // sources and schedules. Local-only endpoints live under /_local/:
-// GET /_local/health, GET /_local/outbox, POST /_local/schedules/{Function}[/{Event}],
-// GET and POST /_local/clock (the functions' time offset: {"advance":"169h"}, {"reset":true}).
+// GET /_local/health, GET /_local/outbox[?since=<last>], POST /_local/schedules/{Function}[/{Event}],
+// GET and POST /_local/clock (the functions' time offset: {"advance":"169h"}, {"reset":true}),
+// GET /_local/idle[?wait=60s] (200 once no invocation runs and the consumed queues are empty).
 package main
 
 import (

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -66,10 +67,36 @@ func command(bin string, args ...string) *exec.Cmd {
 	return exec.Command(python, append([]string{"-c", serializedMoto}, args...)...)
 }
 
-// Start launches moto on a free loopback port and waits until it answers.
-// Its output goes to logFile when that is not empty, else it is discarded.
+// StartTimeoutEnv names the variable that bounds how long Start waits for
+// moto to answer (a Go duration, default DefaultStartTimeout). moto is a
+// Python program: on a busy machine importing it alone takes many seconds.
+const StartTimeoutEnv = "MOTO_START_TIMEOUT"
+
+// DefaultStartTimeout is generous on purpose: a slow start is not a failure.
+const DefaultStartTimeout = 5 * time.Minute
+
+// StartTimeout is how long Start waits: $MOTO_START_TIMEOUT, else DefaultStartTimeout.
+func StartTimeout() (time.Duration, error) {
+	v := os.Getenv(StartTimeoutEnv)
+	if v == "" {
+		return DefaultStartTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive Go duration such as 10m", StartTimeoutEnv, v)
+	}
+	return d, nil
+}
+
+// Start launches moto on a free loopback port and waits until it answers,
+// for up to StartTimeout or until ctx is done. Its output goes to logFile
+// when that is not empty, else it is discarded.
 func Start(ctx context.Context, logFile string) (*Server, error) {
 	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := StartTimeout()
 	if err != nil {
 		return nil, err
 	}
@@ -80,41 +107,62 @@ func Start(ctx context.Context, logFile string) (*Server, error) {
 	cmd := command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	// Its own process group, so that stopping it also stops werkzeug's children.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logNote := "its output is discarded; the local runner keeps it in .local/moto.log"
 	if logFile != "" {
 		f, err := os.Create(logFile)
 		if err != nil {
 			return nil, err
 		}
+		defer func() { _ = f.Close() }() // the child keeps its own descriptor
 		cmd.Stdout, cmd.Stderr = f, f
+		logNote = "see " + logFile
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start moto: %w", err)
+		return nil, fmt.Errorf("start moto (%s): %w", bin, err)
 	}
 	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(s.done) }()
 
-	deadline := time.Now().Add(30 * time.Second)
+	started := time.Now()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	probe := &http.Client{Timeout: 5 * time.Second}
 	for {
+		if answers(ctx, probe, s.Endpoint) {
+			return s, nil
+		}
 		select {
 		case <-s.done:
-			return nil, fmt.Errorf("moto exited during start-up (see %q)", logFile)
+			return nil, fmt.Errorf("moto server %s exited during start-up (%s)", bin, logNote)
 		case <-ctx.Done():
 			s.Stop()
-			return nil, ctx.Err()
-		default:
-		}
-		if resp, err := http.Get(s.Endpoint + "/moto-api/data.json"); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("waiting for the moto server at %s: %w", s.Endpoint, ctx.Err())
+		case <-deadline.C:
 			s.Stop()
-			return nil, errors.New("moto did not answer within 30 s")
+			return nil, fmt.Errorf("the moto server (%s) did not answer GET %s/moto-api/data.json within %s (%s); "+
+				"on a busy machine raise %s, e.g. %s=15m", bin, s.Endpoint, time.Since(started).Round(time.Second),
+				logNote, StartTimeoutEnv, StartTimeoutEnv)
+		case <-tick.C:
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// answers reports whether moto serves its API yet (its model dump, cheap
+// while the emulator is still empty).
+func answers(ctx context.Context, c *http.Client, endpoint string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/moto-api/data.json", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // Stop ends the server and waits for it.
@@ -163,19 +211,45 @@ type Sent struct {
 	Emails []SentEmail
 }
 
-// ReadSent fetches what the moto server at endpoint has recorded as sent.
+// ReadSent fetches everything the moto server at endpoint has recorded as sent.
 func ReadSent(ctx context.Context, endpoint string) (Sent, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/moto-api/data.json", nil)
+	return ReadSentSince(ctx, endpoint, 0, 0)
+}
+
+// ReadSentSince fetches what the moto server at endpoint has recorded as
+// sent, skipping the first sms text messages and the first emails e-mails.
+// A server started by Start answers from serialized_moto.py's
+// /moto-api/kabinet/sent, whose cost is what it returns; any other falls
+// back to the whole model dump (/moto-api/data.json), which serializes
+// every item the emulator holds.
+func ReadSentSince(ctx context.Context, endpoint string, sms, emails int) (Sent, error) {
+	u := fmt.Sprintf("%s/moto-api/kabinet/sent?sms=%d&emails=%d", endpoint, sms, emails)
+	sent, status, err := readDump(ctx, u)
+	if err == nil || status != http.StatusNotFound {
+		return sent, err
+	}
+	sent, _, err = readDump(ctx, endpoint+"/moto-api/data.json")
 	if err != nil {
 		return Sent{}, err
+	}
+	sent.SMS = sent.SMS[min(sms, len(sent.SMS)):]
+	sent.Emails = sent.Emails[min(emails, len(sent.Emails)):]
+	return sent, nil
+}
+
+// readDump reads a document shaped like moto's data.json.
+func readDump(ctx context.Context, url string) (Sent, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return Sent{}, 0, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return Sent{}, err
+		return Sent{}, 0, err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
-		return Sent{}, fmt.Errorf("moto data.json: HTTP %d", resp.StatusCode)
+		return Sent{}, resp.StatusCode, fmt.Errorf("moto %s: HTTP %d", url, resp.StatusCode)
 	}
 	var dump struct {
 		SNS struct {
@@ -186,7 +260,7 @@ func ReadSent(ctx context.Context, endpoint string) (Sent, error) {
 		} `json:"ses"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&dump); err != nil {
-		return Sent{}, fmt.Errorf("moto data.json: %w", err)
+		return Sent{}, resp.StatusCode, fmt.Errorf("moto %s: %w", url, err)
 	}
-	return Sent{SMS: dump.SNS.SMS, Emails: dump.SES.Message}, nil
+	return Sent{SMS: dump.SNS.SMS, Emails: dump.SES.Message}, resp.StatusCode, nil
 }

@@ -18,6 +18,7 @@ import (
 )
 
 func TestProvisionAgainstMoto(t *testing.T) {
+	moto.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srv, err := moto.Start(ctx, "")

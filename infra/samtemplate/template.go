@@ -4,9 +4,11 @@
 // resolver for CloudFormation intrinsic functions, and Provision, which creates
 // the template's tables, queues and e-mail identities in an emulator (moto).
 //
-// It reads the raw YAML with gopkg.in/yaml.v3 instead of goformation, which
+// It reads the raw YAML with go.yaml.in/yaml/v3 instead of goformation, which
 // drops ScheduleV2 events and SQS events with FunctionResponseTypes.
 package samtemplate
+
+//lint:file-ignore ST1003 names spell the template's own (HttpApi, CodeUri, ApiId), so code reads like the YAML it mirrors
 
 import (
 	"errors"
@@ -16,7 +18,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Resource type names this package knows.
@@ -375,6 +377,8 @@ func (t *Template) function(r Resource, eventsNode *yaml.Node) (Function, error)
 		ep := ev.Properties
 		switch ev.Type {
 		case EventHttpApi:
+			// SAM writes payloadFormatVersion 2.0 into the integration when the
+			// event leaves it out; template.yaml relies on that and so does this parser.
 			h := &HttpApiEvent{
 				Method:               strings.ToUpper(str(ep["Method"])),
 				Path:                 str(ep["Path"]),

@@ -271,3 +271,29 @@ func TestFixtureIntrinsics(t *testing.T) {
 		t.Errorf("default route: %+v", h)
 	}
 }
+
+func TestPayloadFormatVersionDefaultsTo20(t *testing.T) {
+	tmpl, err := Parse([]byte(`
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Implicit:
+          Type: HttpApi
+          Properties: {Method: GET, Path: /v1/a}
+        Explicit:
+          Type: HttpApi
+          Properties: {Method: GET, Path: /v1/b, PayloadFormatVersion: "1.0"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range tmpl.Routes() {
+		got[r.Path] = r.PayloadFormatVersion
+	}
+	if want := map[string]string{"/v1/a": "2.0", "/v1/b": "1.0"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("payload format versions %v, want %v", got, want)
+	}
+}

@@ -4,6 +4,7 @@ package templatecheck
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,9 +42,13 @@ func TestEveryFunctionIsAGoArm64MakefileBuild(t *testing.T) {
 		if fn.Handler != "bootstrap" || fn.CodeUri != "." || fn.BuildMethod != "makefile" {
 			t.Errorf("%s handler %q codeUri %q build method %q", fn.LogicalID, fn.Handler, fn.CodeUri, fn.BuildMethod)
 		}
-		target := regexp.MustCompile(`(?m)^build-` + fn.LogicalID + `:`)
-		if !target.Match(makefile) {
-			t.Errorf("Makefile has no build-%s target", fn.LogicalID)
+		// The Makefile's build-%Function rule builds functions/<lowercased stem>.
+		stem, ok := strings.CutSuffix(fn.LogicalID, "Function")
+		if !ok {
+			t.Errorf("%s: logical id does not end in Function, so no build-%%Function rule builds it", fn.LogicalID)
+		}
+		if _, err := os.Stat(filepath.Join(testenv.RepoRoot(), "functions", strings.ToLower(stem), "main.go")); err != nil {
+			t.Errorf("%s: no function folder named after it: %v", fn.LogicalID, err)
 		}
 		limit := 900
 		for _, ev := range fn.Events {
@@ -54,6 +59,9 @@ func TestEveryFunctionIsAGoArm64MakefileBuild(t *testing.T) {
 		if fn.Timeout <= 0 || fn.Timeout > limit || fn.MemorySize < 128 {
 			t.Errorf("%s timeout %d s (limit %d), memory %d MB", fn.LogicalID, fn.Timeout, limit, fn.MemorySize)
 		}
+	}
+	if !regexp.MustCompile(`(?m)^build-%Function:`).Match(makefile) {
+		t.Errorf("Makefile has no build-%sFunction rule", "%")
 	}
 	for _, flag := range []string{"-tags lambda.norpc", "-trimpath", `-ldflags="-s -w"`, "CGO_ENABLED=0", "LAMBDA_OS    ?= linux", "LAMBDA_ARCH  ?= arm64"} {
 		if !strings.Contains(string(makefile), flag) {

@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -28,11 +29,24 @@ type Env struct {
 	*samtemplate.Environment
 }
 
-var current *Env
+var (
+	current *Env
+	// short is set when Main ran under -short and started nothing.
+	short bool
+)
 
 // Main starts moto, provisions the template's resources, runs the tests and
-// stops moto. Use it from TestMain: os.Exit(testenv.Main(m)).
+// stops moto. Use it from TestMain: os.Exit(testenv.Main(m)). Under
+// `go test -short` it starts nothing and Get skips the tests that need the
+// emulator, so the package's other tests still run without Python.
 func Main(m *testing.M) int {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	if testing.Short() {
+		short = true
+		return m.Run()
+	}
 	ctx := context.Background()
 	srv, err := moto.Start(ctx, "")
 	if err != nil {
@@ -74,9 +88,12 @@ func Main(m *testing.M) int {
 	return m.Run()
 }
 
-// Get returns the environment started by Main.
+// Get returns the environment started by Main; under -short it skips t.
 func Get(t testing.TB) *Env {
 	t.Helper()
+	if short {
+		moto.SkipIfShort(t)
+	}
 	if current == nil {
 		t.Fatal("testenv.Main was not called from TestMain")
 	}

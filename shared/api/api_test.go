@@ -40,7 +40,7 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 	cfg := app.Defaults()
 	cfg.Table, cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL = env.Table(), tokens, codes, "https://kabinet.example"
 	cfg.Onboarding.RequestsPerIPPerHour = 1000
-	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: dynamodb.NewFromConfig(env.AWS), Queue: discard{},
+	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(dynamodb.NewFromConfig(env.AWS), env.Table()), Queue: discard{},
 		ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
 	// Logical id in template.yaml -> the builder of the router its main serves.
 	builders := map[string]func(app.Deps) (*httpapi.Router, error){

@@ -75,7 +75,7 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 			if err := env.Err(); err != nil {
 				t.Fatalf("reads what the template does not give it: %v", err)
 			}
-			d := Deps{DB: db, Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
+			d := Deps{Stores: DynamoStores(db, c.Table), Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
 				IDs: platform.NewULIDs(), Config: c}
 			if h, err := f.build(d); err != nil || h == nil {
 				t.Fatalf("build: %v", err)
@@ -91,7 +91,7 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 	c.Table = "t"
 	c.Tokens, _ = security.NewAccessTokens(make([]byte, 32), AccessTokenTTL)
 	c.CodeHasher, _ = security.NewCodeHasher(make([]byte, 32))
-	full := Deps{DB: db, Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
+	full := Deps{Stores: DynamoStores(db, c.Table), Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
 		IDs: platform.NewULIDs(), Config: c}
 	if _, err := AuthFunction(full); err != nil {
 		t.Fatalf("AuthFunction with every port: %v", err)
@@ -102,7 +102,8 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 		"no phones":      func(d *Deps) { d.ParsePhone = nil },
 		"no code pepper": func(d *Deps) { d.Config.CodeHasher = nil },
 		"no tokens":      func(d *Deps) { d.Config.Tokens = nil },
-		"no database":    func(d *Deps) { d.DB = nil },
+		"no store":       func(d *Deps) { d.Stores.People = nil },
+		"no limiter":     func(d *Deps) { d.Stores.Limiter = nil },
 	} {
 		d := full
 		change(&d)

@@ -16,7 +16,6 @@ import (
 	"github.com/kabinet/kabinet/shared/api"
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
-	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/httpapi"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/platform"
@@ -97,7 +96,7 @@ func Main(name string, with ...func(aws.Config, *Deps)) {
 		platform.Fatal("invalid configuration", err)
 	}
 	cfg := AWSConfig(context.Background())
-	d := Deps{Log: log, DB: dynamodb.NewFromConfig(cfg), Clock: Clock(), IDs: platform.NewULIDs(), Config: c}
+	d := Deps{Log: log, Stores: DynamoStores(dynamodb.NewFromConfig(cfg), c.Table), Clock: Clock(), IDs: platform.NewULIDs(), Config: c}
 	if c.QueueURL != "" {
 		d.Queue = sqsqueue.New(sqs.NewFromConfig(cfg), c.QueueURL)
 	}
@@ -119,19 +118,8 @@ func (d Deps) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// needDB refuses Deps without a DynamoDB client, which every function uses.
-func needDB(d Deps) error {
-	if d.DB == nil {
-		return errors.New("app: Deps.DB is required")
-	}
-	return nil
-}
-
-// ConnectFunction: POST /v1/organizations.
+// ConnectFunction builds the function's handler: POST /v1/organizations.
 func ConnectFunction(d Deps) (*httpapi.Router, error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	svc, err := Connection(d)
 	if err != nil {
 		return nil, err
@@ -139,12 +127,9 @@ func ConnectFunction(d Deps) (*httpapi.Router, error) {
 	return api.ConnectRoutes(d.logger(), svc), nil
 }
 
-// AuthFunction: one-time codes, password setup, sign-in and refresh, and
+// AuthFunction builds the function's handler: one-time codes, password setup, sign-in and refresh, and
 // the employee's cabinet activation by invitation.
 func AuthFunction(d Deps) (*httpapi.Router, error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	svc, err := Credentials(d)
 	if err != nil {
 		return nil, err
@@ -156,12 +141,9 @@ func AuthFunction(d Deps) (*httpapi.Router, error) {
 	return api.AuthRoutes(d.logger(), svc, cab), nil
 }
 
-// AccountFunction: GET /v1/me, the employee's preferred channel and the
+// AccountFunction builds the function's handler: GET /v1/me, the employee's preferred channel and the
 // organization's API keys.
 func AccountFunction(d Deps) (*httpapi.Router, error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	svc, err := Account(d)
 	if err != nil {
 		return nil, err
@@ -177,12 +159,9 @@ func AccountFunction(d Deps) (*httpapi.Router, error) {
 	return api.AccountRoutes(d.logger(), svc, cab, tokens), nil
 }
 
-// CabinetsFunction: the responsible person's cabinet administration (list,
+// CabinetsFunction builds the function's handler: the responsible person's cabinet administration (list,
 // counts, bulk actions) and cabinet settings.
 func CabinetsFunction(d Deps) (*httpapi.Router, error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	svc, err := Administration(d)
 	if err != nil {
 		return nil, err
@@ -191,14 +170,14 @@ func CabinetsFunction(d Deps) (*httpapi.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.CabinetsRoutes(d.logger(), svc, tokens, dynamostore.NewIdempotency(d.store())), nil
-}
-
-// EmployeesFunction: the responsible person lists and views published employees.
-func EmployeesFunction(d Deps) (*httpapi.Router, error) {
-	if err := needDB(d); err != nil {
+	if err := platform.Required("app", "Stores.Idempotency", d.Stores.Idempotency); err != nil {
 		return nil, err
 	}
+	return api.CabinetsRoutes(d.logger(), svc, tokens, d.Stores.Idempotency), nil
+}
+
+// EmployeesFunction builds the function's handler: the responsible person lists and views published employees.
+func EmployeesFunction(d Deps) (*httpapi.Router, error) {
 	dir, err := Directory(d)
 	if err != nil {
 		return nil, err
@@ -210,12 +189,9 @@ func EmployeesFunction(d Deps) (*httpapi.Router, error) {
 	return api.EmployeesRoutes(d.logger(), dir, tokens), nil
 }
 
-// InvitationJobFunction: on a schedule, sends automatic invitations and
+// InvitationJobFunction builds the function's handler: on a schedule, sends automatic invitations and
 // reminders and marks expired invitations.
 func InvitationJobFunction(d Deps) (func(context.Context, json.RawMessage) (cabinets.JobReport, error), error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	job, err := InvitationJob(d)
 	if err != nil {
 		return nil, err
@@ -223,13 +199,10 @@ func InvitationJobFunction(d Deps) (func(context.Context, json.RawMessage) (cabi
 	return api.InvitationJob(job), nil
 }
 
-// NoticesFunction: the employer system announces notices (payslip ready,
+// NoticesFunction builds the function's handler: the employer system announces notices (payslip ready,
 // vacation schedule) by API key; the responsible person reads the
 // notification list and sets the notification settings and templates.
 func NoticesFunction(d Deps) (*httpapi.Router, error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	svc, err := Notices(d)
 	if err != nil {
 		return nil, err
@@ -242,14 +215,14 @@ func NoticesFunction(d Deps) (*httpapi.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.NoticesRoutes(d.logger(), svc, keys, tokens, dynamostore.NewIdempotency(d.store())), nil
-}
-
-// NotifierFunction: sends the notifications queue's messages by SMS and e-mail.
-func NotifierFunction(d Deps) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
-	if err := needDB(d); err != nil {
+	if err := platform.Required("app", "Stores.Idempotency", d.Stores.Idempotency); err != nil {
 		return nil, err
 	}
+	return api.NoticesRoutes(d.logger(), svc, keys, tokens, d.Stores.Idempotency), nil
+}
+
+// NotifierFunction builds the function's handler: sends the notifications queue's messages by SMS and e-mail.
+func NotifierFunction(d Deps) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
 	n, err := Notifier(d)
 	if err != nil {
 		return nil, err
@@ -257,12 +230,9 @@ func NotifierFunction(d Deps) (func(context.Context, events.SQSEvent) (events.SQ
 	return sqsbatch.Handler(n.DeliverJSON), nil
 }
 
-// OutboxFunction: on a schedule, queues staged notifications that are due
+// OutboxFunction builds the function's handler: on a schedule, queues staged notifications that are due
 // (never queued, or held for quiet hours).
 func OutboxFunction(d Deps) (func(context.Context, json.RawMessage) (notify.DrainReport, error), error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	o, err := Outbox(d)
 	if err != nil {
 		return nil, err
@@ -270,12 +240,9 @@ func OutboxFunction(d Deps) (func(context.Context, json.RawMessage) (notify.Drai
 	return api.OutboxJob(o), nil
 }
 
-// PublicationFunction: the employer system publishes departments, employees
+// PublicationFunction builds the function's handler: the employer system publishes departments, employees
 // and the director, by API key.
 func PublicationFunction(d Deps) (*httpapi.Router, error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	pub, err := Publishing(d)
 	if err != nil {
 		return nil, err
@@ -288,16 +255,16 @@ func PublicationFunction(d Deps) (*httpapi.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.PublicationRoutes(d.logger(), pub, dir, keys, dynamostore.NewIdempotency(d.store())), nil
+	if err := platform.Required("app", "Stores.Idempotency", d.Stores.Idempotency); err != nil {
+		return nil, err
+	}
+	return api.PublicationRoutes(d.logger(), pub, dir, keys, d.Stores.Idempotency), nil
 }
 
-// RequestJobFunction: on a schedule, reminds approvers of requests waiting
+// RequestJobFunction builds the function's handler: on a schedule, reminds approvers of requests waiting
 // past the reminder time and escalates those waiting past the escalation
 // time to the next approver up.
 func RequestJobFunction(d Deps) (func(context.Context, json.RawMessage) (requests.JobReport, error), error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	job, err := Escalation(d)
 	if err != nil {
 		return nil, err
@@ -305,12 +272,9 @@ func RequestJobFunction(d Deps) (func(context.Context, json.RawMessage) (request
 	return api.RequestJob(job), nil
 }
 
-// RequestsFunction: employees' requests (заявления) and their approvals,
+// RequestsFunction builds the function's handler: employees' requests (заявления) and their approvals,
 // processing, deputies, and the responsible person's request settings.
 func RequestsFunction(d Deps) (*httpapi.Router, error) {
-	if err := needDB(d); err != nil {
-		return nil, err
-	}
 	svc, err := Requests(d)
 	if err != nil {
 		return nil, err
@@ -319,7 +283,10 @@ func RequestsFunction(d Deps) (*httpapi.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.RequestsRoutes(d.logger(), svc, tokens, dynamostore.NewIdempotency(d.store())), nil
+	if err := platform.Required("app", "Stores.Idempotency", d.Stores.Idempotency); err != nil {
+		return nil, err
+	}
+	return api.RequestsRoutes(d.logger(), svc, tokens, d.Stores.Idempotency), nil
 }
 
 // verifier checks access tokens against the functions' clock.

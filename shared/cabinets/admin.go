@@ -249,7 +249,7 @@ func (s *Administration) Bulk(ctx context.Context, orgID string, in BulkInput) (
 			msgs = append(msgs, *pl.msg)
 		}
 	}
-	s.queue(ctx, msgs)
+	notify.Dispatcher{Queue: s.Queue, Clock: s.Clock}.Dispatch(ctx, msgs...)
 	if len(written) == 0 && firstErr != nil {
 		return BulkResult{}, firstErr
 	}

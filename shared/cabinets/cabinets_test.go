@@ -146,7 +146,7 @@ func TestTwoConcurrentActivationsOfOneTokenOneWins(t *testing.T) {
 		t.Fatalf("want exactly one activation, got %d: %v", wins.Load(), errs)
 	}
 	// One account, one login: the phone finds exactly one employee.
-	people, err := f.people.PeopleByLogin(ctx, domain.Phone(p.phone).Login(), 10)
+	people, err := world.onb.PeopleByLogin(ctx, domain.Phone(p.phone).Login(), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestTwoConcurrentActivationsOfOneTokenOneWins(t *testing.T) {
 	}
 	logins := 0
 	for i := range errs {
-		if l, _ := f.people.PeopleByLogin(ctx, "USER#oleg"+fmt.Sprint(i), 10); len(l) > 0 {
+		if l, _ := world.onb.PeopleByLogin(ctx, "USER#oleg"+fmt.Sprint(i), 10); len(l) > 0 {
 			logins++
 		}
 	}

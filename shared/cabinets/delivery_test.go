@@ -44,7 +44,8 @@ func (s *sender) SendEmail(_ context.Context, to, _, _, _ string) (string, error
 }
 
 // notifier is NotifierFunction's notifier (functions/notifier) with the
-// fake provider: the real ledger, cabinet reports and fallback queue.
+// fake provider: the ledger (the notification records the outbox stages),
+// cabinet reports and fallback queue.
 func (f *fixture) notifier(t *testing.T, s *sender) *notify.Notifier {
 	d := f.deps
 	d.Sender = s

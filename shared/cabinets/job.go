@@ -80,7 +80,7 @@ func (s *InvitationJob) RunJob(ctx context.Context, deadline time.Time) (JobRepo
 			}
 			msgs = append(msgs, staged...)
 		}
-		s.queue(ctx, msgs)
+		notify.Dispatcher{Queue: s.Queue, Clock: s.Clock}.Dispatch(ctx, msgs...)
 		if fresh == 0 || len(due) < page {
 			return rep, nil
 		}

@@ -3,32 +3,56 @@ package cabinets_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/cabinets"
+	"github.com/kabinet/kabinet/shared/cabinets/cabinetstest"
 	"github.com/kabinet/kabinet/shared/domain"
-	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/notify/notifytest"
 	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
+	"github.com/kabinet/kabinet/shared/publication/publicationtest"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
-// These tests run the cabinet use cases against DynamoDB in moto through
-// the real adapters, built by the functions' builders (shared/app). The
-// queue is an in-process recorder so a test can read what was sent.
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// These tests run the cabinet use cases, with publication, built by the
+// functions' builders (shared/app) on the in-memory fakes of their ports,
+// which pass the same contract suites as the DynamoDB repositories
+// (shared/dynamostore/*_contract_test.go). The queue is an in-process
+// recorder so a test can read what was sent.
+
+// world is the fakes' one table, shared by every fixture as moto's table
+// was, so a test can check that one organization cannot reach another's.
+var world = func() (w struct {
+	out     *notifytest.Outbox
+	onb     *onboardingtest.Store
+	pub     *publicationtest.Store
+	cab     *cabinetstest.Store
+	limiter *onboardingtest.Limiter
+}) {
+	w.out = notifytest.NewOutbox()
+	w.onb = onboardingtest.New(w.out)
+	w.pub = publicationtest.New()
+	w.cab = cabinetstest.New(w.onb, w.pub)
+	w.limiter = onboardingtest.NewLimiter()
+	return w
+}()
+
+// stores are the world's repositories, as the builders take them.
+func stores() app.Stores {
+	return app.Stores{People: world.onb, Limiter: world.limiter, Cabinets: world.cab, Publication: world.pub,
+		Outbox: world.out, Ledger: world.out}
+}
 
 var ctx = context.Background()
 
@@ -75,11 +99,9 @@ type fixture struct {
 	pub    *publication.Publishing
 	cab    *cabinetUseCases
 	deps   app.Deps
-	store  *dynamostore.Cabinets
-	people *dynamostore.Store
+	store  cabinets.Store
 	clock  *clock
 	outbox *outbox
-	db     *dynamodb.Client
 	org    string
 }
 
@@ -123,18 +145,16 @@ func seq() int { seqMu.Lock(); defer seqMu.Unlock(); seqN++; return seqN }
 // far from the others', so rate-limit windows do not spill between tests.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	env := testenv.Get(t)
-	db := dynamodb.NewFromConfig(env.AWS)
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
 	cfg := app.Defaults()
-	cfg.Table, cfg.Tokens, cfg.CodeHasher = env.Table(), tokens, codes
+	cfg.Tokens, cfg.CodeHasher = tokens, codes
 	cfg.Onboarding.Argon2 = testArgon
 	cfg.PublicBaseURL, cfg.SnapshotTTL = "https://lk.example.ru/", time.Hour
 	n := seq()
 	c := testenv.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 48 * time.Hour))
 	ob := &outbox{}
-	d := app.Deps{DB: db, Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
+	d := app.Deps{Stores: stores(), Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
 	onb := &onboardingUseCases{build(t, app.Connection, d), build(t, app.Credentials, d),
 		build(t, app.Account, d)}
 	cab := &cabinetUseCases{build(t, app.Activations, d), build(t, app.Administration, d),
@@ -151,8 +171,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{onb: onb, pub: pub, cab: cab, deps: d, store: dynamostore.NewCabinets(db, env.Table()),
-		people: dynamostore.New(db, env.Table()), clock: c, outbox: ob, db: db, org: conn.Organization.ID}
+	return &fixture{onb: onb, pub: pub, cab: cab, deps: d, store: world.cab, clock: c, outbox: ob, org: conn.Organization.ID}
 }
 
 func str(s string) *string { return &s }

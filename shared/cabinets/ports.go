@@ -10,11 +10,11 @@ import (
 	"github.com/kabinet/kabinet/shared/otp"
 )
 
-// ErrStale: a conditional write lost to a concurrent one (the cabinet's
+// ErrStale means a conditional write lost to a concurrent one (the cabinet's
 // version moved, a login was taken, a code was used).
-var ErrStale = errors.New("stale: changed concurrently")
+var ErrStale = domain.ErrStale
 
-// ErrLoginTaken: the activation's login is someone else's in the organization.
+// ErrLoginTaken means the activation's login is someone else's in the organization.
 var ErrLoginTaken = errors.New("login taken")
 
 // Activation is what one activation writes, all or nothing.

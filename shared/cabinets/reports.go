@@ -60,7 +60,7 @@ func (s *DeliveryReports) Report(ctx context.Context, m notify.Message, r notify
 		}
 		err = s.Store.SaveCabinet(ctx, next, c.Version, staged...)
 		if err == nil {
-			s.queue(ctx, staged)
+			notify.Dispatcher{Queue: s.Queue, Clock: s.Clock}.Dispatch(ctx, staged...)
 		}
 		if !errors.Is(err, ErrStale) {
 			return err

@@ -217,25 +217,6 @@ func nextDue(c Cabinet, st Settings) time.Time {
 	return c.ExpiresAt
 }
 
-// queue puts staged messages on the queue now, except those held for quiet
-// hours. A failure is only logged: the messages are staged in the outbox
-// with their business write, and its drainer queues them.
-func (s *deps) queue(ctx context.Context, msgs []notify.Message) {
-	now := s.Clock.Now()
-	var ready []notify.Message
-	for _, m := range msgs {
-		if !m.NotBefore.After(now) {
-			ready = append(ready, m)
-		}
-	}
-	if len(ready) == 0 {
-		return
-	}
-	if err := s.Queue.Enqueue(ctx, ready...); err != nil {
-		platform.Logger(ctx).Warn("messages not queued now; the outbox drainer will", "count", len(ready), "error", err.Error())
-	}
-}
-
 // dropInvitation kills c's invitation link.
 func dropInvitation(c *Cabinet) {
 	c.TokenHash, c.DueAt = "", time.Time{}

@@ -2,23 +2,14 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"hash/fnv"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
@@ -32,19 +23,15 @@ import (
 // ("DUE#<shard>", "<due ms>#<org>#<employee>"), so the job reads exactly
 // what is due and never scans.
 type Cabinets struct {
-	*Publication
+	t *table
 }
 
 var _ cabinets.Store = (*Cabinets)(nil)
 
 // NewCabinets returns the cabinet store on the table.
 func NewCabinets(db BatchAPI, table string) *Cabinets {
-	return &Cabinets{Publication: NewPublication(db, table)}
+	return &Cabinets{t: newTable(db, table)}
 }
-
-// dueShards spreads due cabinets over a few index partitions, so that one
-// busy organization cannot make one hot partition; the job reads them all.
-const dueShards = 4
 
 type reasonItem struct {
 	Code    string
@@ -88,12 +75,6 @@ type cabinetItem struct {
 	GSI6SK          string `dynamodbav:",omitempty"`
 }
 
-func cabKey(orgID, employeeID string) key { return key{orgPK(orgID), "CAB#" + employeeID} }
-func cabStatePK(orgID string, st cabinets.State) string {
-	return orgPK(orgID) + "#CAB#" + string(st)
-}
-func cabNamePK(orgID string) string { return orgPK(orgID) + "#CAB" }
-
 func toCabinetItem(c cabinets.Cabinet, version int64) cabinetItem {
 	it := cabinetItem{key: cabKey(c.OrganizationID, c.EmployeeID), Type: "Cabinet", OrganizationID: c.OrganizationID,
 		EmployeeID: c.EmployeeID, FullName: c.FullName, Position: c.Position, GreetingName: c.GreetingName,
@@ -109,10 +90,7 @@ func toCabinetItem(c cabinets.Cabinet, version int64) cabinetItem {
 	it.GSI4PK, it.GSI4SK = cabStatePK(c.OrganizationID, c.State), sortKey
 	it.GSI5PK, it.GSI5SK = cabNamePK(c.OrganizationID), sortKey
 	if !c.DueAt.IsZero() {
-		h := fnv.New32a()
-		h.Write([]byte(c.OrganizationID + "/" + c.EmployeeID))
-		it.GSI6PK = fmt.Sprintf("DUE#%d", h.Sum32()%dueShards)
-		it.GSI6SK = fmt.Sprintf("%013d#%s#%s", ms(c.DueAt), c.OrganizationID, c.EmployeeID)
+		it.GSI6PK, it.GSI6SK = cabDuePK(c.OrganizationID, c.EmployeeID), dueSK(ms(c.DueAt), c.OrganizationID, c.EmployeeID)
 	}
 	return it
 }
@@ -147,17 +125,15 @@ type settingsItem struct {
 	UpdatedAt              int64
 }
 
-func settingsKey(orgID string) key { return key{orgPK(orgID), "SETTINGS#CABINETS"} }
-
 // Settings reads the organization's cabinet settings, or the defaults.
 func (s *Cabinets) Settings(ctx context.Context, orgID string) (cabinets.Settings, error) {
 	var it settingsItem
-	err := s.store.get(ctx, settingsKey(orgID), &it)
-	if errors.Is(err, domain.ErrNotFound) {
-		return cabinets.DefaultSettings(orgID), nil
-	}
+	found, err := s.t.getOr(ctx, settingsKey(orgID), &it)
 	if err != nil {
 		return cabinets.Settings{}, err
+	}
+	if !found {
+		return cabinets.DefaultSettings(orgID), nil
 	}
 	return cabinets.Settings{OrganizationID: orgID, AutoCreateCabinets: it.AutoCreateCabinets,
 		AutoSendInvitations: it.AutoSendInvitations, AskLoginAtActivation: it.AskLoginAtActivation,
@@ -173,26 +149,13 @@ func (s *Cabinets) SaveSettings(ctx context.Context, st cabinets.Settings, prevV
 		InvitationLifetimeDays: st.InvitationLifetimeDays, ReminderAfterDays: st.ReminderAfterDays,
 		InvitationSMS: st.Texts.InvitationSMS, InvitationEmailSubject: st.Texts.InvitationEmailSubject,
 		InvitationEmailBody: st.Texts.InvitationEmailBody, Version: prevVersion + 1, UpdatedAt: ms(st.UpdatedAt)}
-	err := s.store.putItem(ctx, it, versionIs(prevVersion))
-	if conditionFailed(err) {
-		return cabinets.ErrStale
-	}
-	return awserr.Wrap("save settings", err)
-}
-
-// versionIs: the item is absent (version 0) or still at version v.
-func versionIs(v int64) *expression.ConditionBuilder {
-	if v == 0 {
-		return notExists()
-	}
-	c := expression.Name("Version").Equal(expression.Value(v))
-	return &c
+	return s.t.putItem(ctx, "save settings", it, versionIs(prevVersion))
 }
 
 // Cabinet reads one cabinet.
 func (s *Cabinets) Cabinet(ctx context.Context, orgID, employeeID string) (cabinets.Cabinet, error) {
 	var it cabinetItem
-	if err := s.store.get(ctx, cabKey(orgID, employeeID), &it); err != nil {
+	if err := s.t.get(ctx, cabKey(orgID, employeeID), &it); err != nil {
 		return cabinets.Cabinet{}, err
 	}
 	return fromCabinetItem(it), nil
@@ -200,26 +163,17 @@ func (s *Cabinets) Cabinet(ctx context.Context, orgID, employeeID string) (cabin
 
 // Cabinets reads the named cabinets, 100 keys a request.
 func (s *Cabinets) Cabinets(ctx context.Context, orgID string, ids []string) (map[string]cabinets.Cabinet, error) {
-	out := make(map[string]cabinets.Cabinet, len(ids))
-	var mu sync.Mutex
-	err := s.batchGet(ctx, orgID, ids, cabKey, "", nil, func(items []map[string]types.AttributeValue) error {
-		var its []cabinetItem
-		if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, it := range its {
-			out[it.EmployeeID] = fromCabinetItem(it)
-		}
-		return nil
-	})
+	its, err := batchGetAll(ctx, s.t, keysOf(orgID, ids, cabKey), nil, func(it cabinetItem) string { return it.EmployeeID })
+	out := make(map[string]cabinets.Cabinet, len(its))
+	for id, it := range its {
+		out[id] = fromCabinetItem(it)
+	}
 	return out, err
 }
 
 // CanHaveCabinet reads the published and eligible flags of employees.
 func (s *Cabinets) CanHaveCabinet(ctx context.Context, orgID string, ids []string) (map[string]bool, error) {
-	states, err := s.EmployeeStates(ctx, orgID, ids)
+	states, err := (&Publication{t: s.t}).EmployeeStates(ctx, orgID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -233,250 +187,132 @@ func (s *Cabinets) CanHaveCabinet(ctx context.Context, orgID string, ids []strin
 // SaveCabinet writes c if the stored version is still prevVersion, with
 // msgs staged in the same transaction.
 func (s *Cabinets) SaveCabinet(ctx context.Context, c cabinets.Cabinet, prevVersion int64, msgs ...notify.Message) error {
-	if len(msgs) == 0 {
-		err := s.store.putItem(ctx, toCabinetItem(c, prevVersion+1), versionIs(prevVersion))
-		if conditionFailed(err) {
-			return cabinets.ErrStale
-		}
-		return awserr.Wrap("save cabinet", err)
-	}
-	p, err := s.store.put(toCabinetItem(c, prevVersion+1), versionIs(prevVersion))
-	if err != nil {
-		return err
-	}
-	staged, err := s.store.stagePuts(msgs, c.UpdatedAt)
-	if err != nil {
-		return err
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: append([]types.TransactWriteItem{{Put: p}}, staged...)})
-	if _, ok := cancelled(err); ok {
-		return cabinets.ErrStale
-	}
-	return awserr.Wrap("save cabinet", err)
+	return saveWithMessages(ctx, s.t, "save cabinet", toCabinetItem(c, prevVersion+1), versionIs(prevVersion), msgs, c.UpdatedAt)
 }
 
 // PutNewCabinets writes first records, 25 a request, retrying what is left
 // unprocessed with backoff until deadline; it returns what is still unwritten.
 func (s *Cabinets) PutNewCabinets(ctx context.Context, cs []cabinets.Cabinet, deadline time.Time) ([]string, error) {
-	reqs := make([]types.WriteRequest, len(cs))
+	items := make([]map[string]types.AttributeValue, len(cs))
 	for i, c := range cs {
 		av, err := attributevalue.MarshalMap(toCabinetItem(c, 1))
 		if err != nil {
 			return nil, err
 		}
-		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: av}}
+		items[i] = av
 	}
-	unwritten, err := s.batchWrite(ctx, reqs, deadline)
+	unwritten, err := s.t.batchPut(ctx, items, deadline)
 	if err != nil {
 		return nil, err
 	}
 	var failed []string
-	for _, r := range unwritten {
-		failed = append(failed, r.PutRequest.Item["EmployeeID"].(*types.AttributeValueMemberS).Value)
+	for _, i := range unwritten {
+		failed = append(failed, cs[i].EmployeeID)
 	}
 	return failed, nil
 }
 
-type cabinetCursor struct {
-	Employee string `json:"e"`
-	Sort     string `json:"s"`
-}
-
 // ListCabinets pages through cabinets in name order, of one state or all.
-func (s *Cabinets) ListCabinets(ctx context.Context, orgID string, st cabinets.State, namePrefix string, limit int, cursor string) ([]cabinets.Cabinet, string, error) {
-	index, pkName, skName, pk := "GSI5", "GSI5PK", "GSI5SK", cabNamePK(orgID)
+func (s *Cabinets) ListCabinets(ctx context.Context, orgID string, st cabinets.State, namePrefix string, limit int, cur string) ([]cabinets.Cabinet, string, error) {
+	q := query{op: "list cabinets", index: "GSI5", pk: cabNamePK(orgID), maxReads: 1}
 	if st != "" {
-		index, pkName, skName, pk = "GSI4", "GSI4PK", "GSI4SK", cabStatePK(orgID, st)
+		q.index, q.pk = "GSI4", cabStatePK(orgID, st)
 	}
-	kc := expression.Key(pkName).Equal(expression.Value(pk))
 	if namePrefix != "" {
-		kc = kc.And(expression.Key(skName).BeginsWith(namePrefix))
+		q.sk = beginsWith(namePrefix)
 	}
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, "", err
-	}
-	in := &dynamodb.QueryInput{TableName: &s.store.table, IndexName: aws.String(index), Limit: aws.Int32(int32(limit)),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
-	if cursor != "" {
-		var c cabinetCursor
-		raw, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.Employee == "" || c.Sort == "" || !strings.HasPrefix(c.Sort, namePrefix) {
-			return nil, "", badCursor()
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: orgPK(orgID)}, "SK": &types.AttributeValueMemberS{Value: "CAB#" + c.Employee},
-			pkName: &types.AttributeValueMemberS{Value: pk}, skName: &types.AttributeValueMemberS{Value: c.Sort}}
-	}
-	res, err := s.db.Query(ctx, in)
-	if err != nil {
-		return nil, "", awserr.Wrap("list cabinets", err)
-	}
-	var its []cabinetItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &its); err != nil {
-		return nil, "", err
-	}
-	out := make([]cabinets.Cabinet, len(its))
-	for i, it := range its {
-		out[i] = fromCabinetItem(it)
-	}
-	next := ""
-	if len(res.LastEvaluatedKey) > 0 && len(its) > 0 {
-		last := its[len(its)-1]
-		b, _ := json.Marshal(cabinetCursor{Employee: last.EmployeeID, Sort: last.GSI5SK})
-		next = base64.RawURLEncoding.EncodeToString(b)
-	}
-	return out, next, nil
+	its, next, err := list[cabinetItem](ctx, s.t, q, orgPK(orgID), limit, cur, func(c cursor) bool {
+		return len(c.SK) > len("CAB#") && strings.HasPrefix(c.SK, "CAB#") && strings.HasPrefix(c.IdxSK, namePrefix)
+	})
+	return mapAll(its, fromCabinetItem), next, err
 }
 
 // CountCabinets counts one state's cabinets (a COUNT query on its index
 // partition: no items travel back).
 func (s *Cabinets) CountCabinets(ctx context.Context, orgID string, st cabinets.State) (int, error) {
-	kc := expression.Key("GSI4PK").Equal(expression.Value(cabStatePK(orgID, st)))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return 0, err
-	}
-	pages := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.store.table, IndexName: aws.String("GSI4"),
-		Select: types.SelectCount, KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	n := 0
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return 0, awserr.Wrap("count cabinets", err)
-		}
-		n += int(page.Count)
-	}
-	return n, nil
+	return s.t.count(ctx, query{op: "count cabinets", index: "GSI4", pk: cabStatePK(orgID, st)})
 }
 
 // DueCabinets reads up to limit cabinets due by now from every shard of
 // GSI6, earliest first.
 func (s *Cabinets) DueCabinets(ctx context.Context, now time.Time, limit int) ([]cabinets.Cabinet, error) {
-	items, err := s.dueItems(ctx, "GSI6", "DUE#", dueShards, now, limit)
+	its, err := due[cabinetItem](ctx, s.t, "GSI6", "DUE#", dueShards, now, limit)
 	if err != nil {
 		return nil, err
 	}
-	var its []cabinetItem
-	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-		return nil, err
-	}
-	out := make([]cabinets.Cabinet, len(its))
-	for i, it := range its {
-		out[i] = fromCabinetItem(it)
-	}
+	out := mapAll(its, fromCabinetItem)
 	sort.Slice(out, func(i, j int) bool { return out[i].DueAt.Before(out[j].DueAt) })
 	return out, nil
 }
 
-// dueItems reads, from each shard of a sparse index keyed by due time
-// (partition "<prefix><shard>", sort key "<due ms, 13 digits>#…"), up to
-// limit items due by now: what is due, and nothing else.
-func (p *Publication) dueItems(ctx context.Context, index, prefix string, shards int, now time.Time, limit int) ([]map[string]types.AttributeValue, error) {
-	var (
-		mu  sync.Mutex
-		out []map[string]types.AttributeValue
-	)
-	pk, sk := index+"PK", index+"SK"
-	err := p.parallel(ctx, shards, func(ctx context.Context, shard int) error {
-		kc := expression.Key(pk).Equal(expression.Value(fmt.Sprintf("%s%d", prefix, shard))).
-			And(expression.Key(sk).LessThan(expression.Value(fmt.Sprintf("%013d$", ms(now)))))
-		expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-		if err != nil {
-			return err
-		}
-		res, err := p.db.Query(ctx, &dynamodb.QueryInput{TableName: &p.store.table, IndexName: aws.String(index),
-			Limit: aws.Int32(int32(limit)), KeyConditionExpression: expr.KeyCondition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-		if err != nil {
-			return awserr.Wrap("query "+index, err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		out = append(out, res.Items...)
-		return nil
-	})
-	return out, err
-}
-
 // SetPersonDisabled disables or re-enables a person's sign-in.
 func (s *Cabinets) SetPersonDisabled(ctx context.Context, orgID, personID string, disabled bool) error {
-	cond := expression.AttributeExists(expression.Name("PK"))
-	in, err := s.store.update(personKey(orgID, personID), expression.Set(expression.Name("Disabled"), expression.Value(disabled)), &cond)
-	if err != nil {
-		return err
+	_, err := s.t.updateItem(ctx, "disable person", personKey(orgID, personID),
+		expression.Set(expression.Name("Disabled"), expression.Value(disabled)), exists(), "")
+	if isStale(err) {
+		return nil // no such person: nobody to disable
 	}
-	if _, err := s.db.UpdateItem(ctx, in); err != nil && !conditionFailed(err) {
-		return awserr.Wrap("disable person", err)
-	}
-	return nil
+	return err
 }
 
 // Organization reads one organization.
 func (s *Cabinets) Organization(ctx context.Context, orgID string) (domain.Organization, error) {
-	return s.store.Organization(ctx, orgID)
+	return (&Store{t: s.t}).Organization(ctx, orgID)
+}
+
+// NotificationPreferences reads the organization's notification settings.
+func (s *Cabinets) NotificationPreferences(ctx context.Context, orgID string) (notify.Preferences, error) {
+	return preferences(ctx, s.t, orgID)
 }
 
 // Activate writes an activation in one transaction.
 func (s *Cabinets) Activate(ctx context.Context, a cabinets.Activation) error {
-	cab, err := s.store.put(toCabinetItem(a.Cabinet, a.PrevVersion+1), versionIs(a.PrevVersion))
+	cab, err := s.t.put(toCabinetItem(a.Cabinet, a.PrevVersion+1), versionIs(a.PrevVersion))
 	if err != nil {
 		return err
 	}
-	codeCond := expression.Name("Hash").Equal(expression.Value(a.Code.Hash)).And(expression.AttributeNotExists(expression.Name("UsedAt")))
-	codeUpd, err := s.store.update(codeKey(a.Code.OrganizationID, a.Code.Purpose, a.Code.Slot),
-		expression.Set(expression.Name("UsedAt"), expression.Value(ms(a.Cabinet.ActivatedAt))), &codeCond)
+	codeUpd, err := s.t.update(codeKey(a.Code.OrganizationID, a.Code.Purpose, a.Code.Slot),
+		expression.Set(expression.Name("UsedAt"), expression.Value(ms(a.Cabinet.ActivatedAt))),
+		cond(expression.Name("Hash").Equal(expression.Value(a.Code.Hash)).And(expression.AttributeNotExists(expression.Name("UsedAt")))))
 	if err != nil {
 		return err
 	}
-	person, err := s.store.put(toPersonItem(a.Person), notExists())
+	person, err := s.t.put(toPersonItem(a.Person), notExists())
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{
-		{Put: cab},
-		{Update: &types.Update{TableName: codeUpd.TableName, Key: codeUpd.Key, UpdateExpression: codeUpd.UpdateExpression,
-			ConditionExpression: codeUpd.ConditionExpression, ExpressionAttributeNames: codeUpd.ExpressionAttributeNames,
-			ExpressionAttributeValues: codeUpd.ExpressionAttributeValues}},
-		{Put: person},
-	}
+	items := []types.TransactWriteItem{cab, codeUpd, person}
 	// Phone and e-mail may be shared with another account of the
 	// organization (the responsible person may be an employee too), so
 	// their entries are per person; an own login is unique per organization.
 	for _, login := range []string{a.Person.Phone.Login(), a.Person.Email.Login()} {
 		l := loginFor(a.Person.OrganizationID, a.Person.ID, login)
 		l.SK += "#" + a.Person.ID
-		p, err := s.store.put(l, notExists())
+		p, err := s.t.put(l, notExists())
 		if err != nil {
 			return err
 		}
-		items = append(items, types.TransactWriteItem{Put: p})
+		items = append(items, p)
 	}
 	loginAt := -1
 	if a.Person.Login != "" {
-		p, err := s.store.put(loginFor(a.Person.OrganizationID, a.Person.ID, a.Person.Login.Key()), notExists())
+		p, err := s.t.put(loginFor(a.Person.OrganizationID, a.Person.ID, a.Person.Login.Key()), notExists())
 		if err != nil {
 			return err
 		}
 		loginAt = len(items)
-		items = append(items, types.TransactWriteItem{Put: p})
+		items = append(items, p)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons, ok := cancelled(err); ok {
-		if loginAt >= 0 && loginAt < len(reasons) && reasons[loginAt] == "ConditionalCheckFailed" {
-			for i, r := range reasons {
-				if i != loginAt && r == "ConditionalCheckFailed" {
-					return cabinets.ErrStale
-				}
+	err = s.t.transact(ctx, "activate cabinet", "", items...)
+	if failedAt(err, loginAt) {
+		// The login is taken, unless something else failed too: then the
+		// activation lost a race, and the login may be free after all.
+		for i := range items {
+			if i != loginAt && failedAt(err, i) {
+				return err
 			}
-			return cabinets.ErrLoginTaken
 		}
-		return cabinets.ErrStale
+		return cabinets.ErrLoginTaken
 	}
-	return awserr.Wrap("activate cabinet", err)
+	return err
 }
-
-// CabinetStore is the cabinet store on the publication's client and table.
-func (p *Publication) CabinetStore() *Cabinets { return &Cabinets{Publication: p} }

@@ -8,23 +8,21 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/kabinet/kabinet/shared/awserr"
-	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/idempotency"
 )
 
-var _ httpapi.IdempotencyStore = (*Idempotency)(nil)
+var _ idempotency.Store = (*Idempotency)(nil)
 
 // Idempotency keeps Idempotency-Key records under their tenant, with the
 // response gzipped (a publication's answer can list a thousand rows; an item
 // holds 400 KB).
 type Idempotency struct {
-	s *Store
+	t *table
 }
 
 // NewIdempotency returns the idempotency store on the store's table.
-func NewIdempotency(s *Store) *Idempotency { return &Idempotency{s: s} }
+func NewIdempotency(s *Store) *Idempotency { return &Idempotency{t: s.t} }
 
 type idempotencyItem struct {
 	key
@@ -38,35 +36,33 @@ type idempotencyItem struct {
 	TTL         int64  `dynamodbav:"ttl"`
 }
 
-func idemKey(orgID, k string) key { return key{orgPK(orgID), "IDEM#" + k} }
-
 // Begin claims the key, or returns what an earlier request left.
-func (i *Idempotency) Begin(ctx context.Context, orgID, k, requestHash string, leaseUntil, expiresAt, now time.Time) (bool, httpapi.StoredResponse, error) {
+func (i *Idempotency) Begin(ctx context.Context, orgID, k, requestHash string, leaseUntil, expiresAt, now time.Time) (bool, idempotency.StoredResponse, error) {
 	it := idempotencyItem{key: idemKey(orgID, k), Type: "IdempotencyKey", RequestHash: requestHash, LeaseUntil: ms(leaseUntil),
 		ExpiresAt: ms(expiresAt), TTL: ttl(expiresAt)}
 	// Free when absent, expired (TTL lags), or abandoned by a crashed request.
-	cond := expression.AttributeNotExists(expression.Name("PK")).
+	free := expression.AttributeNotExists(expression.Name("PK")).
 		Or(expression.Name("ExpiresAt").LessThan(expression.Value(ms(now)))).
 		Or(expression.Name("Done").Equal(expression.Value(false)).And(expression.Name("LeaseUntil").LessThan(expression.Value(ms(now)))))
-	err := i.s.putItem(ctx, it, &cond)
+	err := i.t.putItem(ctx, "claim idempotency key", it, &free)
 	if err == nil {
-		return true, httpapi.StoredResponse{}, nil
+		return true, idempotency.StoredResponse{}, nil
 	}
-	if !conditionFailed(err) {
-		return false, httpapi.StoredResponse{}, awserr.Wrap("claim idempotency key", err)
+	if !isStale(err) {
+		return false, idempotency.StoredResponse{}, err
 	}
 	var cur idempotencyItem
-	if err := i.s.get(ctx, idemKey(orgID, k), &cur); err != nil {
-		return false, httpapi.StoredResponse{}, err
+	if err := i.t.get(ctx, idemKey(orgID, k), &cur); err != nil {
+		return false, idempotency.StoredResponse{}, err
 	}
-	prev := httpapi.StoredResponse{RequestHash: cur.RequestHash, Done: cur.Done, Status: cur.Status}
+	prev := idempotency.StoredResponse{RequestHash: cur.RequestHash, Done: cur.Done, Status: cur.Status}
 	if cur.Done && len(cur.Body) > 0 {
 		zr, err := gzip.NewReader(bytes.NewReader(cur.Body))
 		if err != nil {
-			return false, httpapi.StoredResponse{}, err
+			return false, idempotency.StoredResponse{}, err
 		}
 		if prev.Body, err = io.ReadAll(zr); err != nil {
-			return false, httpapi.StoredResponse{}, err
+			return false, idempotency.StoredResponse{}, err
 		}
 	}
 	return false, prev, nil
@@ -87,24 +83,16 @@ func (i *Idempotency) Finish(ctx context.Context, orgID, k string, status int, b
 	if len(body) > 0 {
 		upd = upd.Set(expression.Name("Body"), expression.Value(zipped.Bytes()))
 	}
-	in, err := i.s.update(idemKey(orgID, k), upd, nil)
-	if err != nil {
-		return err
-	}
-	_, err = i.s.db.UpdateItem(ctx, in)
-	return awserr.Wrap("store idempotent response", err)
+	_, err := i.t.updateItem(ctx, "store idempotent response", idemKey(orgID, k), upd, nil, "")
+	return err
 }
 
 // Abandon deletes a pending claim.
 func (i *Idempotency) Abandon(ctx context.Context, orgID, k string) error {
-	expr, err := expression.NewBuilder().WithCondition(expression.Name("Done").Equal(expression.Value(false))).Build()
-	if err != nil {
-		return err
+	_, err := i.t.deleteItem(ctx, "abandon idempotency key", idemKey(orgID, k),
+		cond(expression.Name("Done").Equal(expression.Value(false))), "")
+	if isStale(err) {
+		return nil // done meanwhile: the response stays
 	}
-	_, err = i.s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &i.s.table, Key: idemKey(orgID, k).av(),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	if err != nil && !conditionFailed(err) {
-		return awserr.Wrap("abandon idempotency key", err)
-	}
-	return nil
+	return err
 }

@@ -2,12 +2,10 @@ package dynamostore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
-	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/notify"
 )
 
@@ -16,11 +14,11 @@ var _ notify.Ledger = (*Ledger)(nil)
 // Ledger records each notification's delivery under its tenant, so a
 // redelivered queue message is sent once.
 type Ledger struct {
-	s *Store
+	t *table
 }
 
 // NewLedger returns a ledger on the store's table.
-func NewLedger(s *Store) *Ledger { return &Ledger{s: s} }
+func NewLedger(s *Store) *Ledger { return &Ledger{t: s.t} }
 
 // The states of a notification record.
 const (
@@ -32,7 +30,6 @@ const (
 	statusSuppressed = "suppressed" // a limit held it back; not sent
 	// How long records are kept: far longer than SQS keeps a message.
 	ledgerRetention = 30 * 24 * time.Hour
-	outboxShards    = 4
 )
 
 // notificationItem is one notification: the outbox entry while staged
@@ -62,12 +59,6 @@ type notificationItem struct {
 	GSI8SK      string
 }
 
-func notificationKey(m notify.Message) key { return key{orgPK(m.OrganizationID), "NOTIF#" + m.ID} }
-func notificationsPK(orgID string) string  { return orgPK(orgID) + "#NOTIF" }
-func notificationSK(m notify.Message) string {
-	return fmt.Sprintf("%013d#%s", ms(m.CreatedAt), m.ID)
-}
-
 // Claim takes the notification unless it is done or held by a live lease.
 // A staged record is claimed in place (it leaves the outbox); a message
 // that was never staged gets its record now.
@@ -87,23 +78,19 @@ func (l *Ledger) Claim(ctx context.Context, m notify.Message, leaseUntil, now ti
 	if m.EmployeeID != "" {
 		upd = upd.Set(expression.Name("EmployeeID"), expression.Value(m.EmployeeID))
 	}
-	cond := expression.AttributeNotExists(expression.Name("PK")).
+	free := expression.AttributeNotExists(expression.Name("PK")).
 		Or(expression.Name("Status").In(expression.Value(statusQueued), expression.Value(statusHeld))).
 		Or(expression.Name("Status").Equal(expression.Value(statusSending)).
 			And(expression.Name("LeaseUntil").LessThan(expression.Value(ms(now)))))
-	in, err := l.s.update(notificationKey(m), upd, &cond)
-	if err != nil {
-		return 0, err
-	}
-	_, err = l.s.db.UpdateItem(ctx, in)
+	_, err := l.t.updateItem(ctx, "claim notification", notificationKey(m), upd, &free, "")
 	if err == nil {
 		return notify.Claimed, nil
 	}
-	if !conditionFailed(err) {
-		return 0, awserr.Wrap("claim notification", err)
+	if !isStale(err) {
+		return 0, err
 	}
 	var cur notificationItem
-	if err := l.s.get(ctx, notificationKey(m), &cur); err != nil {
+	if err := l.t.get(ctx, notificationKey(m), &cur); err != nil {
 		return 0, err
 	}
 	if cur.Status == statusSending {
@@ -132,25 +119,17 @@ func (l *Ledger) Complete(ctx context.Context, m notify.Message, r notify.Result
 	if r.Failure != "" {
 		upd = upd.Set(expression.Name("Failure"), expression.Value(r.Failure))
 	}
-	in, err := l.s.update(notificationKey(m), upd, nil)
-	if err != nil {
-		return err
-	}
-	if _, err := l.s.db.UpdateItem(ctx, in); err != nil {
-		return awserr.Wrap("complete notification", err)
-	}
-	return nil
+	_, err := l.t.updateItem(ctx, "complete notification", notificationKey(m), upd, nil, "")
+	return err
 }
 
 // Release drops an in-progress claim so the next delivery can send.
 func (l *Ledger) Release(ctx context.Context, m notify.Message) error {
-	cond := expression.Name("Status").Equal(expression.Value(statusSending))
-	in, err := l.s.update(notificationKey(m), expression.Set(expression.Name("Status"), expression.Value(statusQueued)), &cond)
-	if err != nil {
-		return err
+	sending := expression.Name("Status").Equal(expression.Value(statusSending))
+	_, err := l.t.updateItem(ctx, "release notification", notificationKey(m),
+		expression.Set(expression.Name("Status"), expression.Value(statusQueued)), &sending, "")
+	if isStale(err) {
+		return nil // not claimed (any more): nothing to release
 	}
-	if _, err := l.s.db.UpdateItem(ctx, in); err != nil && !conditionFailed(err) {
-		return awserr.Wrap("release notification", err)
-	}
-	return nil
+	return err
 }

@@ -2,22 +2,29 @@ package dynamostore
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
+
+// Store is the onboarding repository: organizations, people, their sign-in
+// entries, one-time codes, refresh tokens and API keys. Its core is also
+// what NewLimiter, NewLedger and NewIdempotency build on.
+type Store struct {
+	t *table
+}
+
+// New returns the onboarding repository on the named table.
+func New(db API, table string) *Store {
+	return &Store{t: newTable(db, table)}
+}
 
 var _ onboarding.Store = (*Store)(nil)
 
@@ -99,26 +106,19 @@ type refreshItem struct {
 	TTL       int64 `dynamodbav:"ttl"`
 }
 
-func personKey(orgID, personID string) key { return key{orgPK(orgID), "PERSON#" + personID} }
-func codeKey(orgID, purpose, slot string) key {
-	return key{orgPK(orgID), "CODE#" + purpose + "#" + slot}
-}
-func apiKeyKey(orgID, keyID string) key { return key{orgPK(orgID), "APIKEY#" + keyID} }
-
 func loginFor(orgID, personID, login string) loginItem {
-	return loginItem{
-		key:    key{orgPK(orgID), "LOGIN#" + login},
-		Type:   "Login",
-		GSI1PK: "LOGIN#" + login, GSI1SK: orgPK(orgID) + "#PERSON#" + personID,
-		PersonID: personID,
-	}
+	it := loginItem{key: loginKey(orgID, login), Type: "Login", PersonID: personID}
+	it.GSI1PK, it.GSI1SK = loginGSI1(orgID, personID, login)
+	return it
 }
 
 // CreateOrganization writes the organization, its responsible person, their
 // login entries and the first API key in one transaction: all or nothing.
+// CreateOrganization writes the organization, its responsible person, their
+// login entries and the first API key in one transaction: all or nothing.
 func (s *Store) CreateOrganization(ctx context.Context, org domain.Organization, p domain.Person, k domain.APIKey) error {
 	items := []any{
-		orgItem{key: key{orgPK(org.ID), "ORG"}, Type: "Organization", ID: org.ID, Name: org.Name, INN: string(org.INN),
+		orgItem{key: orgKey(org.ID), Type: "Organization", ID: org.ID, Name: org.Name, INN: string(org.INN),
 			KPP: string(org.KPP), DirectorName: org.Director.FullName, DirectorPosition: org.Director.Position,
 			ResponsiblePersonID: org.ResponsiblePersonID, ActiveAPIKeys: 1, CreatedAt: ms(org.CreatedAt)},
 		toPersonItem(p),
@@ -128,17 +128,13 @@ func (s *Store) CreateOrganization(ctx context.Context, org domain.Organization,
 	}
 	actions := make([]types.TransactWriteItem, 0, len(items))
 	for _, it := range items {
-		put, err := s.put(it, notExists())
+		put, err := s.t.put(it, notExists())
 		if err != nil {
 			return err
 		}
-		actions = append(actions, types.TransactWriteItem{Put: put})
+		actions = append(actions, put)
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions, ClientRequestToken: aws.String(org.ID)})
-	if err != nil {
-		return awserr.Wrap("create organization", err)
-	}
-	return nil
+	return s.t.transact(ctx, "create organization", org.ID, actions...)
 }
 
 func toPersonItem(p domain.Person) personItem {
@@ -151,7 +147,7 @@ func toPersonItem(p domain.Person) personItem {
 // Organization reads one organization.
 func (s *Store) Organization(ctx context.Context, orgID string) (domain.Organization, error) {
 	var it orgItem
-	if err := s.get(ctx, key{orgPK(orgID), "ORG"}, &it); err != nil {
+	if err := s.t.get(ctx, orgKey(orgID), &it); err != nil {
 		return domain.Organization{}, err
 	}
 	return domain.Organization{ID: it.ID, Name: it.Name, INN: domain.INN(it.INN), KPP: domain.KPP(it.KPP),
@@ -162,7 +158,7 @@ func (s *Store) Organization(ctx context.Context, orgID string) (domain.Organiza
 // Person reads one person of an organization.
 func (s *Store) Person(ctx context.Context, orgID, personID string) (domain.Person, error) {
 	var it personItem
-	if err := s.get(ctx, personKey(orgID, personID), &it); err != nil {
+	if err := s.t.get(ctx, personKey(orgID, personID), &it); err != nil {
 		return domain.Person{}, err
 	}
 	return domain.Person{ID: it.ID, OrganizationID: it.OrganizationID, Role: domain.Role(it.Role), FullName: it.FullName,
@@ -173,20 +169,8 @@ func (s *Store) Person(ctx context.Context, orgID, personID string) (domain.Pers
 
 // PeopleByLogin finds up to max people, in any organization, with this login.
 func (s *Store) PeopleByLogin(ctx context.Context, login string, max int) ([]domain.Person, error) {
-	kc := expression.Key("GSI1PK").Equal(expression.Value("LOGIN#" + login))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	logins, err := all[loginItem](ctx, s.t, query{op: "query login", index: "GSI1", pk: "LOGIN#" + login, maxReads: 1}, max)
 	if err != nil {
-		return nil, err
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String("GSI1"), Limit: aws.Int32(int32(max)),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil {
-		return nil, awserr.Wrap("query login", err)
-	}
-	var logins []loginItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &logins); err != nil {
 		return nil, err
 	}
 	people := make([]domain.Person, 0, len(logins))
@@ -213,7 +197,7 @@ func toCodeRecord(orgID string, it codeItem) onboarding.CodeRecord {
 // Code reads the code kept in a slot, live or not.
 func (s *Store) Code(ctx context.Context, orgID, purpose, slot string) (onboarding.CodeRecord, error) {
 	var it codeItem
-	if err := s.get(ctx, codeKey(orgID, purpose, slot), &it); err != nil {
+	if err := s.t.get(ctx, codeKey(orgID, purpose, slot), &it); err != nil {
 		return onboarding.CodeRecord{}, err
 	}
 	return toCodeRecord(orgID, it), nil
@@ -225,78 +209,66 @@ func (s *Store) PutCode(ctx context.Context, r onboarding.CodeRecord, notSentSin
 	it := codeItem{key: codeKey(r.OrganizationID, r.Purpose, r.Slot), Type: "Code", Purpose: r.Purpose, Slot: r.Slot,
 		Subject: r.Subject, Channel: string(r.Channel), Destination: r.Destination, Hash: r.Hash,
 		SentAt: ms(r.SentAt), ExpiresAt: ms(r.ExpiresAt), TTL: ttl(r.ExpiresAt.Add(24 * time.Hour))}
-	cond := expression.AttributeNotExists(expression.Name("PK")).
-		Or(expression.Name("SentAt").LessThanEqual(expression.Value(ms(notSentSince))))
-	p, err := s.put(it, &cond)
+	p, err := s.t.put(it, cond(expression.AttributeNotExists(expression.Name("PK")).
+		Or(expression.Name("SentAt").LessThanEqual(expression.Value(ms(notSentSince))))))
 	if err != nil {
 		return err
 	}
-	staged, err := s.stagePuts([]notify.Message{msg}, r.SentAt)
+	staged, err := stagePuts(s.t, []notify.Message{msg}, r.SentAt)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: append([]types.TransactWriteItem{{Put: p}}, staged...)})
-	if reasons, ok := cancelled(err); ok && len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
+	err = s.t.transact(ctx, "put code", "", append([]types.TransactWriteItem{p}, staged...)...)
+	if failedAt(err, 0) {
 		return onboarding.ErrCodeCooldown
 	}
-	return awserr.Wrap("put code", err)
+	return err
 }
 
 // TakeCodeAttempt counts an attempt on a live code in one conditional update:
 // concurrent guesses are serialized by DynamoDB, so no more than maxAttempts
 // of them ever see the code's hash.
 func (s *Store) TakeCodeAttempt(ctx context.Context, orgID, purpose, slot string, maxAttempts int, now time.Time) (onboarding.CodeRecord, error) {
-	cond := expression.AttributeExists(expression.Name("PK")).
+	live := expression.AttributeExists(expression.Name("PK")).
 		And(expression.Name("Attempts").LessThan(expression.Value(maxAttempts))).
 		And(expression.Name("ExpiresAt").GreaterThan(expression.Value(ms(now)))).
 		And(expression.AttributeNotExists(expression.Name("UsedAt")))
-	in, err := s.update(codeKey(orgID, purpose, slot), expression.Add(expression.Name("Attempts"), expression.Value(1)), &cond)
-	if err != nil {
-		return onboarding.CodeRecord{}, err
-	}
-	in.ReturnValues = types.ReturnValueAllNew
-	res, err := s.db.UpdateItem(ctx, in)
-	if conditionFailed(err) {
+	attrs, err := s.t.updateItem(ctx, "code attempt", codeKey(orgID, purpose, slot),
+		expression.Add(expression.Name("Attempts"), expression.Value(1)), &live, types.ReturnValueAllNew)
+	if isStale(err) {
 		return onboarding.CodeRecord{}, onboarding.ErrNoLiveCode
 	}
 	if err != nil {
-		return onboarding.CodeRecord{}, awserr.Wrap("code attempt", err)
+		return onboarding.CodeRecord{}, err
 	}
-	var it codeItem
-	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
+	it, err := decode[codeItem](attrs)
+	if err != nil {
 		return onboarding.CodeRecord{}, err
 	}
 	return toCodeRecord(orgID, it), nil
 }
 
-// RedeemCode marks the code used, if it is still this code and unused.
+// RedeemCode marks the code used, if it is still this code and unused
+// (onboarding.ErrStale otherwise).
 func (s *Store) RedeemCode(ctx context.Context, r onboarding.CodeRecord, setupTokenHash string, setupExpiresAt, now time.Time) error {
-	cond := expression.AttributeNotExists(expression.Name("UsedAt")).
+	unused := expression.AttributeNotExists(expression.Name("UsedAt")).
 		And(expression.Name("Hash").Equal(expression.Value(r.Hash)))
 	upd := expression.Set(expression.Name("UsedAt"), expression.Value(ms(now))).
 		Set(expression.Name("SetupTokenHash"), expression.Value(setupTokenHash)).
 		Set(expression.Name("SetupExpiresAt"), expression.Value(ms(setupExpiresAt))).
 		Set(expression.Name("ttl"), expression.Value(ttl(setupExpiresAt.Add(24*time.Hour))))
-	in, err := s.update(codeKey(r.OrganizationID, r.Purpose, r.Slot), upd, &cond)
-	if err != nil {
-		return err
-	}
-	if _, err := s.db.UpdateItem(ctx, in); conditionFailed(err) {
-		return onboarding.ErrStale
-	} else if err != nil {
-		return awserr.Wrap("redeem code", err)
-	}
-	return nil
+	_, err := s.t.updateItem(ctx, "redeem code", codeKey(r.OrganizationID, r.Purpose, r.Slot), upd, &unused, "")
+	return err
 }
 
 // SetPassword consumes the setup token and sets the password in one
-// transaction, so a token can set a password once.
+// transaction, so a token can set a password once (onboarding.ErrStale
+// otherwise).
 func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwordHash string, now time.Time) error {
-	codeCond := expression.Name("SetupTokenHash").Equal(expression.Value(r.SetupTokenHash)).
-		And(expression.Name("SetupExpiresAt").GreaterThan(expression.Value(ms(now))))
-	codeUpd, err := s.update(codeKey(r.OrganizationID, r.Purpose, r.Slot),
-		expression.Remove(expression.Name("SetupTokenHash")).Set(expression.Name("SetupUsedAt"), expression.Value(ms(now))), &codeCond)
+	codeUpd, err := s.t.update(codeKey(r.OrganizationID, r.Purpose, r.Slot),
+		expression.Remove(expression.Name("SetupTokenHash")).Set(expression.Name("SetupUsedAt"), expression.Value(ms(now))),
+		cond(expression.Name("SetupTokenHash").Equal(expression.Value(r.SetupTokenHash)).
+			And(expression.Name("SetupExpiresAt").GreaterThan(expression.Value(ms(now))))))
 	if err != nil {
 		return err
 	}
@@ -304,166 +276,94 @@ func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwo
 	if r.Channel == domain.ChannelEmail {
 		verified = "EmailVerifiedAt"
 	}
-	personCond := expression.AttributeExists(expression.Name("PK"))
-	personUpd, err := s.update(personKey(r.OrganizationID, r.Subject),
+	personUpd, err := s.t.update(personKey(r.OrganizationID, r.Subject),
 		expression.Set(expression.Name("PasswordHash"), expression.Value(passwordHash)).
-			Set(expression.Name(verified), expression.Value(ms(now))), &personCond)
+			Set(expression.Name(verified), expression.Value(ms(now))), exists())
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: asTransactUpdate(codeUpd)}, {Update: asTransactUpdate(personUpd)},
-	}})
-	if _, ok := cancelled(err); ok {
-		return onboarding.ErrStale
-	}
-	if err != nil {
-		return awserr.Wrap("set password", err)
-	}
-	return nil
-}
-
-func asTransactUpdate(in *dynamodb.UpdateItemInput) *types.Update {
-	return &types.Update{TableName: in.TableName, Key: in.Key, UpdateExpression: in.UpdateExpression,
-		ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames,
-		ExpressionAttributeValues: in.ExpressionAttributeValues}
+	return s.t.transact(ctx, "set password", "", codeUpd, personUpd)
 }
 
 // PutRefreshToken stores a refresh token's hash.
 func (s *Store) PutRefreshToken(ctx context.Context, t onboarding.RefreshToken) error {
-	err := s.putItem(ctx, refreshItem{key: key{orgPK(t.OrganizationID), "REFRESH#" + t.Hash}, Type: "RefreshToken",
+	return s.t.putItem(ctx, "put refresh token", refreshItem{key: refreshKey(t.OrganizationID, t.Hash), Type: "RefreshToken",
 		PersonID: t.PersonID, ExpiresAt: ms(t.ExpiresAt), TTL: ttl(t.ExpiresAt)}, notExists())
-	if err != nil {
-		return awserr.Wrap("put refresh token", err)
-	}
-	return nil
 }
 
-// TakeRefreshToken deletes a live refresh token and returns it: a token works once.
+// TakeRefreshToken deletes a live refresh token and returns it: a token
+// works once (onboarding.ErrStale when there is no live one).
 func (s *Store) TakeRefreshToken(ctx context.Context, orgID, hash string, now time.Time) (onboarding.RefreshToken, error) {
-	cond := expression.AttributeExists(expression.Name("PK")).And(expression.Name("ExpiresAt").GreaterThan(expression.Value(ms(now))))
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	live := expression.AttributeExists(expression.Name("PK")).And(expression.Name("ExpiresAt").GreaterThan(expression.Value(ms(now))))
+	old, err := s.t.deleteItem(ctx, "take refresh token", refreshKey(orgID, hash), &live, types.ReturnValueAllOld)
 	if err != nil {
 		return onboarding.RefreshToken{}, err
 	}
-	res, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key{orgPK(orgID), "REFRESH#" + hash}.av(),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues: types.ReturnValueAllOld})
-	if conditionFailed(err) {
-		return onboarding.RefreshToken{}, onboarding.ErrStale
-	}
+	it, err := decode[refreshItem](old)
 	if err != nil {
-		return onboarding.RefreshToken{}, awserr.Wrap("take refresh token", err)
-	}
-	var it refreshItem
-	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
 		return onboarding.RefreshToken{}, err
 	}
 	return onboarding.RefreshToken{OrganizationID: orgID, PersonID: it.PersonID, Hash: hash, ExpiresAt: fromMS(it.ExpiresAt)}, nil
 }
 
+func apiKeyOf(orgID string) func(apiKeyItem) domain.APIKey {
+	return func(it apiKeyItem) domain.APIKey {
+		return domain.APIKey{ID: it.ID, OrganizationID: orgID, Prefix: it.Prefix, SecretHash: it.SecretHash,
+			CreatedAt: fromMS(it.CreatedAt), RevokedAt: fromMS(it.RevokedAt)}
+	}
+}
+
 // APIKey reads one API key of the organization.
 func (s *Store) APIKey(ctx context.Context, orgID, keyID string) (domain.APIKey, error) {
 	var it apiKeyItem
-	if err := s.get(ctx, apiKeyKey(orgID, keyID), &it); err != nil {
+	if err := s.t.get(ctx, apiKeyKey(orgID, keyID), &it); err != nil {
 		return domain.APIKey{}, err
 	}
-	return domain.APIKey{ID: it.ID, OrganizationID: orgID, Prefix: it.Prefix, SecretHash: it.SecretHash,
-		CreatedAt: fromMS(it.CreatedAt), RevokedAt: fromMS(it.RevokedAt)}, nil
+	return apiKeyOf(orgID)(it), nil
 }
 
-// APIKeys pages through the organization's API keys. The cursor carries the
-// last sort key only; the partition always comes from the caller's tenant, so
-// a cursor can never reach into another organization.
-func (s *Store) APIKeys(ctx context.Context, orgID string, limit int, cursor string) ([]domain.APIKey, string, error) {
-	kc := expression.Key("PK").Equal(expression.Value(orgPK(orgID))).And(expression.Key("SK").BeginsWith("APIKEY#"))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, "", err
-	}
-	in := &dynamodb.QueryInput{TableName: &s.table, Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
-	if cursor != "" {
-		sk, err := decodeCursor(cursor, "APIKEY#")
-		if err != nil {
-			return nil, "", err
-		}
-		in.ExclusiveStartKey = key{orgPK(orgID), sk}.av()
-	}
-	res, err := s.db.Query(ctx, in)
-	if err != nil {
-		return nil, "", awserr.Wrap("query api keys", err)
-	}
-	var items []apiKeyItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return nil, "", err
-	}
-	keys := make([]domain.APIKey, len(items))
-	for i, it := range items {
-		keys[i] = domain.APIKey{ID: it.ID, OrganizationID: orgID, Prefix: it.Prefix, SecretHash: it.SecretHash,
-			CreatedAt: fromMS(it.CreatedAt), RevokedAt: fromMS(it.RevokedAt)}
-	}
-	next := ""
-	if sk, ok := res.LastEvaluatedKey["SK"].(*types.AttributeValueMemberS); ok {
-		next = base64.RawURLEncoding.EncodeToString([]byte(sk.Value))
-	}
-	return keys, next, nil
-}
-
-func decodeCursor(cursor, prefix string) (string, error) {
-	bad := &domain.Error{Code: domain.CodeValidationFailed, Detail: "the cursor is invalid",
-		Fields: []domain.FieldError{{Field: "cursor", Code: "cursor_invalid", Message: "use a nextCursor value as given"}}}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || !strings.HasPrefix(string(b), prefix) || len(b) > 256 {
-		return "", bad
-	}
-	return string(b), nil
+// APIKeys pages through the organization's API keys.
+func (s *Store) APIKeys(ctx context.Context, orgID string, limit int, cur string) ([]domain.APIKey, string, error) {
+	its, next, err := list[apiKeyItem](ctx, s.t, query{op: "query api keys", pk: orgPK(orgID), consistent: true, maxReads: 1,
+		sk: beginsWith("APIKEY#")},
+		orgPK(orgID), limit, cur, func(c cursor) bool { return strings.HasPrefix(c.SK, "APIKEY#") })
+	return mapAll(its, apiKeyOf(orgID)), next, err
 }
 
 // AddAPIKey stores a new key if the organization has fewer than maxActive
 // active keys; the counter on the organization and the key change together.
 func (s *Store) AddAPIKey(ctx context.Context, k domain.APIKey, maxActive int) error {
-	cond := expression.AttributeExists(expression.Name("PK")).And(expression.Name("ActiveAPIKeys").LessThan(expression.Value(maxActive)))
-	orgUpd, err := s.update(key{orgPK(k.OrganizationID), "ORG"}, expression.Add(expression.Name("ActiveAPIKeys"), expression.Value(1)), &cond)
+	orgUpd, err := s.t.update(orgKey(k.OrganizationID), expression.Add(expression.Name("ActiveAPIKeys"), expression.Value(1)),
+		cond(expression.AttributeExists(expression.Name("PK")).And(expression.Name("ActiveAPIKeys").LessThan(expression.Value(maxActive)))))
 	if err != nil {
 		return err
 	}
-	put, err := s.put(apiKeyItem{key: apiKeyKey(k.OrganizationID, k.ID), Type: "APIKey", ID: k.ID, Prefix: k.Prefix,
+	put, err := s.t.put(apiKeyItem{key: apiKeyKey(k.OrganizationID, k.ID), Type: "APIKey", ID: k.ID, Prefix: k.Prefix,
 		SecretHash: k.SecretHash, CreatedAt: ms(k.CreatedAt)}, notExists())
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: asTransactUpdate(orgUpd)}, {Put: put},
-	}})
-	if reasons, ok := cancelled(err); ok && len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
+	err = s.t.transact(ctx, "add api key", "", orgUpd, put)
+	if failedAt(err, 0) {
 		return onboarding.ErrKeyLimit
 	}
-	if err != nil {
-		return awserr.Wrap("add api key", err)
-	}
-	return nil
+	return err
 }
 
 // RevokeAPIKey revokes an active key; domain.ErrNotFound if there is none.
 func (s *Store) RevokeAPIKey(ctx context.Context, orgID, keyID string, now time.Time) error {
-	cond := expression.AttributeExists(expression.Name("PK")).And(expression.AttributeNotExists(expression.Name("RevokedAt")))
-	keyUpd, err := s.update(apiKeyKey(orgID, keyID), expression.Set(expression.Name("RevokedAt"), expression.Value(ms(now))), &cond)
+	keyUpd, err := s.t.update(apiKeyKey(orgID, keyID), expression.Set(expression.Name("RevokedAt"), expression.Value(ms(now))),
+		cond(expression.AttributeExists(expression.Name("PK")).And(expression.AttributeNotExists(expression.Name("RevokedAt")))))
 	if err != nil {
 		return err
 	}
-	orgUpd, err := s.update(key{orgPK(orgID), "ORG"}, expression.Add(expression.Name("ActiveAPIKeys"), expression.Value(-1)), nil)
+	orgUpd, err := s.t.update(orgKey(orgID), expression.Add(expression.Name("ActiveAPIKeys"), expression.Value(-1)), nil)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: asTransactUpdate(keyUpd)}, {Update: asTransactUpdate(orgUpd)},
-	}})
-	if _, ok := cancelled(err); ok {
+	err = s.t.transact(ctx, "revoke api key", "", keyUpd, orgUpd)
+	if isStale(err) {
 		return domain.ErrNotFound
 	}
-	if err != nil {
-		return awserr.Wrap("revoke api key", err)
-	}
-	return nil
+	return err
 }

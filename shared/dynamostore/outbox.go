@@ -3,16 +3,12 @@ package dynamostore
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"hash/fnv"
 	"sort"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/notify"
 )
 
@@ -29,79 +25,95 @@ func stagedItem(m notify.Message, now time.Time) (notificationItem, error) {
 	if m.NotBefore.After(now) {
 		it.Status, it.DueAt = statusHeld, ms(m.NotBefore)
 	}
-	it.GSI7PK, it.GSI7SK = outboxPK(m), fmt.Sprintf("%013d#%s#%s", it.DueAt, m.OrganizationID, m.ID)
+	it.GSI7PK, it.GSI7SK = outboxPK(m), dueSK(it.DueAt, m.OrganizationID, m.ID)
 	return it, nil
-}
-
-func outboxPK(m notify.Message) string {
-	h := fnv.New32a()
-	h.Write([]byte(m.OrganizationID + "/" + m.ID))
-	return fmt.Sprintf("OUTBOX#%d", h.Sum32()%outboxShards)
 }
 
 // stagePuts are the transaction actions that stage msgs: each a Put that
 // fails if a record with the message's id exists (a message is staged once).
-func (s *Store) stagePuts(msgs []notify.Message, now time.Time) ([]types.TransactWriteItem, error) {
+func stagePuts(t *table, msgs []notify.Message, now time.Time) ([]types.TransactWriteItem, error) {
 	out := make([]types.TransactWriteItem, 0, len(msgs))
 	for _, m := range msgs {
 		it, err := stagedItem(m, now)
 		if err != nil {
 			return nil, err
 		}
-		p, err := s.put(it, notExists())
+		p, err := t.put(it, notExists())
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, types.TransactWriteItem{Put: p})
+		out = append(out, p)
 	}
 	return out, nil
+}
+
+// saveWithMessages writes item under cond with msgs staged in the same
+// transaction, or, with nothing to stage, as one conditional put (half a
+// transaction's cost). Any failed condition is domain.ErrStale: a staged
+// message's id is made from what it announces, so its record existing
+// also means the write was done already.
+func saveWithMessages(ctx context.Context, t *table, op string, item any, cond *expression.ConditionBuilder,
+	msgs []notify.Message, now time.Time) error {
+	if len(msgs) == 0 {
+		return t.putItem(ctx, op, item, cond)
+	}
+	p, err := t.put(item, cond)
+	if err != nil {
+		return err
+	}
+	staged, err := stagePuts(t, msgs, now)
+	if err != nil {
+		return err
+	}
+	return t.transact(ctx, op, "", append([]types.TransactWriteItem{p}, staged...)...)
+}
+
+// putRecords writes the record item(m) of each message under cond, in
+// parallel, and says which were written (false: the condition failed).
+func putRecords(ctx context.Context, t *table, op string, msgs []notify.Message, cond *expression.ConditionBuilder,
+	item func(notify.Message) (notificationItem, error)) ([]bool, error) {
+	written := make([]bool, len(msgs))
+	err := t.parallel(ctx, len(msgs), func(ctx context.Context, i int) error {
+		it, err := item(msgs[i])
+		if err != nil {
+			return err
+		}
+		err = t.putItem(ctx, op, it, cond)
+		if isStale(err) {
+			return nil
+		}
+		written[i] = err == nil
+		return err
+	})
+	return written, err
 }
 
 // Outbox is the store side of notify.Outbox, and stages messages that
 // belong to no other write (employer notices).
 type Outbox struct {
-	*Publication
+	t *table
 }
 
 var _ notify.OutboxStore = (*Outbox)(nil)
 
 // NewOutbox returns the outbox on the table.
 func NewOutbox(db BatchAPI, table string) *Outbox {
-	return &Outbox{Publication: NewPublication(db, table)}
+	return &Outbox{t: newTable(db, table)}
 }
 
 // Stage writes each message's record unless one with its id exists, and
 // says which were new: a message id made from what it announces makes a
 // repeated announcement stage nothing.
 func (o *Outbox) Stage(ctx context.Context, msgs []notify.Message, now time.Time) ([]bool, error) {
-	created := make([]bool, len(msgs))
-	err := o.parallel(ctx, len(msgs), func(ctx context.Context, i int) error {
-		it, err := stagedItem(msgs[i], now)
-		if err != nil {
-			return err
-		}
-		err = o.store.putItem(ctx, it, notExists())
-		switch {
-		case err == nil:
-			created[i] = true
-		case conditionFailed(err):
-		default:
-			return awserr.Wrap("stage notification", err)
-		}
-		return nil
-	})
-	return created, err
+	return putRecords(ctx, o.t, "stage notification", msgs, notExists(),
+		func(m notify.Message) (notificationItem, error) { return stagedItem(m, now) })
 }
 
 // Due reads up to limit staged messages per shard whose due time has
 // come, earliest first.
 func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]notify.Message, error) {
-	items, err := o.dueItems(ctx, "GSI7", "OUTBOX#", outboxShards, now, limit)
+	its, err := due[notificationItem](ctx, o.t, "GSI7", "OUTBOX#", outboxShards, now, limit)
 	if err != nil {
-		return nil, err
-	}
-	var its []notificationItem
-	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
 		return nil, err
 	}
 	sort.Slice(its, func(i, j int) bool { return its[i].DueAt < its[j].DueAt })
@@ -119,17 +131,14 @@ func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]notify.Me
 // Requeued moves a staged message's next check to next, unless the
 // notifier claimed it meanwhile.
 func (o *Outbox) Requeued(ctx context.Context, m notify.Message, next time.Time) error {
-	cond := expression.Name("Status").In(expression.Value(statusQueued), expression.Value(statusHeld)).
+	staged := expression.Name("Status").In(expression.Value(statusQueued), expression.Value(statusHeld)).
 		And(expression.AttributeExists(expression.Name("GSI7PK")))
 	upd := expression.Set(expression.Name("Status"), expression.Value(statusQueued)).
 		Set(expression.Name("DueAt"), expression.Value(ms(next))).
-		Set(expression.Name("GSI7SK"), expression.Value(fmt.Sprintf("%013d#%s#%s", ms(next), m.OrganizationID, m.ID)))
-	in, err := o.store.update(notificationKey(m), upd, &cond)
-	if err != nil {
-		return err
+		Set(expression.Name("GSI7SK"), expression.Value(dueSK(ms(next), m.OrganizationID, m.ID)))
+	_, err := o.t.updateItem(ctx, "requeue notification", notificationKey(m), upd, &staged, "")
+	if isStale(err) {
+		return nil // claimed meanwhile: the notifier has it
 	}
-	if _, err := o.db.UpdateItem(ctx, in); err != nil && !conditionFailed(err) {
-		return awserr.Wrap("requeue notification", err)
-	}
-	return nil
+	return err
 }

@@ -3,12 +3,13 @@ package dynamostore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
-	"github.com/kabinet/kabinet/shared/awserr"
-	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
 )
+
+// The organization's notification settings: read by every repository whose
+// port sends notifications (onboarding, cabinets, requests, notices), written
+// by the notices repository.
 
 type preferencesItem struct {
 	key
@@ -19,18 +20,15 @@ type preferencesItem struct {
 	UpdatedAt int64
 }
 
-func preferencesKey(orgID string) key { return key{orgPK(orgID), "SETTINGS#NOTIFICATIONS"} }
-
-// NotificationPreferences reads the organization's notification settings,
-// or the defaults.
-func (s *Store) NotificationPreferences(ctx context.Context, orgID string) (notify.Preferences, error) {
+// preferences reads the organization's notification settings, or the defaults.
+func preferences(ctx context.Context, t *table, orgID string) (notify.Preferences, error) {
 	var it preferencesItem
-	err := s.get(ctx, preferencesKey(orgID), &it)
-	if errors.Is(err, domain.ErrNotFound) {
-		return notify.DefaultPreferences(orgID), nil
-	}
+	found, err := t.getOr(ctx, preferencesKey(orgID), &it)
 	if err != nil {
 		return notify.Preferences{}, err
+	}
+	if !found {
+		return notify.DefaultPreferences(orgID), nil
 	}
 	p := notify.Preferences{OrganizationID: orgID, Notices: map[notify.Kind]bool{}, Version: it.Version, UpdatedAt: fromMS(it.UpdatedAt)}
 	for k, v := range it.Notices {
@@ -46,8 +44,9 @@ func (s *Store) NotificationPreferences(ctx context.Context, orgID string) (noti
 	return p, nil
 }
 
-// SaveNotificationPreferences stores p if the stored version is still prevVersion.
-func (s *Store) SaveNotificationPreferences(ctx context.Context, p notify.Preferences, prevVersion int64) error {
+// savePreferences stores p if the stored version is still prevVersion;
+// domain.ErrStale otherwise.
+func savePreferences(ctx context.Context, t *table, p notify.Preferences, prevVersion int64) error {
 	it := preferencesItem{key: preferencesKey(p.OrganizationID), Type: "NotificationSettings", Notices: map[string]bool{},
 		Version: prevVersion + 1, UpdatedAt: ms(p.UpdatedAt)}
 	for k, v := range p.Notices {
@@ -57,17 +56,17 @@ func (s *Store) SaveNotificationPreferences(ctx context.Context, p notify.Prefer
 		b, _ := json.Marshal(p.QuietHours)
 		it.Quiet = string(b)
 	}
-	err := s.putItem(ctx, it, versionIs(prevVersion))
-	if conditionFailed(err) {
-		return ErrVersion
-	}
-	return awserr.Wrap("save notification settings", err)
+	return t.putItem(ctx, "save notification settings", it, versionIs(prevVersion))
 }
 
-// ErrVersion: the record changed since it was read.
-var ErrVersion = errors.New("changed meanwhile")
+// NotificationPreferences reads the organization's notification settings,
+// or the defaults.
+func (s *Store) NotificationPreferences(ctx context.Context, orgID string) (notify.Preferences, error) {
+	return preferences(ctx, s.t, orgID)
+}
 
-// NotificationPreferences reads the organization's notification settings.
-func (s *Cabinets) NotificationPreferences(ctx context.Context, orgID string) (notify.Preferences, error) {
-	return s.store.NotificationPreferences(ctx, orgID)
+// SaveNotificationPreferences stores p if the stored version is still
+// prevVersion; domain.ErrStale otherwise.
+func (s *Store) SaveNotificationPreferences(ctx context.Context, p notify.Preferences, prevVersion int64) error {
+	return savePreferences(ctx, s.t, p, prevVersion)
 }

@@ -2,32 +2,21 @@ package dynamostore
 
 import (
 	"context"
-	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/publication"
 )
 
 var _ publication.Store = (*Publication)(nil)
 
-// BatchAPI is what publication needs beyond the store's single-item calls.
-type BatchAPI interface {
-	API
-	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
-	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-}
-
-// Publication stores published departments, employees and the director.
+// Publication stores published departments, employees and the director,
+// the publication's snapshots and its lock.
 //
 // Employees are indexed twice, sparsely, only while published: GSI2 lists
 // them by department (GSI2PK "ORG#<org>#EMP", GSI2SK "<department>#<id>"),
@@ -35,18 +24,23 @@ type BatchAPI interface {
 // "ORG#<org>#ELIGIBLE") and those who cannot ("ORG#<org>#NOCABINET"), so
 // the cabinet work and the red list read only what they need.
 type Publication struct {
-	db    BatchAPI
-	store *Store
-	// Concurrency is how many batch requests run at once.
-	Concurrency int
-	// Backoff is the base of the jittered exponential backoff on unprocessed items.
-	Backoff time.Duration
+	t *table
 }
 
 // NewPublication returns the publication store on the table.
 func NewPublication(db BatchAPI, table string) *Publication {
-	return &Publication{db: db, store: New(db, table), Concurrency: 8, Backoff: 50 * time.Millisecond}
+	return &Publication{t: newTable(db, table)}
 }
+
+// Concurrency is how many batch requests of one operation run at once.
+func (p *Publication) Concurrency() int { return p.t.concurrency }
+
+// SetBackoff sets the base of the jittered exponential backoff on
+// unprocessed items and throttling (tests shorten it).
+func (p *Publication) SetBackoff(d time.Duration) { p.t.backoff = d }
+
+// CabinetStore is the cabinet store on the publication's client and table.
+func (p *Publication) CabinetStore() *Cabinets { return &Cabinets{t: p.t} }
 
 type departmentItem struct {
 	key
@@ -101,17 +95,6 @@ type directorItem struct {
 	UpdatedAt  int64
 }
 
-func deptKey(orgID, id string) key { return key{orgPK(orgID), "DEPT#" + id} }
-func empKey(orgID, id string) key  { return key{orgPK(orgID), "EMP#" + id} }
-
-func employeesPK(orgID string) string { return orgPK(orgID) + "#EMP" }
-func cabinetPK(orgID string, eligible bool) string {
-	if eligible {
-		return orgPK(orgID) + "#ELIGIBLE"
-	}
-	return orgPK(orgID) + "#NOCABINET"
-}
-
 func toEmployeeItem(orgID string, e publication.Employee, now time.Time) employeeItem {
 	it := employeeItem{key: empKey(orgID, e.ExternalID), Type: "Employee", ExternalID: e.ExternalID,
 		PersonnelNumber: e.PersonnelNumber, LastName: e.LastName, FirstName: e.FirstName, MiddleName: e.MiddleName,
@@ -137,251 +120,67 @@ func fromEmployeeItem(it employeeItem) publication.PublishedEmployee {
 	return publication.PublishedEmployee{Employee: e, Published: it.Published, UpdatedAt: fromMS(it.UpdatedAt)}
 }
 
-// Departments reads every department of the organization.
-func (p *Publication) Departments(ctx context.Context, orgID string) ([]publication.StoredDepartment, error) {
-	var out []publication.StoredDepartment
-	err := p.queryPrefix(ctx, orgID, "DEPT#", "", func(items []map[string]types.AttributeValue) error {
-		var its []departmentItem
-		if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-			return err
-		}
-		for _, it := range its {
-			out = append(out, publication.StoredDepartment{Department: publication.Department{ExternalID: it.ExternalID,
-				Name: it.Name, ParentID: it.ParentID, HeadID: it.HeadID, Version: it.Version}, Hash: it.Hash, Published: it.Published})
-		}
-		return nil
-	})
-	return out, err
+func departmentOf(it departmentItem) publication.StoredDepartment {
+	return publication.StoredDepartment{Department: publication.Department{ExternalID: it.ExternalID,
+		Name: it.Name, ParentID: it.ParentID, HeadID: it.HeadID, Version: it.Version}, Hash: it.Hash, Published: it.Published}
 }
 
-// queryPrefix pages through the organization's items whose sort key starts
-// with prefix, reading only projection when it is given.
-func (p *Publication) queryPrefix(ctx context.Context, orgID, prefix, projection string, each func([]map[string]types.AttributeValue) error) error {
-	kc := expression.Key("PK").Equal(expression.Value(orgPK(orgID))).And(expression.Key("SK").BeginsWith(prefix))
-	b := expression.NewBuilder().WithKeyCondition(kc)
-	if projection != "" {
-		var names []expression.NameBuilder
-		for _, n := range strings.Split(projection, ",") {
-			names = append(names, expression.Name(n))
-		}
-		b = b.WithProjection(expression.NamesList(names[0], names[1:]...))
-	}
-	expr, err := b.Build()
+// prefixQuery is every item of the organization whose sort key starts with prefix.
+func prefixQuery(orgID, prefix string, projection ...string) query {
+	return query{op: "query " + prefix, pk: orgPK(orgID), projection: projection,
+		sk: beginsWith(prefix)}
+}
+
+// Departments reads every department of the organization.
+func (p *Publication) Departments(ctx context.Context, orgID string) ([]publication.StoredDepartment, error) {
+	its, err := all[departmentItem](ctx, p.t, prefixQuery(orgID, "DEPT#"), 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	pages := dynamodb.NewQueryPaginator(p.db, &dynamodb.QueryInput{TableName: &p.store.table,
-		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return awserr.Wrap("query "+prefix, err)
-		}
-		if err := each(page.Items); err != nil {
-			return err
-		}
-	}
-	return nil
+	return mapAll(its, departmentOf), nil
 }
 
 // DepartmentsByID reads the named departments, 100 keys a request.
 func (p *Publication) DepartmentsByID(ctx context.Context, orgID string, ids []string) ([]publication.StoredDepartment, error) {
-	var (
-		mu  sync.Mutex
-		out []publication.StoredDepartment
-	)
-	err := p.batchGet(ctx, orgID, ids, deptKey, "", nil, func(items []map[string]types.AttributeValue) error {
-		var its []departmentItem
-		if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, it := range its {
-			out = append(out, publication.StoredDepartment{Department: publication.Department{ExternalID: it.ExternalID,
-				Name: it.Name, ParentID: it.ParentID, HeadID: it.HeadID, Version: it.Version}, Hash: it.Hash, Published: it.Published})
-		}
-		return nil
-	})
-	return out, err
-}
-
-// batchGet reads the items of ids, 100 keys a request (BatchGetItem's
-// limit), batches in parallel, retrying unprocessed keys with backoff.
-func (p *Publication) batchGet(ctx context.Context, orgID string, ids []string, keyOf func(orgID, id string) key,
-	projection string, names map[string]string, each func([]map[string]types.AttributeValue) error) error {
-	var batches [][]string
-	for start := 0; start < len(ids); start += 100 {
-		batches = append(batches, ids[start:min(start+100, len(ids))])
+	its, err := batchGetAll(ctx, p.t, keysOf(orgID, ids, deptKey), nil, func(it departmentItem) string { return it.ExternalID })
+	if err != nil {
+		return nil, err
 	}
-	return p.parallel(ctx, len(batches), func(ctx context.Context, i int) error {
-		keys := make([]map[string]types.AttributeValue, len(batches[i]))
-		for j, id := range batches[i] {
-			keys[j] = keyOf(orgID, id).av()
+	var out []publication.StoredDepartment
+	for _, id := range ids {
+		if it, ok := its[id]; ok {
+			out = append(out, departmentOf(it))
 		}
-		ka := types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}
-		if projection != "" {
-			ka.ProjectionExpression, ka.ExpressionAttributeNames = aws.String(projection), names
-		}
-		req := map[string]types.KeysAndAttributes{p.store.table: ka}
-		for attempt := 0; len(req) > 0; attempt++ {
-			res, err := p.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return awserr.Wrap("batch get", err)
-			}
-			if err := each(res.Responses[p.store.table]); err != nil {
-				return err
-			}
-			req = res.UnprocessedKeys
-			if len(req) > 0 {
-				if err := p.sleep(ctx, attempt); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	}
+	return out, nil
 }
 
 // EmployeeStates reads the version, hash and status of the named employees,
 // 100 keys a request (BatchGetItem's limit), reading only those attributes.
 func (p *Publication) EmployeeStates(ctx context.Context, orgID string, ids []string) (map[string]publication.StoredState, error) {
-	out := make(map[string]publication.StoredState, len(ids))
-	var mu sync.Mutex
-	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(expression.Name("ExternalID"),
-		expression.Name("Version"), expression.Name("Hash"), expression.Name("Published"), expression.Name("Eligible"))).Build()
-	if err != nil {
-		return nil, err
+	its, err := batchGetAll(ctx, p.t, keysOf(orgID, ids, empKey), []string{"ExternalID", "Version", "Hash", "Published", "Eligible"},
+		func(it employeeItem) string { return it.ExternalID })
+	out := make(map[string]publication.StoredState, len(its))
+	for id, it := range its {
+		out[id] = publication.StoredState{Version: it.Version, Hash: it.Hash, Published: it.Published, Eligible: it.Eligible}
 	}
-	err = p.batchGet(ctx, orgID, ids, empKey, aws.ToString(proj.Projection()), proj.Names(), func(items []map[string]types.AttributeValue) error {
-		var its []employeeItem
-		if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, it := range its {
-			out[it.ExternalID] = publication.StoredState{Version: it.Version, Hash: it.Hash, Published: it.Published, Eligible: it.Eligible}
-		}
-		return nil
-	})
 	return out, err
-}
-
-// parallel runs fn for 0..n-1 with at most Concurrency at once; the first
-// error wins.
-func (p *Publication) parallel(ctx context.Context, n int, fn func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, max(1, p.Concurrency))
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for i := 0; i < n; i++ {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := fn(ctx, i); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}(i)
-	}
-	wg.Wait()
-	return first
-}
-
-// sleep waits a full-jitter exponential backoff: random in [0, base*2^attempt],
-// capped at 2 s, so retries of many workers spread out.
-func (p *Publication) sleep(ctx context.Context, attempt int) error {
-	ceiling := p.Backoff << min(attempt, 6)
-	ceiling = min(ceiling, 2*time.Second)
-	d := time.Duration(rand.Int64N(int64(ceiling) + 1))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// batchWrite puts reqs 25 a request (BatchWriteItem's limit), 8 in
-// flight, retrying unprocessed items and throttling with jittered backoff
-// until deadline. It returns what is still unwritten then, never dropping
-// it: the requests left unprocessed and those of batches never started.
-func (p *Publication) batchWrite(ctx context.Context, reqs []types.WriteRequest, deadline time.Time) ([]types.WriteRequest, error) {
-	var (
-		mu     sync.Mutex
-		failed []types.WriteRequest
-	)
-	n := (len(reqs) + 24) / 25
-	wctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	started := make([]bool, n)
-	err := p.parallel(wctx, n, func(ctx context.Context, i int) error {
-		started[i] = true
-		batch := reqs[i*25 : min((i+1)*25, len(reqs))]
-		for attempt := 0; len(batch) > 0; attempt++ {
-			res, err := p.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{p.store.table: batch}})
-			switch {
-			case err == nil:
-				batch = res.UnprocessedItems[p.store.table]
-			case ctx.Err() != nil:
-				// Out of time: what is left is reported below.
-			case awserr.Transient(err):
-				// Throttled as a whole: the same requests go again after a pause.
-			default:
-				return awserr.Wrap("batch write", err)
-			}
-			if len(batch) == 0 {
-				return nil
-			}
-			if ctx.Err() != nil || p.sleep(ctx, attempt) != nil {
-				mu.Lock()
-				failed = append(failed, batch...)
-				mu.Unlock()
-				return nil
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for i, ok := range started {
-		if !ok {
-			failed = append(failed, reqs[i*25:min((i+1)*25, len(reqs))]...)
-		}
-	}
-	return failed, nil
 }
 
 // Write puts the items 25 a request (BatchWriteItem's limit), retrying
 // unprocessed items and throttling with jittered backoff until deadline.
 // What is still unwritten then is returned, not dropped.
 func (p *Publication) Write(ctx context.Context, orgID string, w publication.Writes, now, deadline time.Time) ([]publication.RowRef, error) {
-	type entry struct {
-		ref publication.RowRef
-		req types.WriteRequest
-	}
-	var entries []entry
+	var (
+		refs  []publication.RowRef
+		items []map[string]types.AttributeValue
+	)
 	add := func(ref publication.RowRef, item any) error {
 		av, err := attributevalue.MarshalMap(item)
 		if err != nil {
 			return err
 		}
-		entries = append(entries, entry{ref, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}}})
+		refs, items = append(refs, ref), append(items, av)
 		return nil
 	}
 	for _, d := range w.Departments {
@@ -398,25 +197,44 @@ func (p *Publication) Write(ctx context.Context, orgID string, w publication.Wri
 	}
 	if w.Director != nil {
 		if err := add(publication.RowRef{Kind: publication.KindDirector, ExternalID: w.Director.EmployeeID}, directorItem{
-			key: key{orgPK(orgID), "DIRECTOR"}, Type: "Director", EmployeeID: w.Director.EmployeeID,
+			key: directorKey(orgID), Type: "Director", EmployeeID: w.Director.EmployeeID,
 			Version: int64(w.Director.Version), UpdatedAt: ms(now)}); err != nil {
 			return nil, err
 		}
 	}
-
-	reqs := make([]types.WriteRequest, len(entries))
-	bySK := make(map[string]publication.RowRef, len(entries))
-	for i, e := range entries {
-		reqs[i] = e.req
-		bySK[e.req.PutRequest.Item["SK"].(*types.AttributeValueMemberS).Value] = e.ref
-	}
-	unwritten, err := p.batchWrite(ctx, reqs, deadline)
+	unwritten, err := p.t.batchPut(ctx, items, deadline)
 	if err != nil {
 		return nil, err
 	}
 	var failed []publication.RowRef
-	for _, r := range unwritten {
-		failed = append(failed, bySK[r.PutRequest.Item["SK"].(*types.AttributeValueMemberS).Value])
+	for _, i := range unwritten {
+		failed = append(failed, refs[i])
 	}
 	return failed, nil
+}
+
+// Employees pages through published employees: all, one department's, or
+// those who cannot get a cabinet (optionally of one department).
+func (p *Publication) Employees(ctx context.Context, orgID string, f publication.ListFilter, limit int, cur string) ([]publication.PublishedEmployee, string, error) {
+	q := query{op: "list employees", index: "GSI2", pk: employeesPK(orgID), maxReads: 1}
+	if f.CannotGetCabinet {
+		q.index, q.pk = "GSI3", cabinetPK(orgID, false)
+		if f.DepartmentID != "" {
+			q.filter = cond(expression.Name("DepartmentID").Equal(expression.Value(f.DepartmentID)))
+		}
+	} else if f.DepartmentID != "" {
+		q.sk = beginsWith(f.DepartmentID + "#")
+	}
+	its, next, err := list[employeeItem](ctx, p.t, q, orgPK(orgID), limit, cur,
+		func(c cursor) bool { return strings.HasPrefix(c.SK, "EMP#") })
+	return mapAll(its, fromEmployeeItem), next, err
+}
+
+// Employee reads one employee, published or not.
+func (p *Publication) Employee(ctx context.Context, orgID, externalID string) (publication.PublishedEmployee, error) {
+	var it employeeItem
+	if err := p.t.get(ctx, empKey(orgID, externalID), &it); err != nil {
+		return publication.PublishedEmployee{}, err
+	}
+	return fromEmployeeItem(it), nil
 }

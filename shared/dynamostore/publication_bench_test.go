@@ -26,9 +26,12 @@ import (
 // The benchmarks publish a realistic organization the way the employer
 // system does: 10,000 employees in 50 departments, as sequential requests of
 // 1,000 employees (the first one also carrying the departments), through
-// publication.Publishing on dynamostore.Publication against DynamoDB in moto.
+// publication.Service on dynamostore.Publication against DynamoDB in moto.
+// Under KABINET_BENCH_SIZE=small the organization has 5,000 employees: the
+// request inboxes' seed names employees up to empID(4321).
+var benchEmployees = benchSize(10_000, 5_000)
+
 const (
-	benchEmployees   = 10_000
 	benchDepartments = 50
 	benchChunk       = publication.MaxEmployeesPerRequest
 )
@@ -207,6 +210,14 @@ func organizationChunks() []publication.Batch {
 		out = append(out, b)
 	}
 	return out
+}
+
+func employeesOf(chunks []publication.Batch) int {
+	n := 0
+	for _, c := range chunks {
+		n += len(c.Employees)
+	}
+	return n
 }
 
 func rowsOf(chunks []publication.Batch) int {
@@ -457,15 +468,24 @@ func (c *captureWrites) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWr
 }
 
 // adapterItems runs the publication of chunks for orgID with writes
-// captured, and returns the put requests the adapter would send. The
-// organization's departments are then stored already: the baseline
-// overwrites those 50 of its 10,050 items.
+// captured, and returns the put requests the adapter would send: one item
+// per row, and one cabinet item ("CAB#<employee>", state not_created) per
+// employee, which the cabinets store writes through the same client since
+// publication creates cabinets. The organization's departments are then
+// stored already: the baseline overwrites those 50 of its items.
 func (e *benchEnv) adapterItems(b *testing.B, table, orgID string, chunks []publication.Batch) []types.WriteRequest {
 	b.Helper()
 	capture := &captureWrites{Client: e.db}
 	publishDeltas(b, e.service(dynamostore.NewPublication(capture, table)), orgID, chunks, "written")
-	if len(capture.reqs) != rowsOf(chunks) {
-		b.Fatalf("captured %d items, want %d", len(capture.reqs), rowsOf(chunks))
+	cabinetItems := 0
+	for _, r := range capture.reqs {
+		if sk, _ := r.PutRequest.Item["SK"].(*types.AttributeValueMemberS); sk != nil && strings.HasPrefix(sk.Value, "CAB#") {
+			cabinetItems++
+		}
+	}
+	if rows := rowsOf(chunks); len(capture.reqs)-cabinetItems != rows || cabinetItems != employeesOf(chunks) {
+		b.Fatalf("captured %d items (%d cabinets), want %d rows and a cabinet per employee (%d)",
+			len(capture.reqs), cabinetItems, rows, employeesOf(chunks))
 	}
 	return capture.reqs
 }
@@ -523,7 +543,7 @@ func BenchmarkPublicationNew10k(b *testing.B) {
 	e := newBenchEnv(b)
 	chunks := organizationChunks()
 	rows := rowsOf(chunks)
-	workers := dynamostore.NewPublication(e.db, e.table).Concurrency
+	workers := dynamostore.NewPublication(e.db, e.table).Concurrency()
 	var handlerBest, handlerBestExcl, rawBest float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -44,7 +44,7 @@ func newService(t *testing.T, opts ...func(*dynamodb.Options)) (*pubService, str
 	env := testenv.Get(t)
 	db := dynamodb.NewFromConfig(env.AWS, opts...)
 	store := dynamostore.NewPublication(db, env.Table())
-	store.Backoff = time.Millisecond
+	store.SetBackoff(time.Millisecond)
 	sync := must[*cabinets.PublicationSync](t)(cabinets.NewPublicationSync(store.CabinetStore()))
 	pub := must[*publication.Publishing](t)(publication.NewPublishing(store, sync, nil, phone.ParseMobile,
 		&clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}, ids, time.Minute, 24*time.Hour))

@@ -5,19 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
@@ -42,19 +36,19 @@ import (
 //   - GSI12, while the escalation job has work on it: "REQDUE#<shard>",
 //     "<due ms>#<org>#<id>", across organizations.
 type Requests struct {
-	*Publication
+	t *table
 }
 
 var _ requests.Store = (*Requests)(nil)
 
 // NewRequests returns the request store on the table.
 func NewRequests(db BatchAPI, table string) *Requests {
-	return &Requests{Publication: NewPublication(db, table)}
+	return &Requests{t: newTable(db, table)}
 }
 
-// requestDueShards spreads due requests over a few index partitions, so
-// that one busy organization cannot make one hot partition.
-const requestDueShards = 4
+// SetBackoff sets the base of the jittered exponential backoff on
+// unprocessed items and throttling (tests shorten it).
+func (s *Requests) SetBackoff(d time.Duration) { s.t.backoff = d }
 
 type stepItem struct {
 	At           int64
@@ -105,36 +99,6 @@ type requestItem struct {
 	GSI12SK                string `dynamodbav:",omitempty"`
 }
 
-func requestKey(orgID, id string) key              { return key{orgPK(orgID), "REQ#" + id} }
-func requestsByPK(orgID, employeeID string) string { return orgPK(orgID) + "#REQBY#" + employeeID }
-func awaitingPK(orgID string) string               { return orgPK(orgID) + "#AWAITING" }
-
-// inboxPK is the GSI10 partition of an inbox.
-func inboxPK(orgID string, in requests.Inbox) (string, error) {
-	switch in.Kind {
-	case requests.InboxApprovals:
-		return orgPK(orgID) + "#APPROVE#" + in.Owner, nil
-	case requests.InboxNoApprover:
-		return orgPK(orgID) + "#NOAPPROVER", nil
-	case requests.InboxProcessing:
-		// The responsible person's inbox has no owner segment: any marker
-		// put there could also be an employee's id ("~responsible" is a
-		// valid external id), and would show them the responsible
-		// person's work.
-		if in.Owner == "" {
-			return orgPK(orgID) + "#PROCESS", nil
-		}
-		return orgPK(orgID) + "#PROCESS#" + in.Owner, nil
-	}
-	return "", fmt.Errorf("unknown inbox kind %q", in.Kind)
-}
-
-func requestDueShard(id string) string {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return fmt.Sprintf("REQDUE#%d", h.Sum32()%requestDueShards)
-}
-
 func toRequestItem(r requests.Request) (requestItem, error) {
 	fields, err := fieldsMap(r.Fields)
 	if err != nil {
@@ -162,8 +126,7 @@ func toRequestItem(r requests.Request) (requestItem, error) {
 		it.GSI11PK, it.GSI11SK = awaitingPK(r.OrganizationID), r.ID
 	}
 	if !r.DueAt.IsZero() {
-		it.GSI12PK = requestDueShard(r.ID)
-		it.GSI12SK = fmt.Sprintf("%013d#%s#%s", ms(r.DueAt), r.OrganizationID, r.ID)
+		it.GSI12PK, it.GSI12SK = requestDuePK(r.ID), dueSK(ms(r.DueAt), r.OrganizationID, r.ID)
 	}
 	return it, nil
 }
@@ -217,11 +180,7 @@ func fieldsOf(m map[string]any) (requests.Fields, error) {
 	return f, json.Unmarshal(raw, &f)
 }
 
-func requestsOf(items []map[string]types.AttributeValue) ([]requests.Request, error) {
-	var its []requestItem
-	if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-		return nil, err
-	}
+func requestsOf(its []requestItem) ([]requests.Request, error) {
 	out := make([]requests.Request, 0, len(its))
 	for _, it := range its {
 		r, err := fromRequestItem(it)
@@ -236,7 +195,7 @@ func requestsOf(items []map[string]types.AttributeValue) ([]requests.Request, er
 // Request reads one request.
 func (s *Requests) Request(ctx context.Context, orgID, id string) (requests.Request, error) {
 	var it requestItem
-	if err := s.store.get(ctx, requestKey(orgID, id), &it); err != nil {
+	if err := s.t.get(ctx, requestKey(orgID, id), &it); err != nil {
 		return requests.Request{}, err
 	}
 	return fromRequestItem(it)
@@ -250,31 +209,10 @@ func (s *Requests) SaveRequest(ctx context.Context, r requests.Request, prevVers
 	if err != nil {
 		return err
 	}
-	if len(msgs) == 0 {
-		// Nothing to stage: a conditional put costs half a transaction.
-		err := s.store.putItem(ctx, it, versionIs(prevVersion))
-		if conditionFailed(err) {
-			return requests.ErrStale
-		}
-		return awserr.Wrap("save request", err)
-	}
-	p, err := s.store.put(it, versionIs(prevVersion))
-	if err != nil {
-		return err
-	}
-	staged, err := s.store.stagePuts(msgs, r.UpdatedAt)
-	if err != nil {
-		return err
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: append([]types.TransactWriteItem{{Put: p}}, staged...)})
 	// A staged message's id is made from the request's version, so its
 	// record existing also means the version was written already: any
-	// cancellation is a lost race.
-	if _, ok := cancelled(err); ok {
-		return requests.ErrStale
-	}
-	return awserr.Wrap("save request", err)
+	// failed condition is a lost race.
+	return saveWithMessages(ctx, s.t, "save request", it, versionIs(prevVersion), msgs, r.UpdatedAt)
 }
 
 // requestPage queries up to limit requests of one index partition in id
@@ -285,38 +223,18 @@ func (s *Requests) requestPage(ctx context.Context, index, pk, from string, forw
 	if limit <= 0 {
 		return nil, nil
 	}
-	pkName, skName := index+"PK", index+"SK"
-	kc := expression.Key(pkName).Equal(expression.Value(pk))
+	q := query{op: "query " + index, index: index, pk: pk, backward: !forward}
 	switch {
 	case from != "" && forward:
-		kc = kc.And(expression.Key(skName).GreaterThan(expression.Value(from)))
+		q.sk = after(from)
 	case from != "":
-		kc = kc.And(expression.Key(skName).LessThan(expression.Value(from)))
+		q.sk = before(from)
 	}
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	its, err := all[requestItem](ctx, s.t, q, limit)
 	if err != nil {
 		return nil, err
 	}
-	var out []requests.Request
-	var start map[string]types.AttributeValue
-	for len(out) < limit {
-		res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.store.table, IndexName: aws.String(index),
-			ScanIndexForward: aws.Bool(forward), Limit: aws.Int32(int32(limit - len(out))), ExclusiveStartKey: start,
-			KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-			ExpressionAttributeValues: expr.Values()})
-		if err != nil {
-			return nil, awserr.Wrap("query "+index, err)
-		}
-		rs, err := requestsOf(res.Items)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rs...)
-		if start = res.LastEvaluatedKey; len(start) == 0 {
-			break
-		}
-	}
-	return out, nil
+	return requestsOf(its)
 }
 
 // EmployeeRequests pages through an employee's requests, newest first.
@@ -342,11 +260,11 @@ func (s *Requests) Awaiting(ctx context.Context, orgID, after string, limit int)
 // DueRequests reads up to limit requests due by now from every shard of
 // GSI12, earliest first.
 func (s *Requests) DueRequests(ctx context.Context, now time.Time, limit int) ([]requests.Request, error) {
-	items, err := s.dueItems(ctx, "GSI12", "REQDUE#", requestDueShards, now, limit)
+	its, err := due[requestItem](ctx, s.t, "GSI12", "REQDUE#", requestDueShards, now, limit)
 	if err != nil {
 		return nil, err
 	}
-	out, err := requestsOf(items)
+	out, err := requestsOf(its)
 	if err != nil {
 		return nil, err
 	}
@@ -362,20 +280,13 @@ type counterItem struct {
 // atomic ADD: numbers are never handed out twice, though a number taken by
 // a submission that then fails is skipped.
 func (s *Requests) NextNumber(ctx context.Context, orgID string) (int64, error) {
-	in, err := s.store.update(key{orgPK(orgID), "COUNTER#REQUESTS"}, expression.Add(expression.Name("N"), expression.Value(1)), nil)
+	attrs, err := s.t.updateItem(ctx, "next request number", requestCounterKey(orgID),
+		expression.Add(expression.Name("N"), expression.Value(1)), nil, types.ReturnValueUpdatedNew)
 	if err != nil {
 		return 0, err
 	}
-	in.ReturnValues = types.ReturnValueUpdatedNew
-	res, err := s.db.UpdateItem(ctx, in)
-	if err != nil {
-		return 0, awserr.Wrap("next request number", err)
-	}
-	var c counterItem
-	if err := attributevalue.UnmarshalMap(res.Attributes, &c); err != nil {
-		return 0, err
-	}
-	return c.N, nil
+	c, err := decode[counterItem](attrs)
+	return c.N, err
 }
 
 type deputyItem struct {
@@ -393,9 +304,6 @@ type deputyItem struct {
 	GSI9SK         string
 }
 
-func deputyKey(orgID, managerID string) key      { return key{orgPK(orgID), "DEPUTY#" + managerID} }
-func deputiesOfPK(orgID, deputyID string) string { return orgPK(orgID) + "#DEPUTYOF#" + deputyID }
-
 func fromDeputyItem(it deputyItem) requests.Deputy {
 	return requests.Deputy{OrganizationID: it.OrganizationID, ManagerID: it.ManagerID, DeputyID: it.DeputyID,
 		From: it.From, To: it.To, SetBy: it.SetBy, UpdatedAt: fromMS(it.UpdatedAt), Version: it.Version}
@@ -404,7 +312,7 @@ func fromDeputyItem(it deputyItem) requests.Deputy {
 // Deputy reads a manager's deputy; domain.ErrNotFound when none.
 func (s *Requests) Deputy(ctx context.Context, orgID, managerID string) (requests.Deputy, error) {
 	var it deputyItem
-	if err := s.store.get(ctx, deputyKey(orgID, managerID), &it); err != nil {
+	if err := s.t.get(ctx, deputyKey(orgID, managerID), &it); err != nil {
 		return requests.Deputy{}, err
 	}
 	return fromDeputyItem(it), nil
@@ -415,26 +323,11 @@ const maxDelegations = 100
 
 // DeputiesOf lists the delegations naming deputyID, from GSI9.
 func (s *Requests) DeputiesOf(ctx context.Context, orgID, deputyID string) ([]requests.Deputy, error) {
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key("GSI9PK").Equal(expression.Value(deputiesOfPK(orgID, deputyID)))).Build()
+	its, err := all[deputyItem](ctx, s.t, query{op: "query deputies", index: "GSI9", pk: deputiesOfPK(orgID, deputyID), maxReads: 1}, maxDelegations)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.store.table, IndexName: aws.String("GSI9"),
-		Limit: aws.Int32(maxDelegations), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	if err != nil {
-		return nil, awserr.Wrap("query deputies", err)
-	}
-	var its []deputyItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &its); err != nil {
-		return nil, err
-	}
-	out := make([]requests.Deputy, len(its))
-	for i, it := range its {
-		out[i] = fromDeputyItem(it)
-	}
-	return out, nil
+	return mapAll(its, fromDeputyItem), nil
 }
 
 // SaveDeputy stores d if the stored version is still prevVersion (0: none).
@@ -443,17 +336,13 @@ func (s *Requests) SaveDeputy(ctx context.Context, d requests.Deputy, prevVersio
 		ManagerID: d.ManagerID, DeputyID: d.DeputyID, From: d.From, To: d.To, SetBy: d.SetBy,
 		UpdatedAt: ms(d.UpdatedAt), Version: d.Version,
 		GSI9PK: deputiesOfPK(d.OrganizationID, d.DeputyID), GSI9SK: d.ManagerID}
-	err := s.store.putItem(ctx, it, versionIs(prevVersion))
-	if conditionFailed(err) {
-		return requests.ErrStale
-	}
-	return awserr.Wrap("save deputy", err)
+	return s.t.putItem(ctx, "save deputy", it, versionIs(prevVersion))
 }
 
 // DeleteDeputy ends a manager's delegation.
 func (s *Requests) DeleteDeputy(ctx context.Context, orgID, managerID string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.store.table, Key: deputyKey(orgID, managerID).av()})
-	return awserr.Wrap("delete deputy", err)
+	_, err := s.t.deleteItem(ctx, "delete deputy", deputyKey(orgID, managerID), nil, "")
+	return err
 }
 
 type requestSettingsItem struct {
@@ -466,17 +355,15 @@ type requestSettingsItem struct {
 	Version            int64
 }
 
-func requestSettingsKey(orgID string) key { return key{orgPK(orgID), "SETTINGS#REQUESTS"} }
-
 // Settings reads the organization's request settings, or the defaults.
 func (s *Requests) Settings(ctx context.Context, orgID string) (requests.Settings, error) {
 	var it requestSettingsItem
-	err := s.store.get(ctx, requestSettingsKey(orgID), &it)
-	if errors.Is(err, domain.ErrNotFound) {
-		return requests.DefaultSettings(orgID), nil
-	}
+	found, err := s.t.getOr(ctx, requestSettingsKey(orgID), &it)
 	if err != nil {
 		return requests.Settings{}, err
+	}
+	if !found {
+		return requests.DefaultSettings(orgID), nil
 	}
 	st := requests.Settings{OrganizationID: orgID, Types: it.Types, Processing: it.Processing,
 		RemindAfterHours: it.RemindAfterHours, EscalateAfterHours: it.EscalateAfterHours, Version: it.Version}
@@ -495,11 +382,7 @@ func (s *Requests) SaveSettings(ctx context.Context, st requests.Settings, prevV
 	it := requestSettingsItem{key: requestSettingsKey(st.OrganizationID), Type: "RequestSettings", Types: st.Types,
 		Processing: st.Processing, RemindAfterHours: st.RemindAfterHours, EscalateAfterHours: st.EscalateAfterHours,
 		Version: st.Version}
-	err := s.store.putItem(ctx, it, versionIs(prevVersion))
-	if conditionFailed(err) {
-		return requests.ErrStale
-	}
-	return awserr.Wrap("save request settings", err)
+	return s.t.putItem(ctx, "save request settings", it, versionIs(prevVersion))
 }
 
 // requestEmployee is what requests need of a published employee's item.
@@ -519,7 +402,7 @@ func requestEmployee(it employeeItem) requests.Employee {
 // Employee reads a published (or once published) employee.
 func (s *Requests) Employee(ctx context.Context, orgID, id string) (requests.Employee, error) {
 	var it employeeItem
-	if err := s.store.get(ctx, empKey(orgID, id), &it); err != nil {
+	if err := s.t.get(ctx, empKey(orgID, id), &it); err != nil {
 		return requests.Employee{}, err
 	}
 	return requestEmployee(it), nil
@@ -528,20 +411,11 @@ func (s *Requests) Employee(ctx context.Context, orgID, id string) (requests.Emp
 // Employees reads the named employees, 100 keys a request; absent ones are
 // left out.
 func (s *Requests) Employees(ctx context.Context, orgID string, ids []string) (map[string]requests.Employee, error) {
-	out := make(map[string]requests.Employee, len(ids))
-	var mu sync.Mutex
-	err := s.batchGet(ctx, orgID, distinct(ids), empKey, "", nil, func(items []map[string]types.AttributeValue) error {
-		var its []employeeItem
-		if err := attributevalue.UnmarshalListOfMaps(items, &its); err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, it := range its {
-			out[it.ExternalID] = requestEmployee(it)
-		}
-		return nil
-	})
+	its, err := batchGetAll(ctx, s.t, keysOf(orgID, distinct(ids), empKey), nil, func(it employeeItem) string { return it.ExternalID })
+	out := make(map[string]requests.Employee, len(its))
+	for id, it := range its {
+		out[id] = requestEmployee(it)
+	}
 	return out, err
 }
 
@@ -562,11 +436,8 @@ func distinct(ids []string) []string {
 // unpublished.
 func (s *Requests) Department(ctx context.Context, orgID, id string) (requests.Department, bool, error) {
 	var it departmentItem
-	err := s.store.get(ctx, deptKey(orgID, id), &it)
-	if errors.Is(err, domain.ErrNotFound) {
-		return requests.Department{}, false, nil
-	}
-	if err != nil || !it.Published {
+	found, err := s.t.getOr(ctx, deptKey(orgID, id), &it)
+	if err != nil || !found || !it.Published {
 		return requests.Department{}, false, err
 	}
 	return requests.Department{ID: it.ExternalID, ParentID: it.ParentID, HeadID: it.HeadID}, true, nil
@@ -575,27 +446,24 @@ func (s *Requests) Department(ctx context.Context, orgID, id string) (requests.D
 // Director is the published director's employee id, empty when none.
 func (s *Requests) Director(ctx context.Context, orgID string) (string, error) {
 	var it directorItem
-	err := s.store.get(ctx, key{orgPK(orgID), "DIRECTOR"}, &it)
-	if errors.Is(err, domain.ErrNotFound) {
-		return "", nil
-	}
+	_, err := s.t.getOr(ctx, directorKey(orgID), &it)
 	return it.EmployeeID, err
 }
 
 // Organization reads one organization.
 func (s *Requests) Organization(ctx context.Context, orgID string) (domain.Organization, error) {
-	return s.store.Organization(ctx, orgID)
+	return (&Store{t: s.t}).Organization(ctx, orgID)
 }
 
 // Person reads one person of an organization.
 func (s *Requests) Person(ctx context.Context, orgID, personID string) (domain.Person, error) {
-	return s.store.Person(ctx, orgID, personID)
+	return (&Store{t: s.t}).Person(ctx, orgID, personID)
 }
 
 // EmployeeContact is the preferred channel of the employee's cabinet, only
 // while it is active: messages about requests link into the cabinet.
 func (s *Requests) EmployeeContact(ctx context.Context, orgID, employeeID string) (requests.Contact, bool, error) {
-	c, err := s.CabinetStore().Cabinet(ctx, orgID, employeeID)
+	c, err := (&Cabinets{t: s.t}).Cabinet(ctx, orgID, employeeID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return requests.Contact{}, false, nil
 	}
@@ -612,11 +480,12 @@ func (s *Requests) EmployeeContact(ctx context.Context, orgID, employeeID string
 // ResponsibleContact is the responsible person's phone (SMS), or their
 // e-mail when they have no phone.
 func (s *Requests) ResponsibleContact(ctx context.Context, orgID string) (requests.Contact, bool, error) {
-	org, err := s.store.Organization(ctx, orgID)
+	people := &Store{t: s.t}
+	org, err := people.Organization(ctx, orgID)
 	if err != nil {
 		return requests.Contact{}, false, err
 	}
-	p, err := s.store.Person(ctx, orgID, org.ResponsiblePersonID)
+	p, err := people.Person(ctx, orgID, org.ResponsiblePersonID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return requests.Contact{}, false, nil
 	}
@@ -633,11 +502,11 @@ func (s *Requests) ResponsibleContact(ctx context.Context, orgID string) (reques
 
 // Templates reads the organization's own notification templates.
 func (s *Requests) Templates(ctx context.Context, orgID string) (map[notify.Kind]notify.Template, error) {
-	return (&Notices{Publication: s.Publication}).Templates(ctx, orgID)
+	return templates(ctx, s.t, orgID)
 }
 
 // NotificationPreferences reads the organization's notification settings,
 // or the defaults.
 func (s *Requests) NotificationPreferences(ctx context.Context, orgID string) (notify.Preferences, error) {
-	return s.store.NotificationPreferences(ctx, orgID)
+	return preferences(ctx, s.t, orgID)
 }

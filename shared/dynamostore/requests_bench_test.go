@@ -291,9 +291,12 @@ func (c *capturePuts) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ..
 	return &dynamodb.PutItemOutput{}, nil
 }
 
-// The seeded organization: how many requests, and whose lists are measured.
+// inboxRequests is how many requests the organization has (5,000 under
+// KABINET_BENCH_SIZE=small).
+var inboxRequests = benchSize(50_000, 5_000)
+
+// The seeded organization: whose lists are measured.
 const (
-	inboxRequests       = 50_000
 	inboxManagerDept    = 9    // the manager heads department 9 (200 employees)
 	inboxManagerPending = 300  // pending their approval
 	inboxProcessor      = 123  // empID(123): an HR specialist
@@ -367,7 +370,7 @@ func inboxSeed(ids platform.IDs, org string) ([]requests.Request, map[string]int
 		others[i] = 200 + 17*i // never the measured processor
 	}
 	start := time.Now().AddDate(-1, 0, 0).Truncate(time.Millisecond)
-	step := 365 * 24 * time.Hour / inboxRequests
+	step := 365 * 24 * time.Hour / time.Duration(inboxRequests)
 	out := make([]requests.Request, inboxRequests)
 	want := map[string]int{}
 	for k, role := range roles {

@@ -37,7 +37,7 @@ func newRequestsEnv(t *testing.T) *requestsEnv {
 	env := testenv.Get(t)
 	db := dynamodb.NewFromConfig(env.AWS)
 	store := dynamostore.NewRequests(db, env.Table())
-	store.Backoff = time.Millisecond
+	store.SetBackoff(time.Millisecond)
 	return &requestsEnv{store: store, db: db, table: env.Table(), org: ids.New()}
 }
 

@@ -8,31 +8,19 @@ import (
 	"time"
 
 	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/idempotency"
 	"github.com/kabinet/kabinet/shared/platform"
 )
 
 // IdempotencyKeyTTL is how long a key and its response are kept.
 const IdempotencyKeyTTL = 24 * time.Hour
 
-// StoredResponse is a response kept for replay.
-type StoredResponse struct {
-	RequestHash string
-	Done        bool
-	Status      int
-	Body        []byte
-}
-
-// IdempotencyStore keeps, per organization and key, the request's
-// fingerprint and, once done, its response.
-type IdempotencyStore interface {
-	// Begin claims the key until leaseUntil. If the key is taken (done, or
-	// pending under an unexpired lease), it returns what is stored instead.
-	Begin(ctx context.Context, orgID, key, requestHash string, leaseUntil, expiresAt, now time.Time) (claimed bool, prev StoredResponse, err error)
-	// Finish stores the response for replay.
-	Finish(ctx context.Context, orgID, key string, status int, body []byte) error
-	// Abandon releases the claim, so a retry runs the request again.
-	Abandon(ctx context.Context, orgID, key string) error
-}
+// StoredResponse and IdempotencyStore are the port of shared/idempotency,
+// named here too so the edge's signatures read as before.
+type (
+	StoredResponse   = idempotency.StoredResponse
+	IdempotencyStore = idempotency.Store
+)
 
 // Idempotent makes a write retry-safe with the Idempotency-Key header: the
 // same key with the same request answers the stored response; with another

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/kabinet/kabinet/shared/cabinets"
@@ -329,27 +328,6 @@ func (s *Service) announce(ctx context.Context, a announcement, cabs []cabinets.
 			ready = append(ready, m)
 		}
 	}
-	s.enqueue(ctx, ready)
+	notify.Dispatcher{Queue: s.Queue, Clock: s.Clock}.Dispatch(ctx, ready...)
 	return items, nil
-}
-
-// enqueue queues msgs ten at a time, a few batches at once. A batch the
-// queue refuses is only logged: its records are staged, and the outbox
-// drainer queues them shortly.
-func (s *Service) enqueue(ctx context.Context, msgs []notify.Message) {
-	const batch, inFlight = 10, 8
-	sem := make(chan struct{}, inFlight)
-	var wg sync.WaitGroup
-	for start := 0; start < len(msgs); start += batch {
-		part := msgs[start:min(start+batch, len(msgs))]
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := s.Queue.Enqueue(ctx, part...); err != nil {
-				platform.Logger(ctx).Warn("notices not queued now; the outbox drainer will", "count", len(part), "error", err.Error())
-			}
-		}()
-	}
-	wg.Wait()
 }

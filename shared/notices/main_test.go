@@ -6,34 +6,66 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/cabinets"
+	"github.com/kabinet/kabinet/shared/cabinets/cabinetstest"
 	"github.com/kabinet/kabinet/shared/domain"
-	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/idempotency/idempotencytest"
 	"github.com/kabinet/kabinet/shared/notices"
+	"github.com/kabinet/kabinet/shared/notices/noticestest"
 	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/notify/notifytest"
 	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
+	"github.com/kabinet/kabinet/shared/publication/publicationtest"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
-// These tests run the notice use cases against DynamoDB in moto through the
-// real adapters; organizations are connected and employees published as in
-// production, and the queue is an in-process recorder.
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// These tests run the notice use cases, built by the functions' builders
+// (shared/app), on the in-memory fakes of their
+// ports, which pass the same contract suites as the DynamoDB repositories
+// (shared/dynamostore/*_contract_test.go); organizations are connected and
+// employees published as in production, and the queue is an in-process
+// recorder.
+
+// world is the fakes' one table, shared by every fixture as moto's table
+// was, so a test can check that one organization cannot reach another's.
+var world = func() (w struct {
+	out     *notifytest.Outbox
+	onb     *onboardingtest.Store
+	pub     *publicationtest.Store
+	cab     *cabinetstest.Store
+	notices *noticestest.Store
+	limiter *onboardingtest.Limiter
+	idem    *idempotencytest.Idempotency
+}) {
+	w.out = notifytest.NewOutbox()
+	w.onb = onboardingtest.New(w.out)
+	w.pub = publicationtest.New()
+	w.cab = cabinetstest.New(w.onb, w.pub)
+	w.notices = noticestest.New(w.cab)
+	w.limiter = onboardingtest.NewLimiter()
+	w.idem = idempotencytest.NewIdempotency()
+	return w
+}()
+
+// stores are the world's repositories, as the builders take them.
+func stores() app.Stores {
+	return app.Stores{People: world.onb, Limiter: world.limiter, Cabinets: world.cab, Publication: world.pub,
+		Notices: world.notices, Outbox: world.out, Ledger: world.out, Idempotency: world.idem}
+}
 
 var ctx = context.Background()
 
@@ -59,14 +91,13 @@ const baseURL = "https://lk.example.ru"
 
 type fixture struct {
 	svc    *notices.Service
-	store  *dynamostore.Notices
-	cabs   *dynamostore.Cabinets
+	store  notices.Store
+	cabs   cabinets.Store
 	pub    *publication.Publishing
 	deps   app.Deps
 	tokens *security.AccessTokens
 	clock  *clock
 	queue  *queue
-	db     *dynamodb.Client
 	org    string
 	apiKey string
 	admin  string // the responsible person's person id
@@ -83,16 +114,14 @@ func seq() int { seqMu.Lock(); defer seqMu.Unlock(); seqN++; return seqN }
 // from the others', starting on a Monday at 09:00 UTC (12:00 in Moscow).
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	env := testenv.Get(t)
-	db := dynamodb.NewFromConfig(env.AWS)
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
 	n := seq()
 	c := testenv.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 7 * 24 * time.Hour))
 	q := &queue{}
 	cfg := app.Defaults()
-	cfg.Table, cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL, cfg.SnapshotTTL = env.Table(), tokens, codes, baseURL, time.Hour
-	d := app.Deps{DB: db, Queue: q, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
+	cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL, cfg.SnapshotTTL = tokens, codes, baseURL, time.Hour
+	d := app.Deps{Stores: stores(), Queue: q, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
 	onb := build(t, app.Connection, d)
 	pub := build(t, app.Publishing, d)
 	svc := build(t, app.Notices, d)
@@ -106,8 +135,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, store: dynamostore.NewNotices(db, env.Table()), cabs: dynamostore.NewCabinets(db, env.Table()), pub: pub,
-		deps: d, tokens: tokens, clock: c, queue: q, db: db,
+	return &fixture{svc: svc, store: world.notices, cabs: world.cab, pub: pub, deps: d, tokens: tokens, clock: c, queue: q,
 		org: conn.Organization.ID, apiKey: conn.APIKey.Secret, admin: conn.ResponsiblePerson.ID}
 }
 

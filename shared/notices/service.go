@@ -9,7 +9,6 @@ package notices
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/kabinet/kabinet/shared/cabinets"
@@ -18,8 +17,8 @@ import (
 	"github.com/kabinet/kabinet/shared/platform"
 )
 
-// ErrStale: a conditional write lost to a concurrent one.
-var ErrStale = errors.New("stale: changed concurrently")
+// ErrStale means a conditional write lost to a concurrent one.
+var ErrStale = domain.ErrStale
 
 // Store is the persistence the notice use cases need.
 type Store interface {

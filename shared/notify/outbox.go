@@ -9,9 +9,10 @@ import (
 
 // The outbox: a message is staged (written as a notification record) in
 // the same DynamoDB transaction as the business change it belongs to, then
-// queued at once; if queuing fails, or the process dies in between, the
-// record stays unclaimed and Outbox.Drain queues it later. The notifier's
-// ledger (keyed by the message id) makes a message queued twice send once.
+// queued at once (Dispatcher.Dispatch); if queuing fails, or the process
+// dies in between, the record stays unclaimed and Outbox.Drain queues it
+// later. The notifier's ledger (keyed by the message id) makes a message
+// queued twice send once.
 
 // OutboxStore reads and updates staged messages.
 type OutboxStore interface {
@@ -85,8 +86,8 @@ func (o *Outbox) Drain(ctx context.Context, deadline time.Time) (DrainReport, er
 		if len(fresh) == 0 {
 			return rep, nil
 		}
-		for start := 0; start < len(fresh); start += 10 {
-			batch := fresh[start:min(start+10, len(fresh))]
+		for start := 0; start < len(fresh); start += BatchSize {
+			batch := fresh[start:min(start+BatchSize, len(fresh))]
 			if err := o.Queue.Enqueue(ctx, batch...); err != nil {
 				platform.Logger(ctx).Warn("outbox: batch not queued; it stays due", "error", err.Error())
 				rep.Failed += len(batch)

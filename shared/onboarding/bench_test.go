@@ -10,6 +10,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/onboarding"
 )
@@ -34,7 +35,7 @@ func BenchmarkVerifyCode(b *testing.B) {
 	var counter requestCounter
 	env := testenv.Get(b)
 	db := dynamodb.NewFromConfig(env.AWS, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.add) })
-	f.deps.DB = db
+	f.deps.Stores = app.DynamoStores(db, env.Table())
 	f.configure(b, func(c *onboarding.Config) {
 		c.CodesPerDestinationPerDay, c.CodesPerHour, c.RequestsPerIPPerHour = 1<<30, 1<<30, 1<<30
 	})

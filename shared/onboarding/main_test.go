@@ -2,6 +2,7 @@ package onboarding_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"regexp"
@@ -9,20 +10,39 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/notify/notifytest"
 	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
-// These tests run the use cases against DynamoDB in moto, through the real
-// store adapter. Only the queue is an in-process recorder, so a test can
-// read the code it was sent.
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// These tests run the use cases on the in-memory fakes of their ports
+// (onboardingtest), which pass the same contract suites as the DynamoDB
+// repositories (shared/dynamostore/*_contract_test.go); the queue is an
+// in-process recorder, so a test can read the code it was sent. Only the
+// benchmarks, which count DynamoDB requests, need DynamoDB in moto: it is
+// started when benchmarks are asked for.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if b := flag.Lookup("test.bench"); b != nil && b.Value.String() != "" {
+		os.Exit(testenv.Main(m))
+	}
+	os.Exit(m.Run())
+}
+
+// world is the fakes' one table, shared by every fixture as moto's table
+// was: tests keep apart by their own organizations, phones and clocks.
+var world = struct {
+	out     *notifytest.Outbox
+	store   *onboardingtest.Store
+	limiter *onboardingtest.Limiter
+}{out: notifytest.NewOutbox(), limiter: onboardingtest.NewLimiter()}
+
+func init() { world.store = onboardingtest.New(world.out) }
 
 type clock = testenv.Clock
 
@@ -52,7 +72,6 @@ type fixture struct {
 	deps   app.Deps
 	clock  *clock
 	outbox *outbox
-	db     *dynamodb.Client
 }
 
 // services are the onboarding use cases on the same deps, as the functions
@@ -67,8 +86,6 @@ var testArgon = security.Argon2Params{MemoryKiB: 19 * 1024, Iterations: 2, Paral
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	env := testenv.Get(t)
-	db := dynamodb.NewFromConfig(env.AWS)
 	tokens, err := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -78,14 +95,15 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	cfg := app.Defaults()
-	cfg.Table, cfg.Tokens, cfg.CodeHasher = env.Table(), tokens, codes
+	cfg.Tokens, cfg.CodeHasher = tokens, codes
 	cfg.Onboarding.Argon2 = testArgon
 	// Each test has its own clock far from the others' windows, so the
 	// deployment-wide counters of one test do not spill into another.
 	c := testenv.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC).Add(time.Duration(seq()) * 48 * time.Hour))
 	ob := &outbox{}
-	f := &fixture{deps: app.Deps{DB: db, Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg},
-		clock: c, outbox: ob, db: db}
+	stores := app.Stores{People: world.store, Limiter: world.limiter, Outbox: world.out}
+	f := &fixture{deps: app.Deps{Stores: stores, Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg},
+		clock: c, outbox: ob}
 	f.build(t)
 	return f
 }

@@ -33,7 +33,7 @@ var (
 	// ErrCodeCooldown: a code was sent too recently to send another.
 	ErrCodeCooldown = otp.ErrCodeCooldown
 	// ErrStale: a conditional write lost to a concurrent one.
-	ErrStale = errors.New("stale or already consumed")
+	ErrStale = domain.ErrStale
 	// ErrKeyLimit: the organization has the most active API keys allowed.
 	ErrKeyLimit = errors.New("active API key limit reached")
 )

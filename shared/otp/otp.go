@@ -160,10 +160,9 @@ func (c *Codes) Issue(ctx context.Context, t Target) error {
 		}
 		return err
 	}
-	if err := c.queue.Enqueue(ctx, msg); err != nil {
-		// Staged: the outbox drainer queues it within a few minutes.
-		platform.Logger(ctx).Warn("code message not queued; left to the outbox", "error", err.Error())
-	}
+	// Staged: should queuing fail, the outbox drainer queues it within a
+	// few minutes.
+	notify.Dispatcher{Queue: c.queue, Clock: c.clock}.Dispatch(ctx, msg)
 	return nil
 }
 

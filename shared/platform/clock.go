@@ -56,8 +56,11 @@ func (c *OffsetClock) Offset() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.readAt.IsZero() || time.Since(c.readAt) >= OffsetRefresh {
-		c.offset = readOffsetFile(c.Path)
+		// readAt is taken before the read, so a write is seen by every Now
+		// from OffsetRefresh after it on, however slow the read: the local
+		// runner's POST /_local/clock relies on that bound.
 		c.readAt = time.Now()
+		c.offset = readOffsetFile(c.Path)
 	}
 	return c.offset
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -47,31 +48,39 @@ func TestOffsetClock(t *testing.T) {
 	}
 }
 
+// In a synctest bubble time moves only when every goroutine waits, so the
+// refresh boundary is checked exactly, without sleeping on real time.
 func TestOffsetClockRereadsAfterRefresh(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "offset")
-	c := &OffsetClock{Path: path}
-	if !near(c.Now(), time.Now().UTC()) {
-		t.Fatal("no file: want about now")
-	}
-	if err := os.WriteFile(path, []byte("48h"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Cached: the change is not seen yet.
-	if got := c.Offset(); got != 0 {
-		t.Errorf("offset right after the write = %v, want the cached 0", got)
-	}
-	time.Sleep(OffsetRefresh + 50*time.Millisecond)
-	if got, want := c.Now(), time.Now().UTC().Add(48*time.Hour); !near(got, want) {
-		t.Errorf("after refresh Now() = %v, want about %v", got, want)
-	}
-	// Removing the file brings the clock back to real time.
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(OffsetRefresh + 50*time.Millisecond)
-	if got := c.Offset(); got != 0 {
-		t.Errorf("file removed: offset %v, want 0", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "offset")
+		c := &OffsetClock{Path: path}
+		if got, want := c.Now(), time.Now().UTC(); !got.Equal(want) {
+			t.Fatalf("no file: Now() = %v, want %v", got, want)
+		}
+		if err := os.WriteFile(path, []byte("48h"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Cached until OffsetRefresh has passed since the last read.
+		if got := c.Offset(); got != 0 {
+			t.Errorf("offset right after the write = %v, want the cached 0", got)
+		}
+		time.Sleep(OffsetRefresh - time.Nanosecond)
+		if got := c.Offset(); got != 0 {
+			t.Errorf("offset just before the refresh = %v, want the cached 0", got)
+		}
+		time.Sleep(time.Nanosecond)
+		if got, want := c.Now(), time.Now().UTC().Add(48*time.Hour); !got.Equal(want) {
+			t.Errorf("after refresh Now() = %v, want %v", got, want)
+		}
+		// Removing the file brings the clock back to real time.
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(OffsetRefresh)
+		if got := c.Offset(); got != 0 {
+			t.Errorf("file removed: offset %v, want 0", got)
+		}
+	})
 }
 
 func ptr(s string) *string { return &s }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/platform"
 )
 
@@ -31,6 +32,11 @@ func (s *Escalation) RunJob(ctx context.Context, deadline time.Time) (JobReport,
 		pageSize = 100
 	}
 	settings := map[string]Settings{}
+	// The messages of a page's writes are queued together once the page is
+	// done, or the run stops: ⌈n/10⌉ queue calls, not one per request.
+	d := notify.Dispatcher{Queue: s.Queue, Clock: s.Clock}
+	var staged []notify.Message
+	defer func() { d.Dispatch(ctx, staged...) }()
 	for time.Now().Before(deadline) {
 		now := s.Clock.Now()
 		due, err := s.Store.DueRequests(ctx, now, pageSize)
@@ -53,7 +59,8 @@ func (s *Escalation) RunJob(ctx context.Context, deadline time.Time) (JobReport,
 				}
 				settings[r.OrganizationID] = st
 			}
-			outcome, err := s.escalate(ctx, r, st, now)
+			outcome, msgs, err := s.escalate(ctx, r, st, now)
+			staged = append(staged, msgs...)
 			switch {
 			case errors.Is(err, ErrStale):
 				rep.Lost++
@@ -71,6 +78,8 @@ func (s *Escalation) RunJob(ctx context.Context, deadline time.Time) (JobReport,
 				rep.Cleared++
 			}
 		}
+		d.Dispatch(ctx, staged...)
+		staged = nil
 		if !progressed {
 			return rep, nil
 		}
@@ -79,34 +88,34 @@ func (s *Escalation) RunJob(ctx context.Context, deadline time.Time) (JobReport,
 }
 
 // escalate does what is due on r: the reminder, or the move one level up.
-func (s *Escalation) escalate(ctx context.Context, r Request, st Settings, now time.Time) (Action, error) {
+// It returns the messages it staged, for the caller to queue.
+func (s *Escalation) escalate(ctx context.Context, r Request, st Settings, now time.Time) (Action, []notify.Message, error) {
 	prev := r.Version
 	n := s.newNotes(r.OrganizationID)
 	if r.State != PendingApproval {
 		r.DueAt = time.Time{}
 		r.Version++
-		return "", s.Store.SaveRequest(ctx, r, prev)
+		return "", nil, s.Store.SaveRequest(ctx, r, prev)
 	}
 	if r.RemindedAt.IsZero() {
 		r.RemindedAt = now
 		r.Version++
 		chain, err := ApproverChain(ctx, s.structure(r.OrganizationID), r.EmployeeID, r.DepartmentID)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		r.DueAt = st.nextDue(r.AssignedAt, r.RemindedAt, r.Level >= len(chain)-1)
 		if err := s.noteArrival(ctx, n, &r, true); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if err := s.Store.SaveRequest(ctx, r, prev, n.msgs...); err != nil {
-			return "", err
+			return "", nil, err
 		}
-		s.queue(ctx, n.msgs)
-		return "remind", nil
+		return "remind", n.msgs, nil
 	}
 	chain, err := ApproverChain(ctx, s.structure(r.OrganizationID), r.EmployeeID, r.DepartmentID)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	from := r.ApproverID
 	level := r.Level + 1
@@ -119,17 +128,16 @@ func (s *Escalation) escalate(ctx context.Context, r Request, st Settings, now t
 		r.DueAt = time.Time{}
 		r.Version++
 		platform.Logger(ctx).Info("request at the top of its chain; not escalated", "request", r.ID)
-		return "", s.Store.SaveRequest(ctx, r, prev)
+		return "", nil, s.Store.SaveRequest(ctx, r, prev)
 	}
 	r.moved(ActEscalate, from, now)
 	if err := s.noteArrival(ctx, n, &r, false); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := s.Store.SaveRequest(ctx, r, prev, n.msgs...); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	s.queue(ctx, n.msgs)
-	return ActEscalate, nil
+	return ActEscalate, n.msgs, nil
 }
 
 func indexOf(list []string, s string) int {

@@ -41,6 +41,10 @@ type fakeStore struct {
 
 	// outbox holds every message staged by a successful SaveRequest.
 	outbox []notify.Message
+	// stagedIDs are the ids in outbox, by org/id: a message is staged once,
+	// and a save that would stage one again is a lost race (ErrStale), as
+	// in the repository.
+	stagedIDs map[string]bool
 	// saves counts the successful writes of each request id.
 	saves map[string]int
 	// badVersions records writes whose new Version is not prevVersion+1.
@@ -59,7 +63,7 @@ func newFakeStore() *fakeStore {
 		employees: map[string]Employee{}, depts: map[string]Department{}, directors: map[string]string{},
 		deputies: map[string]Deputy{}, numbers: map[string]int64{}, requests: map[string]Request{},
 		contacts: map[string]Contact{}, responsible: map[string]Contact{}, prefs: map[string]notify.Preferences{},
-		saves: map[string]int{},
+		saves: map[string]int{}, stagedIDs: map[string]bool{},
 	}
 }
 
@@ -355,12 +359,20 @@ func (f *fakeStore) SaveRequest(_ context.Context, r Request, prevVersion int64,
 	case prevVersion == 0 && ok, prevVersion != 0 && !ok, ok && old.Version != prevVersion:
 		return ErrStale
 	}
+	for _, m := range msgs {
+		if f.stagedIDs[k(m.OrganizationID, m.ID)] {
+			return ErrStale
+		}
+	}
 	if r.Version != prevVersion+1 {
 		f.badVersions = append(f.badVersions, fmt.Sprintf("%s: version %d written over %d", r.ID, r.Version, prevVersion))
 	}
 	f.requests[k(r.OrganizationID, r.ID)] = copyRequest(r)
 	f.saves[r.ID]++
 	f.outbox = append(f.outbox, msgs...)
+	for _, m := range msgs {
+		f.stagedIDs[k(m.OrganizationID, m.ID)] = true
+	}
 	return nil
 }
 

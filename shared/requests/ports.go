@@ -2,15 +2,14 @@ package requests
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
 )
 
-// ErrStale: a conditional write lost to a concurrent one.
-var ErrStale = errors.New("stale: changed concurrently")
+// ErrStale means a conditional write lost to a concurrent one.
+var ErrStale = domain.ErrStale
 
 // Employee is what requests need of a published employee.
 type Employee struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/platform"
 )
 
@@ -51,6 +52,11 @@ func (s *Rerouting) Reroute(ctx context.Context, orgID string) (RerouteReport, e
 		return rep, err
 	}
 	str := s.structure(orgID)
+	// The messages of a page's writes are queued together once the page is
+	// done, or the run stops: ⌈n/10⌉ queue calls, not one per request.
+	d := notify.Dispatcher{Queue: s.Queue, Clock: s.Clock}
+	var staged []notify.Message
+	defer func() { d.Dispatch(ctx, staged...) }()
 	for after := ""; ; {
 		rs, err := s.Store.Awaiting(ctx, orgID, after, 100)
 		if err != nil {
@@ -71,7 +77,8 @@ func (s *Rerouting) Reroute(ctx context.Context, orgID string) (RerouteReport, e
 		}
 		str.know(emps)
 		for _, r := range rs {
-			moved, err := s.reroute(ctx, r, emps[r.EmployeeID], str, st)
+			moved, msgs, err := s.reroute(ctx, r, emps[r.EmployeeID], str, st)
+			staged = append(staged, msgs...)
 			switch {
 			case errors.Is(err, ErrStale):
 				rep.Lost++
@@ -81,10 +88,14 @@ func (s *Rerouting) Reroute(ctx context.Context, orgID string) (RerouteReport, e
 				rep.Rerouted++
 			}
 		}
+		d.Dispatch(ctx, staged...)
+		staged = nil
 	}
 }
 
-func (s *Rerouting) reroute(ctx context.Context, r Request, emp Employee, str *structure, st Settings) (bool, error) {
+// reroute moves r to the approver the structure names now, if it is not
+// theirs already; it returns the messages it staged, for the caller to queue.
+func (s *Rerouting) reroute(ctx context.Context, r Request, emp Employee, str *structure, st Settings) (bool, []notify.Message, error) {
 	now := s.Clock.Now()
 	dept := r.DepartmentID
 	if emp.Published {
@@ -92,7 +103,7 @@ func (s *Rerouting) reroute(ctx context.Context, r Request, emp Employee, str *s
 	}
 	chain, err := ApproverChain(ctx, str, r.EmployeeID, dept)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	want := ""
 	if len(chain) > 0 {
@@ -106,24 +117,23 @@ func (s *Rerouting) reroute(ctx context.Context, r Request, emp Employee, str *s
 		due = st.nextDue(r.AssignedAt, r.RemindedAt, want == chain[len(chain)-1])
 	}
 	if want == r.ApproverID && dept == r.DepartmentID && due.Equal(r.DueAt) {
-		return false, nil
+		return false, nil, nil
 	}
 	prev, from := r.Version, r.ApproverID
 	r.DepartmentID = dept
 	if want == r.ApproverID {
 		r.DueAt = due
 		r.Version++ // only the department or the due time changed
-		return true, s.Store.SaveRequest(ctx, r, prev)
+		return true, nil, s.Store.SaveRequest(ctx, r, prev)
 	}
 	r.route(chain, r.Level, st, now)
 	r.moved(ActReroute, from, now)
 	n := s.newNotes(r.OrganizationID)
 	if err := s.noteArrival(ctx, n, &r, false); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if err := s.Store.SaveRequest(ctx, r, prev, n.msgs...); err != nil {
-		return false, err
+		return false, nil, err
 	}
-	s.queue(ctx, n.msgs)
-	return true, nil
+	return true, n.msgs, nil
 }

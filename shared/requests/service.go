@@ -160,7 +160,7 @@ func (s *Requests) Submit(ctx context.Context, a Actor, in SubmitInput) (View, e
 	if err := s.Store.SaveRequest(ctx, r, 0, n.msgs...); err != nil {
 		return View{}, err
 	}
-	s.queue(ctx, n.msgs)
+	notify.Dispatcher{Queue: s.Queue, Clock: s.Clock}.Dispatch(ctx, n.msgs...)
 	return ViewOf(r), nil
 }
 
@@ -371,28 +371,8 @@ func (s *deps) save(ctx context.Context, r Request, prev int64, msgs []notify.Me
 		}
 		return err
 	}
-	s.queue(ctx, msgs)
+	notify.Dispatcher{Queue: s.Queue, Clock: s.Clock}.Dispatch(ctx, msgs...)
 	return nil
-}
-
-// queue puts staged messages on the queue now, except those held for quiet
-// hours. A failure is only logged: the outbox drainer queues them.
-func (s *deps) queue(ctx context.Context, msgs []notify.Message) {
-	now := s.Clock.Now()
-	var ready []notify.Message
-	for _, m := range msgs {
-		if !m.NotBefore.After(now) {
-			ready = append(ready, m)
-		}
-	}
-	// Without a queue (publication's re-routing), the outbox drainer
-	// queues them.
-	if len(ready) == 0 || s.Queue == nil {
-		return
-	}
-	if err := s.Queue.Enqueue(ctx, ready...); err != nil {
-		platform.Logger(ctx).Warn("messages not queued now; the outbox drainer will", "count", len(ready), "error", err.Error())
-	}
 }
 
 // Detail is one request with its history, and for whoever decides it, the

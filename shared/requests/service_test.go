@@ -55,10 +55,16 @@ func newEnv(t testing.TB) *env {
 	f.putDept(org, Department{ID: "ops", ParentID: "root", HeadID: "boss2"})
 	f.setDirector(org, "dir")
 	e := &env{t: t, ctx: quiet(), store: f, clock: testenv.NewClock(t0), queue: &testenv.Queue{}}
-	d := deps{Store: f, Queue: e.queue, Clock: e.clock, IDs: &seqIDs{},
-		Config: Config{PublicBaseURL: "https://kabinet.test/", JobPage: 3}}
-	e.svc = &testService{&Requests{d}, &Escalation{d}, &Rerouting{d}}
+	e.rebuild(e.queue, 3)
 	return e
+}
+
+// rebuild builds the use cases anew on queue, with the job reading
+// jobPage requests at a time.
+func (e *env) rebuild(queue notify.Queue, jobPage int) {
+	d := deps{Store: e.store, Queue: queue, Clock: e.clock, IDs: &seqIDs{},
+		Config: Config{PublicBaseURL: "https://kabinet.test/", JobPage: jobPage}}
+	e.svc = &testService{&Requests{d}, &Escalation{d}, &Rerouting{d}}
 }
 
 // testService holds every request use case on the same ports, so a test

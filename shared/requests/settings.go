@@ -42,8 +42,8 @@ const (
 	maxOverrides              = 500
 )
 
-// DefaultSettings: every type on, approval as each type says, everything
-// processed by the responsible person.
+// DefaultSettings turns every type on, with approval as each type says and
+// everything processed by the responsible person.
 func DefaultSettings(orgID string) Settings {
 	s := Settings{OrganizationID: orgID, Types: map[Type]TypeSetting{}, Processing: map[Type]Rule{},
 		RemindAfterHours: DefaultRemindAfterHours, EscalateAfterHours: DefaultEscalateAfterHours}

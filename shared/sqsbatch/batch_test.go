@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -135,74 +136,86 @@ func TestHandlerPassesContextAndDeadline(t *testing.T) {
 }
 
 func TestHandlerWithoutDeadlineAssumes30Seconds(t *testing.T) {
-	ctx, _ := quietCtx(context.Background())
-	start := time.Now()
-	var got time.Time
-	h := sqsbatch.Handler(func(_ context.Context, _ []byte, d time.Time) error {
-		got = d
-		return nil
+	// In a synctest bubble the clock moves only when every goroutine
+	// waits: the deadlines below are exact, whatever the machine load.
+	synctest.Test(t, func(t *testing.T) {
+		ctx, _ := quietCtx(context.Background())
+		start := time.Now()
+		var got time.Time
+		h := sqsbatch.Handler(func(_ context.Context, _ []byte, d time.Time) error {
+			got = d
+			return nil
+		})
+		resp, err := h(ctx, batch("m1"))
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("resp %+v, err %v", resp, err)
+		}
+		if !got.Equal(start.Add(30 * time.Second)) {
+			t.Errorf("deadline %v is not 30 s after the call (%v)", got, start)
+		}
 	})
-	resp, err := h(ctx, batch("m1"))
-	if err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("resp %+v, err %v", resp, err)
-	}
-	if got.Before(start.Add(30*time.Second)) || got.After(time.Now().Add(30*time.Second)) {
-		t.Errorf("deadline %v is not 30 s after the call (%v)", got, start)
-	}
 }
 
 // Within the 2 s margin before the deadline, no record is started.
 func TestHandlerDeadlineMarginReachedAtStart(t *testing.T) {
-	parent, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
-	defer cancel()
-	ctx, logs := quietCtx(parent)
-	calls := 0
-	h := sqsbatch.Handler(func(context.Context, []byte, time.Time) error {
-		calls++
-		return nil
+	// In a synctest bubble the clock moves only when every goroutine
+	// waits: the deadlines below are exact, whatever the machine load.
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		ctx, logs := quietCtx(parent)
+		calls := 0
+		h := sqsbatch.Handler(func(context.Context, []byte, time.Time) error {
+			calls++
+			return nil
+		})
+		resp, err := h(ctx, batch("m1", "m2", "m3"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls != 0 {
+			t.Errorf("%d records processed inside the margin", calls)
+		}
+		if got := failedIDs(resp); got != "m1,m2,m3" {
+			t.Errorf("BatchItemFailures = %q, want all records", got)
+		}
+		if !strings.Contains(logs.String(), "out of time") {
+			t.Errorf("the skipped records are not logged: %s", logs.String())
+		}
 	})
-	resp, err := h(ctx, batch("m1", "m2", "m3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if calls != 0 {
-		t.Errorf("%d records processed inside the margin", calls)
-	}
-	if got := failedIDs(resp); got != "m1,m2,m3" {
-		t.Errorf("BatchItemFailures = %q, want all records", got)
-	}
-	if !strings.Contains(logs.String(), "out of time") {
-		t.Errorf("the skipped records are not logged: %s", logs.String())
-	}
 }
 
 // Once a slow record runs into the margin, the records after it are reported
 // failed without being processed; records before it keep their results.
 func TestHandlerDeadlineMarginReachedMidBatch(t *testing.T) {
-	parent, cancel := context.WithTimeout(context.Background(), 2*time.Second+700*time.Millisecond)
-	defer cancel()
-	ctx, _ := quietCtx(parent)
-	var processed []string
-	h := sqsbatch.Handler(func(_ context.Context, body []byte, deadline time.Time) error {
-		id := strings.TrimPrefix(string(body), "body-")
-		processed = append(processed, id)
-		switch id {
-		case "m1":
-			return errors.New("bad record")
-		case "m2":
-			// Run until just past the point where the margin begins.
-			time.Sleep(time.Until(deadline.Add(-2*time.Second + 20*time.Millisecond)))
+	// In a synctest bubble the clock moves only when every goroutine
+	// waits: the deadlines below are exact, whatever the machine load.
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancel := context.WithTimeout(context.Background(), 2*time.Second+700*time.Millisecond)
+		defer cancel()
+		ctx, _ := quietCtx(parent)
+		var processed []string
+		h := sqsbatch.Handler(func(_ context.Context, body []byte, deadline time.Time) error {
+			id := strings.TrimPrefix(string(body), "body-")
+			processed = append(processed, id)
+			switch id {
+			case "m1":
+				return errors.New("bad record")
+			case "m2":
+				// Run until just past the point where the margin begins.
+				time.Sleep(time.Until(deadline.Add(-2*time.Second + time.Nanosecond)))
+			}
+			return nil
+		})
+		resp, err := h(ctx, batch("m1", "m2", "m3", "m4"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
+		if strings.Join(processed, ",") != "m1,m2" {
+			t.Errorf("processed %q, want m1,m2", processed)
+		}
+		if got := failedIDs(resp); got != "m1,m3,m4" {
+			t.Errorf("BatchItemFailures = %q, want m1,m3,m4", got)
+		}
 	})
-	resp, err := h(ctx, batch("m1", "m2", "m3", "m4"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(processed, ",") != "m1,m2" {
-		t.Errorf("processed %q, want m1,m2", processed)
-	}
-	if got := failedIDs(resp); got != "m1,m3,m4" {
-		t.Errorf("BatchItemFailures = %q, want m1,m3,m4", got)
-	}
 }

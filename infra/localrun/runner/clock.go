@@ -17,14 +17,19 @@ import (
 // ClockFileEnv names the variable that points every function at the clock
 // offset file. Only the runner sets it; the functions' platform.OffsetClock
 // reads the file (at most every 200 ms), so time moves for them within that
-// delay. The runner's own schedules keep real time.
+// delay, which POST /_local/clock waits out before it answers. The runner's
+// own schedules keep real time.
 const ClockFileEnv = "KABINET_LOCAL_CLOCK_FILE"
 
 // clockControl owns the offset file: a Go duration ("169h0m0s"), empty for none.
 type clockControl struct {
 	Path string
-	mu   sync.Mutex
-	now  func() time.Time // default time.Now; tests fix it
+	// Settle is how long after a change POST waits before it answers: the
+	// functions re-read the file at most every platform.OffsetRefresh, so
+	// once POST has answered every function sees the new time.
+	Settle time.Duration
+	mu     sync.Mutex
+	now    func() time.Time // default time.Now; tests fix it
 }
 
 // newClockControl creates an empty offset file (offset 0) in dir.
@@ -148,7 +153,8 @@ func parseClockRequest(body []byte) (clockRequest, time.Duration, error) {
 
 // ServeHTTP serves GET /_local/clock (the functions' time and offset) and
 // POST /_local/clock ({"advance":"169h"} adds to the offset, {"reset":true}
-// clears it), both answering with ClockState.
+// clears it), both answering with ClockState; POST answers once every
+// function sees the new time (after Settle).
 func (c *clockControl) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var off time.Duration
 	switch r.Method {
@@ -173,6 +179,13 @@ func (c *clockControl) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			writeMessage(w, http.StatusInternalServerError, "write clock file: "+err.Error())
 			return
+		}
+		if c.Settle > 0 {
+			select {
+			case <-time.After(c.Settle):
+			case <-r.Context().Done():
+				return
+			}
 		}
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -110,4 +111,26 @@ func TestClockControlHTTP(t *testing.T) {
 	if code, _, _ := do("DELETE", ""); code != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE: %d", code)
 	}
+}
+
+// POST answers only once the functions' re-read delay has passed.
+func TestClockControlSettles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := newClockControl(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Settle = 200 * time.Millisecond
+		start := time.Now()
+		w := httptest.NewRecorder()
+		c.ServeHTTP(w, httptest.NewRequest("POST", "/_local/clock", strings.NewReader(`{"advance":"1h"}`)))
+		if w.Code != 200 || time.Since(start) < c.Settle {
+			t.Fatalf("answered %d after %s", w.Code, time.Since(start))
+		}
+		start = time.Now()
+		c.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/_local/clock", nil))
+		if time.Since(start) != 0 {
+			t.Fatal("GET waited")
+		}
+	})
 }

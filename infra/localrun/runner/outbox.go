@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +18,9 @@ import (
 
 // OutboxSMS is a text message the system sent (recorded by moto's SNS).
 type OutboxSMS struct {
-	ID     string    `json:"id"`
+	ID string `json:"id"`
+	// Seq numbers the outbox's messages, SMS and e-mail together, from 1.
+	Seq    int       `json:"seq"`
 	To     string    `json:"to"`
 	Text   string    `json:"text"`
 	SentAt time.Time `json:"sentAt"`
@@ -25,6 +29,7 @@ type OutboxSMS struct {
 // OutboxEmail is an e-mail the system sent (recorded by moto's SES).
 type OutboxEmail struct {
 	ID      string    `json:"id"`
+	Seq     int       `json:"seq"`
 	From    string    `json:"from"`
 	To      []string  `json:"to"`
 	Cc      []string  `json:"cc,omitempty"`
@@ -38,19 +43,29 @@ type OutboxEmail struct {
 type OutboxContents struct {
 	SMS    []OutboxSMS   `json:"sms"`
 	Emails []OutboxEmail `json:"emails"`
+	// Last is the highest Seq in the outbox: pass it as ?since= to get only
+	// what arrives later.
+	Last int `json:"last"`
 }
 
 // Outbox follows what moto recorded as sent, prints each new message and
 // serves the list. SentAt is when the outbox first saw the message.
+//
+// It reads incrementally: moto keeps sent messages in order, so the outbox
+// asks only for those after the ones it has, and a GET costs what it
+// returns rather than what the emulator holds.
 type Outbox struct {
-	// Read fetches what was sent (default moto.ReadSent against Endpoint).
-	Read      func(ctx context.Context) (moto.Sent, error)
+	// Read fetches what was sent after the first sms text messages and the
+	// first emails e-mails (default moto.ReadSentSince against the endpoint).
+	Read      func(ctx context.Context, sms, emails int) (moto.Sent, error)
 	Console   io.Writer
 	ConsoleMu *sync.Mutex
 	Interval  time.Duration
 
+	// pollMu makes polls take turns, so that two never record one message twice.
+	pollMu sync.Mutex
 	mu     sync.Mutex
-	seen   map[string]bool
+	seq    int
 	sms    []OutboxSMS
 	emails []OutboxEmail
 }
@@ -58,7 +73,9 @@ type Outbox struct {
 // NewOutbox follows the moto server at endpoint.
 func NewOutbox(endpoint string, console io.Writer, consoleMu *sync.Mutex) *Outbox {
 	return &Outbox{
-		Read:      func(ctx context.Context) (moto.Sent, error) { return moto.ReadSent(ctx, endpoint) },
+		Read: func(ctx context.Context, sms, emails int) (moto.Sent, error) {
+			return moto.ReadSentSince(ctx, endpoint, sms, emails)
+		},
 		Console:   console,
 		ConsoleMu: consoleMu,
 		Interval:  500 * time.Millisecond,
@@ -83,42 +100,30 @@ func (o *Outbox) Run(ctx context.Context) {
 	}
 }
 
-// Poll reads once and records (and prints) what is new.
+// Poll reads what is new once and records (and prints) it.
 func (o *Outbox) Poll(ctx context.Context) error {
-	sent, err := o.Read(ctx)
+	o.pollMu.Lock()
+	defer o.pollMu.Unlock()
+	o.mu.Lock()
+	nSMS, nEmails := len(o.sms), len(o.emails)
+	o.mu.Unlock()
+	sent, err := o.Read(ctx, nSMS, nEmails)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
 	var boxes []string
 	o.mu.Lock()
-	if o.seen == nil {
-		o.seen = map[string]bool{}
-	}
 	for k, s := range sent.SMS {
-		key := "sms:" + s.MessageID
-		if s.MessageID == "" {
-			key = fmt.Sprintf("sms#%d", k)
-		}
-		if o.seen[key] {
-			continue
-		}
-		o.seen[key] = true
-		m := OutboxSMS{ID: firstNonEmpty(s.MessageID, key), To: s.PhoneNumber, Text: s.Message, SentAt: now}
+		o.seq++
+		m := OutboxSMS{Seq: o.seq, ID: firstNonEmpty(s.MessageID, fmt.Sprintf("sms#%d", nSMS+k)), To: s.PhoneNumber, Text: s.Message, SentAt: now}
 		o.sms = append(o.sms, m)
 		boxes = append(boxes, box("SMS", [][2]string{{"to", m.To}}, m.Text))
 	}
 	for k, e := range sent.Emails {
-		key := "email:" + e.ID
-		if e.ID == "" {
-			key = fmt.Sprintf("email#%d", k)
-		}
-		if o.seen[key] {
-			continue
-		}
-		o.seen[key] = true
+		o.seq++
 		m := OutboxEmail{
-			ID: firstNonEmpty(e.ID, key), From: e.Source, Subject: e.Subject, Body: e.Body, SentAt: now,
+			Seq: o.seq, ID: firstNonEmpty(e.ID, fmt.Sprintf("email#%d", nEmails+k)), From: e.Source, Subject: e.Subject, Body: e.Body, SentAt: now,
 			To: nonNil(e.Destinations["ToAddresses"]), Cc: e.Destinations["CcAddresses"], Bcc: e.Destinations["BccAddresses"],
 		}
 		o.emails = append(o.emails, m)
@@ -146,21 +151,37 @@ func (o *Outbox) Poll(ctx context.Context) error {
 }
 
 // Contents returns a copy of everything seen so far.
-func (o *Outbox) Contents() OutboxContents {
+func (o *Outbox) Contents() OutboxContents { return o.Since(0) }
+
+// Since returns the messages numbered after seq.
+func (o *Outbox) Since(seq int) OutboxContents {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return OutboxContents{
-		SMS:    append([]OutboxSMS{}, o.sms...),
-		Emails: append([]OutboxEmail{}, o.emails...),
-	}
+	out := OutboxContents{SMS: []OutboxSMS{}, Emails: []OutboxEmail{}, Last: o.seq}
+	// Seq grows along each list, so the new ones are a tail.
+	i := sort.Search(len(o.sms), func(i int) bool { return o.sms[i].Seq > seq })
+	out.SMS = append(out.SMS, o.sms[i:]...)
+	j := sort.Search(len(o.emails), func(j int) bool { return o.emails[j].Seq > seq })
+	out.Emails = append(out.Emails, o.emails[j:]...)
+	return out
 }
 
-// ServeHTTP serves GET /_local/outbox.
+// ServeHTTP serves GET /_local/outbox[?since=<seq>]: every message, or only
+// those after seq (the "last" of an earlier answer).
 func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	since := 0
+	if v := r.URL.Query().Get("since"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeMessage(w, http.StatusBadRequest, "since: want the non-negative \"last\" of an earlier answer")
+			return
+		}
+		since = n
+	}
 	// Serve fresh data: what the functions sent just before this request.
 	_ = o.Poll(r.Context())
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(o.Contents())
+	_ = json.NewEncoder(w).Encode(o.Since(since))
 }
 
 // box draws a readable console box around a message.

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/kabinet/kabinet/infra/moto"
 	"github.com/kabinet/kabinet/infra/samtemplate"
 )
 
@@ -46,6 +47,7 @@ func (l *lockedBuf) String() string {
 // TestRunEndToEnd runs the fixture template (testdata/template.yaml) with the
 // echo test function standing in for every function, against moto.
 func TestRunEndToEnd(t *testing.T) {
+	moto.SkipIfShort(t)
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	if out, err := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "../../lambdart/testdata/echo").CombinedOutput(); err != nil {
 		t.Fatalf("build echo: %v\n%s", err, out)
@@ -80,7 +82,7 @@ func TestRunEndToEnd(t *testing.T) {
 		base = "http://" + addr
 	case err := <-done:
 		t.Fatalf("Run: %v\n%s", err, console.String())
-	case <-time.After(45 * time.Second):
+	case <-time.After(5 * time.Minute): // moto's start-up is slow on a busy machine
 		t.Fatalf("not ready\n%s", console.String())
 	}
 	defer func() {
@@ -243,6 +245,10 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if len(dead) != 1 || dead[0] != "fail" {
 		t.Errorf("dead letters: %v", dead)
+	}
+	// Once the poller has handled both, the system says it is idle.
+	if resp, body := get("GET", "/_local/idle?wait=2m", "", nil); resp.StatusCode != 200 || !strings.Contains(body, `"idle":true`) {
+		t.Errorf("idle: %d %s", resp.StatusCode, body)
 	}
 	a, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(jobs), AttributeNames: []sqstypes.QueueAttributeName{"All"}})
 	if err != nil {

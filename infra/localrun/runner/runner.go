@@ -33,6 +33,7 @@ import (
 	"github.com/kabinet/kabinet/infra/lambdart"
 	"github.com/kabinet/kabinet/infra/moto"
 	"github.com/kabinet/kabinet/infra/samtemplate"
+	"github.com/kabinet/kabinet/shared/platform"
 )
 
 // Options configure Run.
@@ -113,6 +114,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("clock file: %w", err)
 	}
+	clock.Settle = platform.OffsetRefresh
 	defer func() { _ = os.Remove(clock.Path) }()
 
 	// Builds run while moto starts.
@@ -231,13 +233,16 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	}
 
-	invoker := InvokerFunc(func(ctx context.Context, fn string, payload []byte) ([]byte, error) {
+	// Every invocation goes through activity, so that /_local/idle knows
+	// what is in flight.
+	activity := &Activity{}
+	invoker := activity.Wrap(InvokerFunc(func(ctx context.Context, fn string, payload []byte) ([]byte, error) {
 		p, ok := pools[fn]
 		if !ok {
 			return nil, fmt.Errorf("no function %q", fn)
 		}
 		return p.Invoke(ctx, payload)
-	})
+	}))
 
 	// 4. HTTP API.
 	var routes []GatewayRoute
@@ -258,7 +263,7 @@ func Run(ctx context.Context, opts Options) error {
 	var bgWG sync.WaitGroup
 	defer func() { stopBG(); bgWG.Wait() }()
 	sqsClient := sqs.NewFromConfig(awsCfg)
-	var queueLines []string
+	var queueLines, polled []string
 	for _, f := range tmpl.Functions {
 		for _, e := range f.Events {
 			if e.SQS == nil || !e.SQS.Enabled {
@@ -281,6 +286,7 @@ func Run(ctx context.Context, opts Options) error {
 			}
 			bgWG.Add(1)
 			go func() { defer bgWG.Done(); p.Run(bg) }()
+			polled = append(polled, q.URL)
 			queueLines = append(queueLines, fmt.Sprintf("  %-28s -> %s (batch %d%s)", q.Name, f.LogicalID, e.SQS.BatchSize,
 				map[bool]string{true: ", ReportBatchItemFailures", false: ""}[e.SQS.ReportsBatchItemFailures()]))
 		}
@@ -305,6 +311,7 @@ func Run(ctx context.Context, opts Options) error {
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
 	local.Handle("GET /_local/outbox", outbox)
+	local.Handle("GET /_local/idle", &Idleness{Activity: activity, SQS: sqsClient, Queues: polled, Outbox: outbox})
 	local.Handle("GET /_local/clock", clock)
 	local.Handle("POST /_local/clock", clock)
 	local.HandleFunc("POST /_local/schedules/{function}", sched.ServeFire)
@@ -437,7 +444,7 @@ func printBanner(w io.Writer, mu *sync.Mutex, addr, endpoint string, gw *Gateway
 			fmt.Fprintf(&b, "  %-28s %s/%s%s\n", e.Expression, e.Function, e.Event, state)
 		}
 	}
-	fmt.Fprintf(&b, "Local     GET %s/_local/outbox   GET %s/_local/health\n", base, base)
+	fmt.Fprintf(&b, "Local     GET %s/_local/outbox[?since=<last>]   GET %s/_local/health   GET %s/_local/idle[?wait=60s]\n", base, base, base)
 	fmt.Fprintf(&b, "Clock     POST %s/_local/clock {\"advance\":\"169h\"} | {\"reset\":true}   GET %s/_local/clock\n", base, base)
 	b.WriteString("════════════════════════════════════════════════════════════════════\n\n")
 	mu.Lock()

@@ -142,7 +142,7 @@ func newFixture(t *testing.T) *fixture {
 	n := seq()
 	c := testenv.NewClock(time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC).Add(time.Duration(seq()) * 240 * time.Hour))
 	q := &testenv.Queue{}
-	d := app.Deps{DB: db, Queue: q, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
+	d := app.Deps{Stores: app.DynamoStores(db, cfg.Table), Queue: q, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
 	onb := build(t, app.Connection, d)
 	cab := &useCases{build(t, app.Activations, d), build(t, app.Administration, d)}
 	req := &requestUseCases{build(t, app.Requests, d), build(t, app.Escalation, d)}

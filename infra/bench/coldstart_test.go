@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -14,7 +13,7 @@ import (
 
 // The test binary doubles as a fake bootstrap: run with BENCH_TEST_BOOTSTRAP
 // set, it behaves as the variable says instead of running tests. This tests
-// coldStart against aws-lambda-go's real Runtime API client without building
+// coldStart (lambdart) against aws-lambda-go's real Runtime API client without building
 // anything.
 func TestMain(m *testing.M) {
 	switch os.Getenv("BENCH_TEST_BOOTSTRAP") {
@@ -44,8 +43,8 @@ func TestMain(m *testing.M) {
 	os.Exit(0)
 }
 
-func helperEnv(mode string) []string {
-	return []string{"BENCH_TEST_BOOTSTRAP=" + mode}
+func helperEnv(mode string) map[string]string {
+	return map[string]string{"BENCH_TEST_BOOTSTRAP": mode}
 }
 
 func testExecutable(t *testing.T) string {
@@ -55,78 +54,6 @@ func testExecutable(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return exe
-}
-
-func TestRuntimeAPIRecordsFirstNext(t *testing.T) {
-	api, err := startRuntimeAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
-	base := "http://" + api.Addr + "/2018-06-01/runtime/"
-
-	before := time.Now()
-	resp, err := http.Get(base + "invocation/next")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || string(body) != event {
-		t.Fatalf("first /next = %d %q, want 200 %q", resp.StatusCode, body, event)
-	}
-	for _, h := range []string{"Lambda-Runtime-Aws-Request-Id", "Lambda-Runtime-Deadline-Ms", "Lambda-Runtime-Invoked-Function-Arn"} {
-		if resp.Header.Get(h) == "" {
-			t.Errorf("first /next lacks header %s", h)
-		}
-	}
-	select {
-	case at := <-api.firstNext:
-		if at.Before(before) || at.After(time.Now()) {
-			t.Errorf("first /next recorded at %v, outside the request", at)
-		}
-	default:
-		t.Fatal("first /next not recorded")
-	}
-
-	resp, err = http.Post(base+"invocation/"+requestID+"/response", "application/json", strings.NewReader(`"hello"`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Errorf("response POST = %d, want 202", resp.StatusCode)
-	}
-	select {
-	case got := <-api.invocation:
-		if got != "response" {
-			t.Errorf("invocation outcome = %q, want response", got)
-		}
-	default:
-		t.Fatal("response not recorded")
-	}
-
-	// A second /next is parked, as Lambda parks an idle function, until
-	// the server closes.
-	parked := make(chan error, 1)
-	go func() {
-		resp, err := http.Get(base + "invocation/next")
-		if err == nil {
-			resp.Body.Close()
-		}
-		parked <- err
-	}()
-	select {
-	case <-parked:
-		t.Fatal("second /next answered; it should wait")
-	case <-time.After(100 * time.Millisecond):
-	}
-	api.Close()
-	select {
-	case <-parked:
-	case <-time.After(5 * time.Second):
-		t.Fatal("second /next still parked after Close")
-	}
 }
 
 func TestColdStartOfALambdaProcess(t *testing.T) {
