@@ -7,29 +7,32 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kabinet/kabinet/infra/e2e/apiclient"
 	"github.com/kabinet/kabinet/infra/localrun/runner"
 	"github.com/kabinet/kabinet/infra/moto"
 	"github.com/kabinet/kabinet/infra/testenv"
 )
 
-// What every scenario shares, in one place: the client of the local runner,
-// the waits, the outbox and the paging. A wait either asks the runner
-// whether it is idle (GET /_local/idle) or polls an observable condition
-// until a generous deadline; no fixed sleep stands for "it has happened" or
+// What every scenario shares, in one place: the typed client of the local
+// runner (generated from infra/openapi.yaml), the runner's own routes, the
+// waits, the outbox and the paging. A wait either asks the runner whether
+// it is idle (GET /_local/idle) or polls an observable condition until a
+// generous deadline; no fixed sleep stands for "it has happened" or
 // "nothing more happens".
-
-type obj = map[string]any
 
 type client struct {
 	t    *testing.T
 	base string
+	ctx  context.Context
+	// api speaks the HTTP API as the spec describes it: typed bodies in,
+	// the spec's types out. A transport error fails the test (see fatalDoer).
+	api *apiclient.ClientWithResponses
 }
 
 // patience bounds every wait. It is generous because a loaded machine is
@@ -58,7 +61,12 @@ func startRunner(t *testing.T) client {
 	})
 	select {
 	case addr := <-ready:
-		return client{t: t, base: "http://" + strings.TrimPrefix(addr, "http://")}
+		base := "http://" + strings.TrimPrefix(addr, "http://")
+		api, err := apiclient.NewClientWithResponses(base, apiclient.WithHTTPClient(fatalDoer{t}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return client{t: t, base: base, ctx: context.Background(), api: api}
 	case err := <-done:
 		t.Fatalf("runner stopped: %v", err)
 	case <-time.After(10 * time.Minute):
@@ -67,42 +75,168 @@ func startRunner(t *testing.T) client {
 	return client{}
 }
 
-func (c client) do(method, path, token string, body any) (int, http.Header, map[string]any) {
-	c.t.Helper()
-	return c.doWith(method, path, token, "", body)
+// fatalDoer sends the generated client's requests and fails the test when
+// one cannot be sent, so that a call's error is only ever a body that does
+// not decode into the spec's type.
+type fatalDoer struct{ t *testing.T }
+
+func (d fatalDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	return resp, nil
 }
 
-// doWith sends an Idempotency-Key too, when idem is not empty.
-func (c client) doWith(method, path, token, idem string, body any) (int, http.Header, map[string]any) {
+// must unwraps a generated call. Its error can only be an answer that does
+// not decode into the type the spec declares for its status (transport
+// errors fail the test in fatalDoer): the spec and the handlers disagree,
+// which is a broken build rather than a scenario's finding, so it panics.
+// (A generic helper cannot take t alongside the call's two results.)
+func must[R any](r R, err error) R {
+	if err != nil {
+		panic(fmt.Sprintf("the answer does not decode into the spec's type: %v", err))
+	}
+	return r
+}
+
+// reply is what every generated answer offers.
+type reply interface {
+	StatusCode() int
+	ContentType() string
+	GetBody() []byte
+}
+
+// want fails the test unless r has the status.
+func (c client) want(r reply, status int, what string) {
+	c.t.Helper()
+	if r.StatusCode() != status {
+		c.t.Fatalf("%s: %d %s, want %d", what, r.StatusCode(), r.GetBody(), status)
+	}
+}
+
+// bearer authenticates a call with a person's access token or the employer
+// system's API key.
+func bearer(token string) apiclient.RequestEditorFn { return apiclient.Bearer(token) }
+
+// withoutHeader removes a header the generated client always sends (the
+// required Idempotency-Key), to check what a request without it gets.
+func withoutHeader(name string) apiclient.RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		req.Header.Del(name)
+		return nil
+	}
+}
+
+// jsonType is the content type of the bodies sent raw: bad input that the
+// spec's request types cannot express (an unknown field, a missing
+// property), which is what the scenario checks is refused.
+const jsonType = "application/json"
+
+func ptr[T any](v T) *T { return &v }
+
+// fill allocates *p when nil and returns it: an optional object whose type
+// the generator left anonymous is set field by field.
+func fill[T any](p **T) *T {
+	if *p == nil {
+		*p = new(T)
+	}
+	return *p
+}
+
+// val is *p, or the zero value when p is nil (an optional field left out).
+func val[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// ---- the runner's own routes ----
+
+// local calls a route the spec does not have: the runner's own
+// /_local/... routes (not part of the API), or a route that does not exist.
+// in (nil: no body) is sent as JSON; a JSON answer is decoded into out
+// (nil: not decoded). It returns the status and the raw answer.
+func (c client) local(method, path string, in, out any) (int, string) {
 	c.t.Helper()
 	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			c.t.Fatal(err)
+		}
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if idem != "" {
-		req.Header.Set("Idempotency-Key", idem)
+	if in != nil {
+		req.Header.Set("Content-Type", jsonType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	var out map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			c.t.Fatalf("%s %s: non-JSON body %q", method, path, raw)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.t.Fatalf("%s %s: %d, not the JSON expected: %v: %q", method, path, resp.StatusCode, err, raw)
 		}
 	}
-	return resp.StatusCode, resp.Header, out
+	return resp.StatusCode, string(raw)
+}
+
+// clockChange is the body of POST /_local/clock.
+type clockChange struct {
+	Advance string `json:"advance,omitempty"`
+	Reset   bool   `json:"reset,omitempty"`
+}
+
+// idleState is what GET /_local/idle answers.
+type idleState struct {
+	Idle   bool     `json:"idle"`
+	Waited string   `json:"waited"`
+	Busy   []string `json:"busy"`
+	Error  string   `json:"error"`
+}
+
+// clock reads the functions' clock.
+func (c client) clock() (int, runner.ClockState) {
+	c.t.Helper()
+	var out runner.ClockState
+	status, _ := c.local("GET", "/_local/clock", nil, &out)
+	return status, out
+}
+
+// advanceClock moves the functions' clock by d (a Go duration); like every
+// POST /_local/clock it answers once the functions see the new time.
+func (c client) advanceClock(d string) (int, runner.ClockState) {
+	c.t.Helper()
+	var out runner.ClockState
+	status, _ := c.local("POST", "/_local/clock", clockChange{Advance: d}, &out)
+	return status, out
+}
+
+// resetClock puts the functions' clock back to real time.
+func (c client) resetClock() (int, runner.ClockState) {
+	c.t.Helper()
+	var out runner.ClockState
+	status, _ := c.local("POST", "/_local/clock", clockChange{Reset: true}, &out)
+	return status, out
+}
+
+// runSchedule fires a function's schedule now and returns the status and
+// the function's report.
+func (c client) runSchedule(function string) (int, string) {
+	c.t.Helper()
+	return c.local("POST", "/_local/schedules/"+function, nil, nil)
 }
 
 // ---- waits ----
@@ -113,9 +247,10 @@ func (c client) doWith(method, path, token, idem string, body any) (int, http.He
 // right after it.
 func (c client) waitIdle() {
 	c.t.Helper()
-	status, _, out := c.do("GET", "/_local/idle?wait="+patience.String(), "", nil)
-	if status != 200 || out["idle"] != true {
-		c.t.Fatalf("the local runner is not idle after %s: %d %v", patience, status, out)
+	var out idleState
+	status, raw := c.local("GET", "/_local/idle?wait="+patience.String(), nil, &out)
+	if status != 200 || !out.Idle {
+		c.t.Fatalf("the local runner is not idle after %s: %d %s", patience, status, raw)
 	}
 }
 
@@ -140,23 +275,24 @@ func (c client) eventually(what string, cond func() (bool, string)) {
 
 var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
 
+// email is an e-mail in the local outbox.
+type email = runner.OutboxEmail
+
 // outbox reads the local outbox: SMS texts by phone, e-mails by address.
-func (c client) outbox() (map[string][]string, map[string][]obj) {
+func (c client) outbox() (map[string][]string, map[string][]email) {
 	c.t.Helper()
-	status, _, out := c.do("GET", "/_local/outbox", "", nil)
-	if status != 200 {
-		c.t.Fatalf("outbox: %d %v", status, out)
+	var out runner.OutboxContents
+	if status, raw := c.local("GET", "/_local/outbox", nil, &out); status != 200 {
+		c.t.Fatalf("outbox: %d %s", status, raw)
 	}
 	sms := map[string][]string{}
-	for _, s := range out["sms"].([]any) {
-		m := s.(obj)
-		sms[m["to"].(string)] = append(sms[m["to"].(string)], m["text"].(string))
+	for _, m := range out.SMS {
+		sms[m.To] = append(sms[m.To], m.Text)
 	}
-	emails := map[string][]obj{}
-	for _, e := range out["emails"].([]any) {
-		m := e.(obj)
-		for _, to := range m["to"].([]any) {
-			emails[to.(string)] = append(emails[to.(string)], m)
+	emails := map[string][]email{}
+	for _, m := range out.Emails {
+		for _, to := range m.To {
+			emails[to] = append(emails[to], m)
 		}
 	}
 	return sms, emails
@@ -194,9 +330,9 @@ func (c client) waitSMSWith(phone, part string) {
 }
 
 // waitEmails waits until address has at least n e-mails and returns them.
-func (c client) waitEmails(address string, n int) []obj {
+func (c client) waitEmails(address string, n int) []email {
 	c.t.Helper()
-	var got []obj
+	var got []email
 	c.eventually(fmt.Sprintf("%d e-mails to %s in the outbox", n, address), func() (bool, string) {
 		_, emails := c.outbox()
 		got = emails[address]
@@ -214,140 +350,155 @@ func (c client) codeFor(phone string, skip int) string {
 
 // ---- paging ----
 
-// pages reads every page of a list route (path with its query), following
+// pages reads every page of a list route: page fetches the page after
+// cursor (nil: the first), checks its status and returns its items and
 // nextCursor.
-func (c client) pages(token, path string) []obj {
-	c.t.Helper()
-	u, err := url.Parse(path)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	q := u.Query()
-	var out []obj
+func pages[T any](page func(cursor *string) ([]T, *string)) []T {
+	var out []T
+	var cursor *string
 	for {
-		p := u.Path
-		if len(q) > 0 {
-			p += "?" + q.Encode()
-		}
-		status, _, page := c.do("GET", p, token, nil)
-		if status != 200 {
-			c.t.Fatalf("GET %s: %d %v", p, status, page)
-		}
-		for _, it := range page["items"].([]any) {
-			out = append(out, it.(obj))
-		}
-		next, _ := page["nextCursor"].(string)
-		if next == "" {
+		items, next := page(cursor)
+		out = append(out, items...)
+		if val(next) == "" {
 			return out
 		}
-		q.Set("cursor", next)
+		cursor = next
 	}
 }
 
-// pageOf reads every page of a list route one item a page, so that the
-// cursor is exercised.
-func (c client) pageOf(token, path string) []obj {
+// cabinets reads every page of GET /v1/cabinets with the filters in p, by
+// employee id.
+func (c client) cabinets(token string, p apiclient.ListCabinetsParams) map[string]apiclient.Cabinet {
 	c.t.Helper()
-	return c.pages(token, path+"?limit=1")
-}
-
-// cabinets reads every page of GET /v1/cabinets?query, by employee id.
-func (c client) cabinets(token, query string) map[string]obj {
-	c.t.Helper()
-	path := "/v1/cabinets"
-	if query != "" {
-		path += "?" + query
-	}
-	out := map[string]obj{}
-	for _, m := range c.pages(token, path) {
-		out[m["employeeId"].(string)] = m
+	list := pages(func(cursor *string) ([]apiclient.Cabinet, *string) {
+		p.Cursor = cursor
+		r := must(c.api.ListCabinetsWithResponse(c.ctx, &p, bearer(token)))
+		c.want(r, 200, "GET /v1/cabinets")
+		return r.JSON200.Items, r.JSON200.NextCursor
+	})
+	out := map[string]apiclient.Cabinet{}
+	for _, m := range list {
+		out[m.EmployeeId] = m
 	}
 	return out
 }
 
 // waitCabinets polls the list until ok holds.
-func (c client) waitCabinets(token, query, what string, ok func(map[string]obj) bool) {
+func (c client) waitCabinets(token, what string, ok func(map[string]apiclient.Cabinet) bool) {
 	c.t.Helper()
 	c.eventually(what, func() (bool, string) {
-		last := c.cabinets(token, query)
-		return ok(last), fmt.Sprint(last)
+		last := c.cabinets(token, apiclient.ListCabinetsParams{})
+		return ok(last), fmt.Sprintf("%+v", last)
 	})
 }
 
 // notifications reads every page of GET /v1/notifications?kind=kind.
-func (c client) notifications(token, kind string) []obj {
+func (c client) notifications(token, kind string) []apiclient.Notification {
 	c.t.Helper()
-	return c.pages(token, "/v1/notifications?limit=200&kind="+url.QueryEscape(kind))
+	return pages(func(cursor *string) ([]apiclient.Notification, *string) {
+		r := must(c.api.ListNotificationsWithResponse(c.ctx,
+			&apiclient.ListNotificationsParams{Limit: ptr(200), Kind: &kind, Cursor: cursor}, bearer(token)))
+		c.want(r, 200, "GET /v1/notifications")
+		return r.JSON200.Items, r.JSON200.NextCursor
+	})
 }
 
 // waitNotifications polls the list of kind until ok holds, and returns it.
-func (c client) waitNotifications(token, kind, what string, ok func([]obj) bool) []obj {
+func (c client) waitNotifications(token, kind, what string, ok func([]apiclient.Notification) bool) []apiclient.Notification {
 	c.t.Helper()
-	var last []obj
+	var last []apiclient.Notification
 	c.eventually(what, func() (bool, string) {
 		last = c.notifications(token, kind)
-		return ok(last), fmt.Sprint(last)
+		return ok(last), fmt.Sprintf("%+v", last)
 	})
 	return last
 }
 
-// ---- answers, sign-in and the clock ----
+// The request lists (GET /v1/requests, /v1/approvals, /v1/processing) read
+// one item a page, so that the cursor is exercised.
+
+func (c client) myRequests(token string) []apiclient.RequestView {
+	c.t.Helper()
+	return pages(func(cursor *string) ([]apiclient.RequestView, *string) {
+		r := must(c.api.ListMyRequestsWithResponse(c.ctx, &apiclient.ListMyRequestsParams{Limit: ptr(1), Cursor: cursor}, bearer(token)))
+		c.want(r, 200, "GET /v1/requests")
+		return r.JSON200.Items, r.JSON200.NextCursor
+	})
+}
+
+func (c client) approvals(token string) []apiclient.RequestView {
+	c.t.Helper()
+	return pages(func(cursor *string) ([]apiclient.RequestView, *string) {
+		r := must(c.api.ListApprovalsWithResponse(c.ctx, &apiclient.ListApprovalsParams{Limit: ptr(1), Cursor: cursor}, bearer(token)))
+		c.want(r, 200, "GET /v1/approvals")
+		return r.JSON200.Items, r.JSON200.NextCursor
+	})
+}
+
+func (c client) processing(token string) []apiclient.RequestView {
+	c.t.Helper()
+	return pages(func(cursor *string) ([]apiclient.RequestView, *string) {
+		r := must(c.api.ListProcessingWithResponse(c.ctx, &apiclient.ListProcessingParams{Limit: ptr(1), Cursor: cursor}, bearer(token)))
+		c.want(r, 200, "GET /v1/processing")
+		return r.JSON200.Items, r.JSON200.NextCursor
+	})
+}
+
+// ---- answers, sign-in ----
 
 // problem returns a checker of an answer: status, problem+json, its code
-// (when not empty) and one field error's code (when not empty).
-func (c client) problem(what string, status int, code, fieldCode string) func(int, map[string][]string, map[string]any) {
-	return func(gotStatus int, hdr map[string][]string, body map[string]any) {
+// (when not empty) and one field error's code (when not empty), read as the
+// spec's Problem.
+func (c client) problem(what string, status int, code, fieldCode string) func(reply) {
+	return func(r reply) {
 		c.t.Helper()
-		ct := ""
-		if v := hdr["Content-Type"]; len(v) > 0 {
-			ct = v[0]
-		}
-		detail, _ := body["detail"].(string)
-		if gotStatus != status || ct != "application/problem+json" || body["status"] != float64(status) ||
-			code != "" && body["code"] != code || detail == "" {
-			c.t.Fatalf("%s: %d %s %v, want %d %s", what, gotStatus, ct, body, status, code)
+		var p apiclient.Problem
+		err := json.Unmarshal(r.GetBody(), &p)
+		if err != nil || r.StatusCode() != status || r.ContentType() != "application/problem+json" || p.Status != status ||
+			code != "" && p.Code != code || p.Detail == "" {
+			c.t.Fatalf("%s: %d %s %s, want %d %s", what, r.StatusCode(), r.ContentType(), r.GetBody(), status, code)
 		}
 		if fieldCode == "" {
 			return
 		}
-		errs, _ := body["errors"].([]any)
-		for _, e := range errs {
-			if e.(obj)["code"] == fieldCode {
+		for _, e := range val(p.Errors) {
+			if e.Code == fieldCode {
 				return
 			}
 		}
-		c.t.Fatalf("%s: no field error %q in %v", what, fieldCode, body)
+		c.t.Fatalf("%s: no field error %q in %s", what, fieldCode, r.GetBody())
 	}
 }
 
 // signUp completes the responsible person's sign-up and returns an access token.
-func (c client) signUp(org obj) string {
+func (c client) signUp(org *apiclient.ConnectOrganizationResponse) string {
 	c.t.Helper()
-	orgID := org["organization"].(obj)["id"].(string)
-	phone := org["responsiblePerson"].(obj)["phone"].(string)
-	c.do("POST", "/v1/auth/codes", "", obj{"organizationId": orgID, "channel": "sms"})
-	_, _, v := c.do("POST", "/v1/auth/codes/verify", "", obj{"organizationId": orgID, "code": c.codeFor(phone, 0)})
-	c.do("POST", "/v1/auth/password", "", obj{"setupToken": v["setupToken"], "password": "лето в деревне 2026"})
-	_, _, s := c.do("POST", "/v1/auth/sessions", "", obj{"login": phone, "password": "лето в деревне 2026"})
-	return s["accessToken"].(string)
+	orgID, phone := org.Organization.Id, org.ResponsiblePerson.Phone
+	c.want(must(c.api.SendCodeWithResponse(c.ctx, apiclient.SendCodeRequest{OrganizationId: orgID, Channel: "sms"})), 202, "send code")
+	v := must(c.api.VerifyCodeWithResponse(c.ctx, apiclient.VerifyCodeRequest{OrganizationId: orgID, Code: c.codeFor(phone, 0)}))
+	c.want(v, 200, "verify code")
+	c.want(must(c.api.SetPasswordWithResponse(c.ctx, apiclient.SetPasswordRequest{SetupToken: v.JSON200.SetupToken, Password: "лето в деревне 2026"})), 204, "set password")
+	return c.signIn(phone, "лето в деревне 2026")
 }
 
 // signIn returns a fresh access token.
 func (c client) signIn(login, password string) string {
 	c.t.Helper()
-	status, _, s := c.do("POST", "/v1/auth/sessions", "", obj{"login": login, "password": password})
-	if status != 200 {
-		c.t.Fatalf("sign in %s: %d %v", login, status, s)
+	s := must(c.api.SignInWithResponse(c.ctx, apiclient.SignInRequest{Login: login, Password: password}))
+	if s.StatusCode() != 200 {
+		c.t.Fatalf("sign in %s: %d %s", login, s.StatusCode(), s.Body)
 	}
-	return s["accessToken"].(string)
+	return s.JSON200.AccessToken
 }
 
-// resetClock puts the functions' clock back to real time; like every POST
-// /_local/clock it answers once the functions see the new time.
-func (c client) resetClock() (int, obj) {
+// connect connects an organization and returns what the answer says.
+func (c client) connect(body apiclient.ConnectOrganizationRequest) *apiclient.ConnectOrganizationResponse {
 	c.t.Helper()
-	status, _, out := c.do("POST", "/_local/clock", "", obj{"reset": true})
-	return status, out
+	r := must(c.api.ConnectOrganizationWithResponse(c.ctx, body))
+	if r.StatusCode() != 201 {
+		c.t.Fatalf("connect: %d %s", r.StatusCode(), r.Body)
+	}
+	return r.JSON201
 }
 
 func mustAtoi(t *testing.T, s string) int {

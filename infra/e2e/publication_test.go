@@ -2,24 +2,16 @@ package e2e
 
 import (
 	"testing"
+
+	"github.com/kabinet/kabinet/infra/e2e/apiclient"
 )
 
-func codesOf(list any) map[string][]string {
-	out := map[string][]string{}
-	for _, it := range list.([]any) {
-		m := it.(obj)
-		id := m["externalId"].(string)
-		var problems []any
-		if p, ok := m["problems"]; ok {
-			problems = p.([]any)
-		} else if p, ok := m["cabinetProblems"]; ok {
-			problems = p.([]any)
-		}
-		for _, p := range problems {
-			out[id] = append(out[id], p.(obj)["code"].(string))
-		}
+// problemCodes lists the codes of the problems that keep each employee from
+// a cabinet, by external id.
+func problemCodes(out map[string][]string, id string, problems []apiclient.CabinetProblem) {
+	for _, p := range problems {
+		out[id] = append(out[id], p.Code)
 	}
-	return out
 }
 
 // The publication flow as the accounting product would drive it, against
@@ -27,67 +19,80 @@ func codesOf(list any) map[string][]string {
 // red, fixed; a snapshot drops one employee, publishing them restores them.
 func TestPublicationAsTheAccountingProductWould(t *testing.T) {
 	c := startRunner(t)
-	status, _, org := c.do("POST", "/v1/organizations", "", connectBody("+7 916 700-90-90"))
-	if status != 201 {
-		t.Fatalf("connect: %d %v", status, org)
-	}
-	key := org["apiKey"].(obj)["secret"].(string)
+	ctx, api := c.ctx, c.api
+	org := c.connect(connectBody("+7 916 700-90-90"))
+	key := org.ApiKey.Secret
 
-	dept := []obj{{"externalId": "D1", "name": "Бухгалтерия", "headId": "E1"}}
-	e1 := obj{"externalId": "E1", "lastName": "Иванов", "firstName": "Иван", "departmentId": "D1", "phone": "8 (985) 309-30-91", "email": "ivan@romashka.ru", "version": 1}
-	e2 := obj{"externalId": "E2", "lastName": "Петров", "firstName": "Пётр", "departmentId": "D1", "phone": "+7 495 123-45-67", "email": "petr@romashka.ru", "version": 1}
-	e3 := obj{"externalId": "E3", "lastName": "Сидорова", "firstName": "Анна", "departmentId": "D1", "phone": "985 309 30 92", "version": 1}
-	status, _, res := c.doWith("POST", "/v1/publication/delta", key, "first", obj{"departments": dept, "employees": []obj{e1, e2, e3}, "director": obj{"employeeId": "E1"}})
-	if status != 200 {
-		t.Fatalf("publish: %d %v", status, res)
+	dept := []apiclient.DepartmentRow{{ExternalId: ptr("D1"), Name: ptr("Бухгалтерия"), HeadId: ptr("E1")}}
+	e1 := apiclient.EmployeeRow{ExternalId: ptr("E1"), LastName: ptr("Иванов"), FirstName: ptr("Иван"), DepartmentId: ptr("D1"), Phone: ptr("8 (985) 309-30-91"), Email: ptr("ivan@romashka.ru"), Version: ptr(1)}
+	e2 := apiclient.EmployeeRow{ExternalId: ptr("E2"), LastName: ptr("Петров"), FirstName: ptr("Пётр"), DepartmentId: ptr("D1"), Phone: ptr("+7 495 123-45-67"), Email: ptr("petr@romashka.ru"), Version: ptr(1)}
+	e3 := apiclient.EmployeeRow{ExternalId: ptr("E3"), LastName: ptr("Сидорова"), FirstName: ptr("Анна"), DepartmentId: ptr("D1"), Phone: ptr("985 309 30 92"), Version: ptr(1)}
+	rows := func(rs ...apiclient.EmployeeRow) *[]apiclient.EmployeeRow { return &rs }
+	res := c.publish(key, "first", apiclient.PublicationBatch{Departments: &dept, Employees: rows(e1, e2, e3), Director: &apiclient.DirectorRow{EmployeeId: ptr("E1")}})
+	if res.StatusCode() != 200 {
+		t.Fatalf("publish: %d %s", res.StatusCode(), res.Body)
 	}
-	named := codesOf(res["cannotGetCabinet"])
-	if len(named) != 2 || named["E2"][0] != "phone_not_mobile" || named["E3"][0] != "email_missing" {
+	named := map[string][]string{}
+	for _, e := range res.JSON200.CannotGetCabinet {
+		problemCodes(named, e.ExternalId, e.Problems)
+	}
+	if len(named) != 2 || len(named["E2"]) == 0 || named["E2"][0] != "phone_not_mobile" || len(named["E3"]) == 0 || named["E3"][0] != "email_missing" {
 		t.Fatalf("the response must name E2's phone and E3's e-mail: %v", named)
 	}
-	status, _, red := c.do("GET", "/v1/publication/cannot-get-cabinet", key, nil)
-	if listed := codesOf(red["items"]); status != 200 || len(listed) != 2 || listed["E2"][0] != "phone_not_mobile" || listed["E3"][0] != "email_missing" {
-		t.Fatalf("red list: %d %v", status, red)
+	red := must(api.ListCannotGetCabinetWithResponse(ctx, nil, bearer(key)))
+	if red.StatusCode() != 200 {
+		t.Fatalf("red list: %d %s", red.StatusCode(), red.Body)
+	}
+	listed := map[string][]string{}
+	for _, e := range red.JSON200.Items {
+		problemCodes(listed, e.ExternalId, val(e.CabinetProblems))
+	}
+	if len(listed) != 2 || len(listed["E2"]) == 0 || listed["E2"][0] != "phone_not_mobile" || len(listed["E3"]) == 0 || listed["E3"][0] != "email_missing" {
+		t.Fatalf("red list: %d %s", red.StatusCode(), red.Body)
 	}
 
 	// Fix both and re-publish: the red list empties.
-	e2["phone"], e2["version"] = "+7 985 309-30-93", 2
-	e3["email"], e3["version"] = "anna@romashka.ru", 2
-	if status, _, res := c.doWith("POST", "/v1/publication/delta", key, "fix", obj{"employees": []obj{e2, e3}}); status != 200 || len(res["cannotGetCabinet"].([]any)) != 0 {
-		t.Fatalf("fix: %d %v", status, res)
+	e2.Phone, e2.Version = ptr("+7 985 309-30-93"), ptr(2)
+	e3.Email, e3.Version = ptr("anna@romashka.ru"), ptr(2)
+	if res := c.publish(key, "fix", apiclient.PublicationBatch{Employees: rows(e2, e3)}); res.StatusCode() != 200 || len(res.JSON200.CannotGetCabinet) != 0 {
+		t.Fatalf("fix: %d %s", res.StatusCode(), res.Body)
 	}
-	if _, _, red := c.do("GET", "/v1/publication/cannot-get-cabinet", key, nil); len(red["items"].([]any)) != 0 {
-		t.Fatalf("red list after the fix: %v", red)
+	if red := must(api.ListCannotGetCabinetWithResponse(ctx, nil, bearer(key))); red.StatusCode() != 200 || len(red.JSON200.Items) != 0 {
+		t.Fatalf("red list after the fix: %d %s", red.StatusCode(), red.Body)
 	}
 
 	// A snapshot without E3 unpublishes E3.
-	_, _, snap := c.doWith("POST", "/v1/publication/snapshots", key, "snap", nil)
-	sid := snap["id"].(string)
-	if status, _, res := c.doWith("POST", "/v1/publication/snapshots/"+sid+"/chunks", key, "chunk1", obj{"departments": dept, "employees": []obj{e1}}); status != 200 {
-		t.Fatalf("chunk 1: %d %v", status, res)
+	snap := must(api.BeginSnapshotWithResponse(ctx, &apiclient.BeginSnapshotParams{IdempotencyKey: "snap"}, bearer(key)))
+	c.want(snap, 201, "begin a snapshot")
+	sid := snap.JSON201.Id
+	chunk := func(idem string, batch apiclient.PublicationBatch) *apiclient.AddSnapshotChunkReply {
+		return must(api.AddSnapshotChunkWithResponse(ctx, sid, &apiclient.AddSnapshotChunkParams{IdempotencyKey: idem}, batch, bearer(key)))
 	}
-	if status, _, res := c.doWith("POST", "/v1/publication/snapshots/"+sid+"/chunks", key, "chunk2", obj{"employees": []obj{e2}}); status != 200 {
-		t.Fatalf("chunk 2: %d %v", status, res)
+	if res := chunk("chunk1", apiclient.PublicationBatch{Departments: &dept, Employees: rows(e1)}); res.StatusCode() != 200 {
+		t.Fatalf("chunk 1: %d %s", res.StatusCode(), res.Body)
 	}
-	status, _, commit := c.doWith("POST", "/v1/publication/snapshots/"+sid+"/commit", key, "commit", nil)
-	if gone := commit["unpublished"].([]any); status != 200 || len(gone) != 1 || gone[0].(obj)["externalId"] != "E3" {
-		t.Fatalf("commit: %d %v", status, commit)
+	if res := chunk("chunk2", apiclient.PublicationBatch{Employees: rows(e2)}); res.StatusCode() != 200 {
+		t.Fatalf("chunk 2: %d %s", res.StatusCode(), res.Body)
+	}
+	commit := must(api.CommitSnapshotWithResponse(ctx, sid, &apiclient.CommitSnapshotParams{IdempotencyKey: "commit"}, bearer(key)))
+	if commit.StatusCode() != 200 || len(commit.JSON200.Unpublished) != 1 || commit.JSON200.Unpublished[0].ExternalId != "E3" {
+		t.Fatalf("commit: %d %s", commit.StatusCode(), commit.Body)
 	}
 
 	// The responsible person sees two published; E3 kept but unpublished.
 	token := c.signUp(org)
-	_, _, list := c.do("GET", "/v1/employees", token, nil)
-	if n := len(list["items"].([]any)); n != 2 {
-		t.Fatalf("%d published, want 2: %v", n, list)
+	list := must(api.ListEmployeesWithResponse(ctx, nil, bearer(token)))
+	if list.StatusCode() != 200 || len(list.JSON200.Items) != 2 {
+		t.Fatalf("want 2 published: %d %s", list.StatusCode(), list.Body)
 	}
-	if status, _, one := c.do("GET", "/v1/employees/E3", token, nil); status != 200 || one["published"] != false || one["email"] != "anna@romashka.ru" {
-		t.Fatalf("E3: %d %v", status, one)
+	if one := must(api.GetEmployeeWithResponse(ctx, "E3", bearer(token))); one.StatusCode() != 200 || one.JSON200.Published || val(one.JSON200.Email) != "anna@romashka.ru" {
+		t.Fatalf("E3: %d %s", one.StatusCode(), one.Body)
 	}
 	// Publishing E3 again restores them.
-	if status, _, res := c.doWith("POST", "/v1/publication/delta", key, "back", obj{"employees": []obj{e3}}); status != 200 || res["employees"].(obj)["written"].(float64) != 1 {
-		t.Fatalf("restore: %d %v", status, res)
+	if res := c.publish(key, "back", apiclient.PublicationBatch{Employees: rows(e3)}); res.StatusCode() != 200 || res.JSON200.Employees.Written != 1 {
+		t.Fatalf("restore: %d %s", res.StatusCode(), res.Body)
 	}
-	if _, _, one := c.do("GET", "/v1/employees/E3", token, nil); one["published"] != true {
-		t.Fatalf("E3 not restored: %v", one)
+	if one := must(api.GetEmployeeWithResponse(ctx, "E3", bearer(token))); one.StatusCode() != 200 || !one.JSON200.Published {
+		t.Fatalf("E3 not restored: %d %s", one.StatusCode(), one.Body)
 	}
 }

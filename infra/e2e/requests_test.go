@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kabinet/kabinet/infra/e2e/apiclient"
 )
 
 // The requests acceptance scenario as people would play it with curl
@@ -16,15 +18,13 @@ import (
 // outbox, every step from the request's history.
 func TestRequestsAcceptanceScenario(t *testing.T) {
 	c := startRunner(t)
+	ctx, api := c.ctx, c.api
 	scenario := time.Now()
 	step := func(name string) { t.Logf("%6.1fs  %s", time.Since(scenario).Seconds(), name) }
 
 	step("1. connect, publish two departments with heads and a director")
-	status, _, org := c.do("POST", "/v1/organizations", "", connectBody("+7 916 700-41-41"))
-	if status != 201 {
-		t.Fatalf("connect: %d %v", status, org)
-	}
-	key := org["apiKey"].(obj)["secret"].(string)
+	org := c.connect(connectBody("+7 916 700-41-41"))
+	key := org.ApiKey.Secret
 	admin := c.signUp(org)
 	type person struct{ id, last, first, dept, phone string }
 	people := []person{
@@ -36,21 +36,21 @@ func TestRequestsAcceptanceScenario(t *testing.T) {
 		{"R-B", "Соколов", "Денис", "SALES", "+79854100006"},
 	}
 	by := map[string]person{}
-	var rows []obj
+	var rows []apiclient.EmployeeRow
 	for _, p := range people {
 		by[p.id] = p
-		rows = append(rows, obj{"externalId": p.id, "lastName": p.last, "firstName": p.first, "departmentId": p.dept,
-			"position": "Специалист", "phone": p.phone, "email": strings.ToLower(p.id) + "@romashka.ru", "version": 1})
+		rows = append(rows, apiclient.EmployeeRow{ExternalId: ptr(p.id), LastName: ptr(p.last), FirstName: ptr(p.first), DepartmentId: ptr(p.dept),
+			Position: ptr("Специалист"), Phone: ptr(p.phone), Email: ptr(strings.ToLower(p.id) + "@romashka.ru"), Version: ptr(1)})
 	}
-	depts := []obj{
-		{"externalId": "ROOT", "name": "Дирекция", "headId": "R-DIR", "version": 1},
-		{"externalId": "ACC", "name": "Бухгалтерия", "parentId": "ROOT", "headId": "R-H1", "version": 1},
-		{"externalId": "SALES", "name": "Отдел продаж", "parentId": "ROOT", "headId": "R-H2", "version": 1},
+	depts := []apiclient.DepartmentRow{
+		{ExternalId: ptr("ROOT"), Name: ptr("Дирекция"), HeadId: ptr("R-DIR"), Version: ptr(1)},
+		{ExternalId: ptr("ACC"), Name: ptr("Бухгалтерия"), ParentId: ptr("ROOT"), HeadId: ptr("R-H1"), Version: ptr(1)},
+		{ExternalId: ptr("SALES"), Name: ptr("Отдел продаж"), ParentId: ptr("ROOT"), HeadId: ptr("R-H2"), Version: ptr(1)},
 	}
-	status, _, pub := c.doWith("POST", "/v1/publication/delta", key, "req-publish-1",
-		obj{"departments": depts, "employees": rows, "director": obj{"employeeId": "R-DIR", "version": 1}})
-	if status != 200 || len(pub["rejected"].([]any)) != 0 {
-		t.Fatalf("publish: %d %v", status, pub)
+	pub := c.publish(key, "req-publish-1", apiclient.PublicationBatch{Departments: &depts, Employees: &rows,
+		Director: &apiclient.DirectorRow{EmployeeId: ptr("R-DIR"), Version: ptr(1)}})
+	if pub.StatusCode() != 200 || len(pub.JSON200.Rejected) != 0 {
+		t.Fatalf("publish: %d %s", pub.StatusCode(), pub.Body)
 	}
 
 	step("2. activate the cabinets of the employee, the head, the processor and the director")
@@ -60,89 +60,101 @@ func TestRequestsAcceptanceScenario(t *testing.T) {
 	}
 
 	step("3. the responsible person names the processor of certificates and vacations")
-	status, _, settings := c.do("PATCH", "/v1/organization/request-settings", admin, obj{"processing": obj{
-		"employment_certificate": obj{"processorId": "R-P"}, "annual_vacation": obj{"processorId": "R-P"}}})
-	if status != 200 || settings["remindAfterHours"] != 24.0 {
-		t.Fatalf("request settings: %d %v", status, settings)
+	var processors apiclient.RequestSettingsPatch
+	fill(&processors.Processing).EmploymentCertificate = &apiclient.ProcessingRulePatch{ProcessorId: ptr("R-P")}
+	fill(&processors.Processing).AnnualVacation = &apiclient.ProcessingRulePatch{ProcessorId: ptr("R-P")}
+	settings := must(api.UpdateRequestSettingsWithResponse(ctx, processors, bearer(admin)))
+	if settings.StatusCode() != 200 || settings.JSON200.RemindAfterHours != 24 {
+		t.Fatalf("request settings: %d %s", settings.StatusCode(), settings.Body)
 	}
+	var nobody apiclient.RequestSettingsPatch
+	fill(&nobody.Processing).PayslipCopy = &apiclient.ProcessingRulePatch{ProcessorId: ptr("NOBODY")}
 	c.problem("settings naming nobody", 400, "validation_failed", "unknown_employee")(
-		c.do("PATCH", "/v1/organization/request-settings", admin, obj{"processing": obj{"payslip_copy": obj{"processorId": "NOBODY"}}}))
+		must(api.UpdateRequestSettingsWithResponse(ctx, nobody, bearer(admin))))
 	c.problem("settings by an employee", 403, "forbidden", "")(
-		c.do("GET", "/v1/organization/request-settings", tokens["R-A"], nil))
+		must(api.GetRequestSettingsWithResponse(ctx, bearer(tokens["R-A"]))))
 
 	step("4. the employee submits a vacation (retried: one request) and a certificate")
-	status, _, types := c.do("GET", "/v1/request-types", tokens["R-A"], nil)
-	if status != 200 || len(types["items"].([]any)) != 8 {
-		t.Fatalf("request types: %d %v", status, types)
+	types := must(api.ListRequestTypesWithResponse(ctx, bearer(tokens["R-A"])))
+	if types.StatusCode() != 200 || len(types.JSON200.Items) != 8 {
+		t.Fatalf("request types: %d %s", types.StatusCode(), types.Body)
 	}
 	start := time.Now().AddDate(0, 0, 14).Format(time.DateOnly)
-	vacationBody := obj{"type": "annual_vacation", "fields": obj{"startDate": start, "days": 14}}
-	status, hdr, vac := c.doWith("POST", "/v1/requests", tokens["R-A"], "vac-1", vacationBody)
-	if status != 201 || vac["state"] != "pending_approval" || vac["approverId"] != "R-H1" || hdr.Get("Idempotent-Replayed") != "" {
-		t.Fatalf("submit vacation: %d %v", status, vac)
+	vacationBody := c.vacation(start, 14)
+	vac := c.submit(tokens["R-A"], "vac-1", vacationBody)
+	if vac.StatusCode() != 201 || vac.JSON201.State != "pending_approval" || val(vac.JSON201.ApproverId) != "R-H1" || vac.HTTPResponse.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("submit vacation: %d %s", vac.StatusCode(), vac.Body)
 	}
-	status, hdr, again := c.doWith("POST", "/v1/requests", tokens["R-A"], "vac-1", vacationBody)
-	if status != 201 || again["id"] != vac["id"] || hdr.Get("Idempotent-Replayed") != "true" {
-		t.Fatalf("retried submit: %d %v", status, again)
+	again := c.submit(tokens["R-A"], "vac-1", vacationBody)
+	if again.StatusCode() != 201 || again.JSON201.Id != vac.JSON201.Id || again.HTTPResponse.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retried submit: %d %s", again.StatusCode(), again.Body)
 	}
 	c.problem("submit without a key", 400, "idempotency_key_required", "")(
-		c.do("POST", "/v1/requests", tokens["R-A"], vacationBody))
+		must(api.SubmitRequestWithResponse(ctx, &apiclient.SubmitRequestParams{}, vacationBody, bearer(tokens["R-A"]), withoutHeader("Idempotency-Key"))))
 	c.problem("vacation in the past", 400, "validation_failed", "date_in_past")(
-		c.doWith("POST", "/v1/requests", tokens["R-A"], "vac-past", obj{"type": "annual_vacation",
-			"fields": obj{"startDate": "2020-01-01", "days": 3}}))
+		c.submit(tokens["R-A"], "vac-past", c.vacation("2020-01-01", 3)))
 	c.problem("unknown type", 400, "validation_failed", "unknown_type")(
-		c.doWith("POST", "/v1/requests", tokens["R-A"], "bad-type", obj{"type": "holiday", "fields": obj{}}))
-	status, _, cert := c.doWith("POST", "/v1/requests", tokens["R-A"], "cert-1",
-		obj{"type": "employment_certificate", "fields": obj{"purpose": "по месту требования", "copies": 2}})
-	if status != 201 || cert["state"] != "to_process" || cert["processorId"] != "R-P" {
-		t.Fatalf("submit certificate: %d %v", status, cert)
+		must(api.SubmitRequestWithBodyWithResponse(ctx, &apiclient.SubmitRequestParams{IdempotencyKey: "bad-type"}, jsonType,
+			strings.NewReader(`{"type":"holiday","fields":{}}`), bearer(tokens["R-A"]))))
+	var certificate apiclient.SubmitEmploymentCertificate
+	certificate.Type, certificate.Fields.Purpose, certificate.Fields.Copies = "employment_certificate", "по месту требования", ptr(2)
+	var certBody apiclient.SubmitRequestRequest
+	if err := certBody.FromSubmitEmploymentCertificate(certificate); err != nil {
+		t.Fatal(err)
 	}
-	vacID, certID := vac["id"].(string), cert["id"].(string)
-	mine := c.pageOf(tokens["R-A"], "/v1/requests")
-	if len(mine) != 2 || mine[0]["id"] != certID || mine[1]["id"] != vacID {
-		t.Fatalf("employee's list, newest first: %v", mine)
+	cert := c.submit(tokens["R-A"], "cert-1", certBody)
+	if cert.StatusCode() != 201 || cert.JSON201.State != "to_process" || val(cert.JSON201.ProcessorId) != "R-P" {
+		t.Fatalf("submit certificate: %d %s", cert.StatusCode(), cert.Body)
+	}
+	vacID, certID := vac.JSON201.Id, cert.JSON201.Id
+	mine := c.myRequests(tokens["R-A"])
+	if len(mine) != 2 || mine[0].Id != certID || mine[1].Id != vacID {
+		t.Fatalf("employee's list, newest first: %+v", mine)
 	}
 
 	step("5. the head sees the vacation in the inbox and approves it")
-	inbox := c.pageOf(tokens["R-H1"], "/v1/approvals")
-	if len(inbox) != 1 || inbox[0]["id"] != vacID {
-		t.Fatalf("head's inbox: %v", inbox)
+	inbox := c.approvals(tokens["R-H1"])
+	if len(inbox) != 1 || inbox[0].Id != vacID {
+		t.Fatalf("head's inbox: %+v", inbox)
 	}
-	status, _, detail := c.do("GET", "/v1/requests/"+vacID, tokens["R-H1"], nil)
-	if status != 200 || len(detail["history"].([]any)) != 1 {
-		t.Fatalf("head's view: %d %v", status, detail)
+	detail := must(api.GetRequestWithResponse(ctx, vacID, bearer(tokens["R-H1"])))
+	if detail.StatusCode() != 200 || len(detail.JSON200.History) != 1 {
+		t.Fatalf("head's view: %d %s", detail.StatusCode(), detail.Body)
 	}
-	c.problem("the processor approving", 403, "not_assigned", "")(
-		c.do("POST", "/v1/requests/"+vacID+"/approve", tokens["R-P"], obj{}))
-	c.problem("the employee approving their own", 403, "not_assigned", "")(
-		c.do("POST", "/v1/requests/"+vacID+"/approve", tokens["R-A"], obj{}))
-	status, _, approved := c.do("POST", "/v1/requests/"+vacID+"/approve", tokens["R-H1"], obj{"comment": "Согласовано"})
-	if status != 200 || approved["state"] != "to_process" || approved["processorId"] != "R-P" {
-		t.Fatalf("approve: %d %v", status, approved)
+	approve := func(id, token string, body apiclient.CommentRequest) *apiclient.ApproveRequestReply {
+		return must(api.ApproveRequestWithResponse(ctx, id, body, bearer(token)))
 	}
-	c.problem("approving twice", 409, "request_state_conflict", "")(
-		c.do("POST", "/v1/requests/"+vacID+"/approve", tokens["R-H1"], obj{}))
+	c.problem("the processor approving", 403, "not_assigned", "")(approve(vacID, tokens["R-P"], apiclient.CommentRequest{}))
+	c.problem("the employee approving their own", 403, "not_assigned", "")(approve(vacID, tokens["R-A"], apiclient.CommentRequest{}))
+	approved := approve(vacID, tokens["R-H1"], apiclient.CommentRequest{Comment: ptr("Согласовано")})
+	if approved.StatusCode() != 200 || approved.JSON200.State != "to_process" || val(approved.JSON200.ProcessorId) != "R-P" {
+		t.Fatalf("approve: %d %s", approved.StatusCode(), approved.Body)
+	}
+	c.problem("approving twice", 409, "request_state_conflict", "")(approve(vacID, tokens["R-H1"], apiclient.CommentRequest{}))
 
 	step("6. the processor takes both into work and completes them")
-	work := c.pageOf(tokens["R-P"], "/v1/processing")
+	work := c.processing(tokens["R-P"])
 	if len(work) != 2 {
-		t.Fatalf("processor's inbox: %v", work)
+		t.Fatalf("processor's inbox: %+v", work)
 	}
 	for _, id := range []string{certID, vacID} {
-		if status, _, out := c.do("POST", "/v1/requests/"+id+"/take", tokens["R-P"], obj{}); status != 200 || out["state"] != "in_work" {
-			t.Fatalf("take %s: %d %v", id, status, out)
+		if r := must(api.TakeRequestWithResponse(ctx, id, apiclient.CommentRequest{}, bearer(tokens["R-P"]))); r.StatusCode() != 200 || r.JSON200.State != "in_work" {
+			t.Fatalf("take %s: %d %s", id, r.StatusCode(), r.Body)
 		}
-		if status, _, out := c.do("POST", "/v1/requests/"+id+"/complete", tokens["R-P"], obj{"comment": "Готово"}); status != 200 || out["state"] != "completed" {
-			t.Fatalf("complete %s: %d %v", id, status, out)
+		if r := must(api.CompleteRequestWithResponse(ctx, id, apiclient.CommentRequest{Comment: ptr("Готово")}, bearer(tokens["R-P"]))); r.StatusCode() != 200 || r.JSON200.State != "completed" {
+			t.Fatalf("complete %s: %d %s", id, r.StatusCode(), r.Body)
 		}
 	}
-	status, _, detail = c.do("GET", "/v1/requests/"+vacID, tokens["R-A"], nil)
+	detail = must(api.GetRequestWithResponse(ctx, vacID, bearer(tokens["R-A"])))
+	if detail.StatusCode() != 200 {
+		t.Fatalf("history: %d %s", detail.StatusCode(), detail.Body)
+	}
 	var steps []string
-	for _, h := range detail["history"].([]any) {
-		steps = append(steps, fmt.Sprint(h.(obj)["action"], ":", h.(obj)["by"]))
+	for _, h := range detail.JSON200.History {
+		steps = append(steps, fmt.Sprint(h.Action, ":", h.By))
 	}
-	if status != 200 || strings.Join(steps, " ") != "submit:R-A approve:R-H1 take:R-P complete:R-P" {
-		t.Fatalf("history: %d %v", status, steps)
+	if strings.Join(steps, " ") != "submit:R-A approve:R-H1 take:R-P complete:R-P" {
+		t.Fatalf("history: %d %v", detail.StatusCode(), steps)
 	}
 
 	step("7. every notification is in the outbox")
@@ -158,55 +170,78 @@ func TestRequestsAcceptanceScenario(t *testing.T) {
 	}
 
 	step("8. a rejection needs a reason and tells the employee")
-	status, _, leave := c.doWith("POST", "/v1/requests", tokens["R-A"], "leave-1",
-		obj{"type": "unpaid_leave", "fields": obj{"startDate": start, "endDate": start}})
-	if status != 201 {
-		t.Fatalf("submit leave: %d %v", status, leave)
+	var unpaid apiclient.SubmitUnpaidLeave
+	unpaid.Type, unpaid.Fields.StartDate, unpaid.Fields.EndDate = "unpaid_leave", start, ptr(start)
+	var leaveBody apiclient.SubmitRequestRequest
+	if err := leaveBody.FromSubmitUnpaidLeave(unpaid); err != nil {
+		t.Fatal(err)
 	}
-	leaveID := leave["id"].(string)
+	leave := c.submit(tokens["R-A"], "leave-1", leaveBody)
+	if leave.StatusCode() != 201 {
+		t.Fatalf("submit leave: %d %s", leave.StatusCode(), leave.Body)
+	}
+	leaveID := leave.JSON201.Id
+	// The body without its required reason, which ReasonRequest cannot express.
 	c.problem("reject without a reason", 400, "validation_failed", "required")(
-		c.do("POST", "/v1/requests/"+leaveID+"/reject", tokens["R-H1"], obj{}))
-	if status, _, out := c.do("POST", "/v1/requests/"+leaveID+"/reject", tokens["R-H1"],
-		obj{"reason": "Квартальный отчёт"}); status != 200 || out["state"] != "rejected" {
-		t.Fatalf("reject: %d %v", status, out)
+		must(api.RejectRequestWithBodyWithResponse(ctx, leaveID, jsonType, strings.NewReader(`{}`), bearer(tokens["R-H1"]))))
+	if r := must(api.RejectRequestWithResponse(ctx, leaveID, apiclient.ReasonRequest{Reason: "Квартальный отчёт"}, bearer(tokens["R-H1"]))); r.StatusCode() != 200 || r.JSON200.State != "rejected" {
+		t.Fatalf("reject: %d %s", r.StatusCode(), r.Body)
 	}
 	c.waitSMSWith(by["R-A"].phone, "Квартальный отчёт")
 	c.problem("cancel after the decision", 409, "request_state_conflict", "")(
-		c.do("POST", "/v1/requests/"+leaveID+"/cancel", tokens["R-A"], nil))
+		must(api.CancelRequestWithResponse(ctx, leaveID, apiclient.EmptyRequest{}, bearer(tokens["R-A"]))))
 
 	step("9. the head's own request goes to the director")
-	status, _, own := c.doWith("POST", "/v1/requests", tokens["R-H1"], "h1-vac",
-		obj{"type": "annual_vacation", "fields": obj{"startDate": start, "days": 7}})
-	if status != 201 || own["approverId"] != "R-DIR" {
-		t.Fatalf("head's request: %d %v", status, own)
+	own := c.submit(tokens["R-H1"], "h1-vac", c.vacation(start, 7))
+	if own.StatusCode() != 201 || val(own.JSON201.ApproverId) != "R-DIR" {
+		t.Fatalf("head's request: %d %s", own.StatusCode(), own.Body)
 	}
 	c.problem("another employee reading it", 404, "not_found", "")(
-		c.do("GET", "/v1/requests/"+own["id"].(string), tokens["R-A"], nil))
-	if status, _, out := c.do("POST", "/v1/requests/"+own["id"].(string)+"/approve", tokens["R-DIR"], obj{}); status != 200 || out["state"] != "to_process" {
-		t.Fatalf("director approves: %d %v", status, out)
+		must(api.GetRequestWithResponse(ctx, own.JSON201.Id, bearer(tokens["R-A"]))))
+	if r := approve(own.JSON201.Id, tokens["R-DIR"], apiclient.CommentRequest{}); r.StatusCode() != 200 || r.JSON200.State != "to_process" {
+		t.Fatalf("director approves: %d %s", r.StatusCode(), r.Body)
 	}
 	c.problem("the employer system on an employee route", 401, "", "")(
-		c.do("GET", "/v1/requests", key, nil))
+		must(api.ListMyRequestsWithResponse(ctx, nil, bearer(key))))
 	c.problem("unknown request", 404, "not_found", "")(
-		c.do("GET", "/v1/requests/01NOSUCHREQUEST0000000000", tokens["R-A"], nil))
+		must(api.GetRequestWithResponse(ctx, "01NOSUCHREQUEST0000000000", bearer(tokens["R-A"]))))
+}
+
+// vacation is the body of an annual vacation request.
+func (c client) vacation(start string, days int) apiclient.SubmitRequestRequest {
+	c.t.Helper()
+	var v apiclient.SubmitVacation
+	v.Type, v.Fields.StartDate, v.Fields.Days = "annual_vacation", start, &days
+	var body apiclient.SubmitRequestRequest
+	if err := body.FromSubmitVacation(v); err != nil {
+		c.t.Fatal(err)
+	}
+	return body
+}
+
+// submit runs POST /v1/requests with an Idempotency-Key.
+func (c client) submit(token, idem string, body apiclient.SubmitRequestRequest) *apiclient.SubmitRequestReply {
+	c.t.Helper()
+	return must(c.api.SubmitRequestWithResponse(c.ctx, &apiclient.SubmitRequestParams{IdempotencyKey: idem}, body, bearer(token)))
 }
 
 // activateEmployee invites an employee by SMS, activates their cabinet with
 // the code and a password, signs them in by phone and returns the token.
 func (c client) activateEmployee(admin, id, phone string) string {
 	c.t.Helper()
-	if status, _, out := c.doWith("POST", "/v1/cabinets/actions", admin, "invite-"+id,
-		obj{"action": "invite", "employeeIds": []string{id}, "channel": "sms"}); status != 200 || out["done"] != 1.0 {
-		c.t.Fatalf("invite %s: %d %v", id, status, out)
+	invited := c.action(admin, "invite-"+id, apiclient.CabinetActionRequest{Action: "invite", EmployeeIds: []string{id},
+		Channel: ptr(apiclient.CabinetActionRequestChannel("sms"))})
+	if invited.StatusCode() != 200 || invited.JSON200.Done != 1 {
+		c.t.Fatalf("invite %s: %d %s", id, invited.StatusCode(), invited.Body)
 	}
 	token := tokenIn(c.t, c.waitSMS(phone, 1)[0])
-	if status, _, out := c.do("POST", "/v1/invitations/codes", "", obj{"token": token}); status != 202 {
-		c.t.Fatalf("activation code %s: %d %v", id, status, out)
+	if r := must(c.api.SendActivationCodeWithResponse(c.ctx, apiclient.ActivationCodeRequest{Token: token})); r.StatusCode() != 202 {
+		c.t.Fatalf("activation code %s: %d %s", id, r.StatusCode(), r.Body)
 	}
 	code := c.codeFor(phone, 1)
 	const password = "зелёный чайник на окне"
-	if status, _, out := c.do("POST", "/v1/invitations/activate", "", obj{"token": token, "code": code, "password": password}); status != 200 {
-		c.t.Fatalf("activate %s: %d %v", id, status, out)
+	if r := c.activate(apiclient.ActivateRequest{Token: token, Code: code, Password: password}); r.StatusCode() != 200 {
+		c.t.Fatalf("activate %s: %d %s", id, r.StatusCode(), r.Body)
 	}
 	return c.signIn(phone, password)
 }

@@ -1,91 +1,88 @@
 // Package e2e drives the system as a person would with curl: the local
 // runner (the real bootstrap binaries behind the HTTP API built from
-// template.yaml, moto, the SQS consumer) and the local outbox.
+// template.yaml, moto, the SQS consumer) and the local outbox, through the
+// client generated from infra/openapi.yaml.
 package e2e
 
 import (
 	"fmt"
-	"strconv"
 	"testing"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/kabinet/kabinet/infra/e2e/apiclient"
 )
 
-func connectBody(phone string) map[string]any {
-	return map[string]any{
-		"name": "ООО «Ромашка»", "inn": "7707083893", "kpp": "773601001",
-		"responsiblePerson": map[string]any{"fullName": "Иванова Мария Петровна", "phone": phone, "email": "maria." + phone[len(phone)-4:] + "@romashka.ru"},
-		"director":          map[string]any{"fullName": "Петров Пётр Петрович", "position": "Генеральный директор"},
-	}
+func connectBody(phone string) apiclient.ConnectOrganizationRequest {
+	var b apiclient.ConnectOrganizationRequest
+	b.Name, b.Inn, b.Kpp = "ООО «Ромашка»", "7707083893", ptr("773601001")
+	b.ResponsiblePerson.FullName, b.ResponsiblePerson.Phone = "Иванова Мария Петровна", phone
+	b.ResponsiblePerson.Email = openapi_types.Email("maria." + phone[len(phone)-4:] + "@romashka.ru")
+	b.Director.FullName, b.Director.Position = "Петров Пётр Петрович", "Генеральный директор"
+	return b
 }
 
 func TestSignUpAsAPersonWould(t *testing.T) {
 	c := startRunner(t)
+	ctx, api := c.ctx, c.api
 
 	// Connect; the phone is given as people write it and comes back in E.164.
-	status, _, org := c.do("POST", "/v1/organizations", "", connectBody("8 (916) 700-12-34"))
-	if status != 201 {
-		t.Fatalf("connect: %d %v", status, org)
-	}
-	orgID := org["organization"].(map[string]any)["id"].(string)
-	phone := org["responsiblePerson"].(map[string]any)["phone"].(string)
+	org := c.connect(connectBody("8 (916) 700-12-34"))
+	orgID, phone := org.Organization.Id, org.ResponsiblePerson.Phone
 	if phone != "+79167001234" {
 		t.Fatalf("phone %q", phone)
 	}
 
 	// The code travels through SQS and the notifier to the outbox.
-	if status, _, out := c.do("POST", "/v1/auth/codes", "", map[string]any{"organizationId": orgID, "channel": "sms"}); status != 202 {
-		t.Fatalf("send code: %d %v", status, out)
+	sendCode := apiclient.SendCodeRequest{OrganizationId: orgID, Channel: "sms"}
+	if r := must(api.SendCodeWithResponse(ctx, sendCode)); r.StatusCode() != 202 {
+		t.Fatalf("send code: %d %s", r.StatusCode(), r.Body)
 	}
 	code := c.codeFor(phone, 0)
 	// A resend inside 60 s is refused with Retry-After.
-	status, hdr, out := c.do("POST", "/v1/auth/codes", "", map[string]any{"organizationId": orgID, "channel": "sms"})
-	if retry, _ := strconv.Atoi(hdr.Get("Retry-After")); status != 429 || out["code"] != "rate_limited" || retry < 1 || retry > 60 {
-		t.Fatalf("resend: %d %v Retry-After %q", status, out, hdr.Get("Retry-After"))
+	resend := must(api.SendCodeWithResponse(ctx, sendCode))
+	c.problem("resend", 429, "rate_limited", "")(resend)
+	if retry := val(resend.Headers429).RetryAfter; retry < 1 || retry > 60 {
+		t.Fatalf("resend: Retry-After %q", resend.HTTPResponse.Header.Get("Retry-After"))
 	}
 
-	status, _, verified := c.do("POST", "/v1/auth/codes/verify", "", map[string]any{"organizationId": orgID, "code": code})
-	if status != 200 {
-		t.Fatalf("verify: %d %v", status, verified)
+	verified := must(api.VerifyCodeWithResponse(ctx, apiclient.VerifyCodeRequest{OrganizationId: orgID, Code: code}))
+	if verified.StatusCode() != 200 {
+		t.Fatalf("verify: %d %s", verified.StatusCode(), verified.Body)
 	}
-	setup := verified["setupToken"].(string)
-	if status, _, out := c.do("POST", "/v1/auth/password", "", map[string]any{"setupToken": setup, "password": "12345678"}); status != 400 || out["code"] != "password_rejected" {
-		t.Fatalf("common password: %d %v", status, out)
+	setup := verified.JSON200.SetupToken
+	c.problem("common password", 400, "password_rejected", "")(
+		must(api.SetPasswordWithResponse(ctx, apiclient.SetPasswordRequest{SetupToken: setup, Password: "12345678"})))
+	if r := must(api.SetPasswordWithResponse(ctx, apiclient.SetPasswordRequest{SetupToken: setup, Password: "лето в деревне 2026"})); r.StatusCode() != 204 {
+		t.Fatalf("set password: %d %s", r.StatusCode(), r.Body)
 	}
-	if status, _, out := c.do("POST", "/v1/auth/password", "", map[string]any{"setupToken": setup, "password": "лето в деревне 2026"}); status != 204 {
-		t.Fatalf("set password: %d %v", status, out)
+	token := c.signIn("+7 916 700-12-34", "лето в деревне 2026")
+	me := must(api.GetMeWithResponse(ctx, bearer(token)))
+	if me.StatusCode() != 200 || me.JSON200.UserId == "" || me.JSON200.Organization.Id != orgID {
+		t.Fatalf("me: %d %s", me.StatusCode(), me.Body)
 	}
-	status, _, session := c.do("POST", "/v1/auth/sessions", "", map[string]any{"login": "+7 916 700-12-34", "password": "лето в деревне 2026"})
-	if status != 200 {
-		t.Fatalf("sign in: %d %v", status, session)
+	if r := must(api.GetMeWithResponse(ctx)); r.StatusCode() != 401 {
+		t.Fatalf("me without a token: %d", r.StatusCode())
 	}
-	token := session["accessToken"].(string)
-	status, _, me := c.do("GET", "/v1/me", token, nil)
-	if status != 200 || me["userId"] == nil || me["organization"].(map[string]any)["id"] != orgID {
-		t.Fatalf("me: %d %v", status, me)
-	}
-	if status, _, _ := c.do("GET", "/v1/me", "", nil); status != 401 {
-		t.Fatalf("me without a token: %d", status)
-	}
-	if status, _, _ := c.do("GET", "/v1/me", token[:len(token)-2]+"xx", nil); status != 401 {
-		t.Fatalf("me with a tampered token: %d", status)
+	if r := must(api.GetMeWithResponse(ctx, bearer(token[:len(token)-2]+"xx"))); r.StatusCode() != 401 {
+		t.Fatalf("me with a tampered token: %d", r.StatusCode())
 	}
 
 	// Another organization: five wrong codes kill the code, and the right one
 	// fails after them.
-	_, _, org2 := c.do("POST", "/v1/organizations", "", connectBody("+7 916 700-56-78"))
-	org2ID := org2["organization"].(map[string]any)["id"].(string)
-	c.do("POST", "/v1/auth/codes", "", map[string]any{"organizationId": org2ID, "channel": "sms"})
+	org2ID := c.connect(connectBody("+7 916 700-56-78")).Organization.Id
+	c.want(must(api.SendCodeWithResponse(ctx, apiclient.SendCodeRequest{OrganizationId: org2ID, Channel: "sms"})), 202, "send code 2")
 	right := c.codeFor("+79167005678", 0)
 	wrong := fmt.Sprintf("%06d", (mustAtoi(t, right)+1)%1000000)
 	for i := 0; i < 5; i++ {
-		if status, _, out := c.do("POST", "/v1/auth/codes/verify", "", map[string]any{"organizationId": org2ID, "code": wrong}); status != 400 || out["code"] != "code_invalid" {
-			t.Fatalf("wrong code %d: %d %v", i+1, status, out)
-		}
+		c.problem(fmt.Sprintf("wrong code %d", i+1), 400, "code_invalid", "")(
+			must(api.VerifyCodeWithResponse(ctx, apiclient.VerifyCodeRequest{OrganizationId: org2ID, Code: wrong})))
 	}
-	if status, _, out := c.do("POST", "/v1/auth/codes/verify", "", map[string]any{"organizationId": org2ID, "code": right}); status != 400 || out["code"] != "code_expired" {
-		t.Fatalf("right code after 5 wrong ones: %d %v", status, out)
-	}
-	// Unmatched routes answer like API Gateway does.
-	if status, _, _ := c.do("GET", "/v1/nothing-here", "", nil); status != 404 {
+	c.problem("right code after 5 wrong ones", 400, "code_expired", "")(
+		must(api.VerifyCodeWithResponse(ctx, apiclient.VerifyCodeRequest{OrganizationId: org2ID, Code: right})))
+	// Unmatched routes answer like API Gateway does (the spec has no such
+	// route, so the generated client cannot call it).
+	if status, _ := c.local("GET", "/v1/nothing-here", nil, nil); status != 404 {
 		t.Fatalf("unknown route: %d", status)
 	}
 }
