@@ -333,6 +333,13 @@ func TestPasswordPolicy(t *testing.T) {
 		conn.ResponsiblePerson.Phone: "contains_context",
 		conn.ResponsiblePerson.Email: "contains_context",
 		"ООО «Ромашка» forever":      "contains_context",
+		// The simple variants: the phone as 8…, the name without its legal
+		// form, a part of the person's name with a year, the service's name.
+		"8" + conn.ResponsiblePerson.Phone[2:]: "contains_context",
+		"Ромашка-2025!":                        "contains_context",
+		"Иванова1985":                          "contains_context",
+		"Кабинет Марии":                        "contains_context",
+		"correct\x00horse":                     "bad_characters",
 	} {
 		err := f.svc.SetPassword(ctx, onboarding.SetPasswordInput{SetupToken: verified.SetupToken, Password: pw})
 		e := wantCode(t, err, domain.CodePasswordRejected)
