@@ -13,14 +13,15 @@ import (
 type Config struct {
 	AllowForeignPhones bool
 
-	CodeTTL                   time.Duration
-	CodeCooldown              time.Duration
-	CodeMaxAttempts           int
-	CodesPerDestinationPerDay int
-	CodesPerHour              int // deployment-wide
-	RequestsPerIPPerHour      int
-	SignInsPerIPPerHour       int // sign-in attempts from one address, across accounts
-	SetupTokenTTL             time.Duration
+	CodeTTL                    time.Duration
+	CodeCooldown               time.Duration
+	CodeMaxAttempts            int
+	CodesPerDestinationPerDay  int
+	CodesPerOrganizationPerDay int
+	CodesPerHour               int // deployment-wide
+	RequestsPerIPPerHour       int
+	SignInsPerIPPerHour        int // sign-in attempts from one address, across accounts
+	SetupTokenTTL              time.Duration
 
 	RefreshTokenTTL      time.Duration
 	LoginFailuresAllowed int           // wrong passwords per account per window
@@ -33,19 +34,20 @@ type Config struct {
 // Defaults are the rules of DESIGN.md section 5.
 func Defaults() Config {
 	return Config{
-		CodeTTL:                   10 * time.Minute,
-		CodeCooldown:              60 * time.Second,
-		CodeMaxAttempts:           5,
-		CodesPerDestinationPerDay: 10,
-		CodesPerHour:              1000,
-		RequestsPerIPPerHour:      30,
-		SignInsPerIPPerHour:       300,
-		SetupTokenTTL:             15 * time.Minute,
-		RefreshTokenTTL:           30 * 24 * time.Hour,
-		LoginFailuresAllowed:      5,
-		LoginFailureWindow:        15 * time.Minute,
-		MaxActiveAPIKeys:          2,
-		Argon2:                    security.DefaultArgon2,
+		CodeTTL:                    10 * time.Minute,
+		CodeCooldown:               60 * time.Second,
+		CodeMaxAttempts:            5,
+		CodesPerDestinationPerDay:  10,
+		CodesPerOrganizationPerDay: 1000,
+		CodesPerHour:               1000,
+		RequestsPerIPPerHour:       30,
+		SignInsPerIPPerHour:        300,
+		SetupTokenTTL:              15 * time.Minute,
+		RefreshTokenTTL:            30 * 24 * time.Hour,
+		LoginFailuresAllowed:       5,
+		LoginFailureWindow:         15 * time.Minute,
+		MaxActiveAPIKeys:           2,
+		Argon2:                     security.DefaultArgon2,
 	}
 }
 
@@ -57,7 +59,8 @@ type PhoneParser func(raw string, allowForeign bool) (domain.Phone, error)
 // CodeRules are the one-time code rules of the flows.
 func (c Config) CodeRules() otp.Rules {
 	return otp.Rules{TTL: c.CodeTTL, Cooldown: c.CodeCooldown, MaxAttempts: c.CodeMaxAttempts,
-		PerDestinationPerDay: c.CodesPerDestinationPerDay, PerHour: c.CodesPerHour, RequestsPerIPPerHour: c.RequestsPerIPPerHour}
+		PerDestinationPerDay: c.CodesPerDestinationPerDay, PerOrganizationPerDay: c.CodesPerOrganizationPerDay,
+		PerHour: c.CodesPerHour, RequestsPerIPPerHour: c.RequestsPerIPPerHour}
 }
 
 // deps are the ports of the onboarding use cases; each use case below holds
