@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/idempotency/idempotencytest"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -81,5 +83,38 @@ func TestDeniedDecisionsAreLogged(t *testing.T) {
 	if second["code"] != "forbidden" || second["person"] != "01JMANAGER" || second["route"] != "GET /v1/api-keys" ||
 		!strings.Contains(second["reason"].(string), "responsible person") {
 		t.Errorf("role refusal line %v", second)
+	}
+}
+
+// A 403 kept under an Idempotency-Key and replayed is another attempt: it
+// is logged as well, marked as a replay.
+func TestReplayedDenialIsLogged(t *testing.T) {
+	issued := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tokens, _ := security.NewAccessTokens([]byte("kabinet-test-signing-key-32bytes"), 15*time.Minute)
+	tok, _ := tokens.Issue(security.Claims{PersonID: "01JMANAGER", OrganizationID: "01JORG", Role: "employee"}, issued, "j")
+	rt, logs := newRouter()
+	rt.Handle("POST /v1/requests/{id}/approve", httpapi.Authenticated(fixedVerifier{tokens: tokens, now: issued},
+		httpapi.Idempotent(idempotencytest.NewIdempotency(), testenv.NewClock(issued), time.Minute,
+			func(context.Context, *httpapi.Request) (httpapi.Response, error) {
+				return httpapi.Response{}, domain.NewError(domain.CodeNotAssigned, "you are not the approver of this request")
+			})))
+	ev := event("POST /v1/requests/{id}/approve", map[string]string{"Authorization": "Bearer " + tok, "Idempotency-Key": "k-1"})
+	ev.PathParameters = map[string]string{"id": "01JREQ"}
+	for i := range 2 {
+		if resp := serve(t, rt, ev); resp.StatusCode != 403 || (i == 1) != (resp.Headers["idempotent-replayed"] == "true") {
+			t.Fatalf("attempt %d: %d %v", i+1, resp.StatusCode, resp.Headers)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	var denied []string
+	for _, l := range lines {
+		if strings.Contains(l, `"msg":"access denied"`) {
+			denied = append(denied, l)
+		}
+	}
+	if len(denied) != 2 || !strings.Contains(denied[0], `"code":"not_assigned"`) ||
+		!strings.Contains(denied[1], "replayed") || !strings.Contains(denied[1], `"person":"01JMANAGER"`) ||
+		!strings.Contains(denied[1], `"object":{"id":"01JREQ"}`) {
+		t.Fatalf("access denied lines %q", denied)
 	}
 }
