@@ -13,15 +13,18 @@ import (
 type Config struct {
 	AllowForeignPhones bool
 
-	CodeTTL                    time.Duration
-	CodeCooldown               time.Duration
-	CodeMaxAttempts            int
-	CodesPerDestinationPerDay  int
+	CodeTTL                   time.Duration
+	CodeCooldown              time.Duration
+	CodeMaxAttempts           int
+	CodesPerDestinationPerDay int
+	CodesPerHour              int // deployment-wide
+	RequestsPerIPPerHour      int
+	SignInsPerIPPerHour       int // sign-in attempts from one address, across accounts
+	SetupTokenTTL             time.Duration
+
+	// CodesPerOrganizationPerDay is one organization's daily budget of
+	// codes, whatever their destinations (template CodesPerOrganizationPerDay).
 	CodesPerOrganizationPerDay int
-	CodesPerHour               int // deployment-wide
-	RequestsPerIPPerHour       int
-	SignInsPerIPPerHour        int // sign-in attempts from one address, across accounts
-	SetupTokenTTL              time.Duration
 
 	RefreshTokenTTL      time.Duration
 	LoginFailuresAllowed int           // wrong passwords per account per window
@@ -34,20 +37,21 @@ type Config struct {
 // Defaults are the rules of DESIGN.md section 5.
 func Defaults() Config {
 	return Config{
-		CodeTTL:                    10 * time.Minute,
-		CodeCooldown:               60 * time.Second,
-		CodeMaxAttempts:            5,
-		CodesPerDestinationPerDay:  10,
+		CodeTTL:                   10 * time.Minute,
+		CodeCooldown:              60 * time.Second,
+		CodeMaxAttempts:           5,
+		CodesPerDestinationPerDay: 10,
+		CodesPerHour:              1000,
+		RequestsPerIPPerHour:      30,
+		SignInsPerIPPerHour:       300,
+		SetupTokenTTL:             15 * time.Minute,
+		RefreshTokenTTL:           30 * 24 * time.Hour,
+		LoginFailuresAllowed:      5,
+		LoginFailureWindow:        15 * time.Minute,
+		MaxActiveAPIKeys:          2,
+		Argon2:                    security.DefaultArgon2,
+
 		CodesPerOrganizationPerDay: 1000,
-		CodesPerHour:               1000,
-		RequestsPerIPPerHour:       30,
-		SignInsPerIPPerHour:        300,
-		SetupTokenTTL:              15 * time.Minute,
-		RefreshTokenTTL:            30 * 24 * time.Hour,
-		LoginFailuresAllowed:       5,
-		LoginFailureWindow:         15 * time.Minute,
-		MaxActiveAPIKeys:           2,
-		Argon2:                     security.DefaultArgon2,
 	}
 }
 
