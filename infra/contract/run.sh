@@ -72,7 +72,7 @@ echo "contract: starting the local runner on $BASE_URL (log: $LOG)"
 # The per-IP limit is raised so that Schemathesis' hundreds of requests from one
 # address exercise the routes rather than the limiter (which has its own tests).
 setsid go run ./infra/localrun -addr "127.0.0.1:$PORT" -param RequestsPerIPPerHour=1000000 \
-	-param CodesPerDestinationPerDay=1000000 -param SignInsPerIPPerHour=1000000 >>"$LOG" 2>&1 </dev/null &
+	-param CodesPerDestinationPerDay=1000000 -param CodesPerOrganizationPerDay=1000000 -param SignInsPerIPPerHour=1000000 >>"$LOG" 2>&1 </dev/null &
 RUNNER_PID=$!
 
 # `go run` compiles first, so the first start can take a while.

@@ -76,6 +76,7 @@ func readOnboarding(env *platform.Env, c *Config) {
 	o.AllowForeignPhones = env.Bool("ALLOW_NON_RUSSIAN_PHONES", false)
 	o.CodesPerHour = env.Int("CODES_PER_HOUR_LIMIT", o.CodesPerHour)
 	o.CodesPerDestinationPerDay = env.Int("CODES_PER_DESTINATION_PER_DAY", o.CodesPerDestinationPerDay)
+	o.CodesPerOrganizationPerDay = env.Int("CODES_PER_ORGANIZATION_PER_DAY", o.CodesPerOrganizationPerDay)
 	o.RequestsPerIPPerHour = env.Int("REQUESTS_PER_IP_PER_HOUR", o.RequestsPerIPPerHour)
 	o.SignInsPerIPPerHour = env.Int("SIGN_INS_PER_IP_PER_HOUR", o.SignInsPerIPPerHour)
 }

@@ -117,3 +117,29 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 		t.Error("NotifierFunction built without a sender")
 	}
 }
+
+// The organization's daily code budget comes from CODES_PER_ORGANIZATION_PER_DAY
+// (template parameter CodesPerOrganizationPerDay) into the code rules; zero
+// or garbage stops the function at init.
+func TestReadOnboardingCodeBudget(t *testing.T) {
+	t.Setenv("CODES_PER_ORGANIZATION_PER_DAY", "42")
+	env, c := &platform.Env{}, Defaults()
+	readOnboarding(env, &c)
+	if err := env.Err(); err != nil || c.Onboarding.CodeRules().PerOrganizationPerDay != 42 {
+		t.Fatalf("budget %d, %v; want 42", c.Onboarding.CodeRules().PerOrganizationPerDay, err)
+	}
+	for _, bad := range []string{"0", "-1", "many"} {
+		t.Setenv("CODES_PER_ORGANIZATION_PER_DAY", bad)
+		env, c := &platform.Env{}, Defaults()
+		readOnboarding(env, &c)
+		if err := env.Err(); err == nil || !strings.Contains(err.Error(), "CODES_PER_ORGANIZATION_PER_DAY") {
+			t.Errorf("CODES_PER_ORGANIZATION_PER_DAY=%q accepted: %v", bad, err)
+		}
+	}
+	t.Setenv("CODES_PER_ORGANIZATION_PER_DAY", "")
+	env, c = &platform.Env{}, Defaults()
+	readOnboarding(env, &c)
+	if c.Onboarding.CodesPerOrganizationPerDay != 1000 {
+		t.Errorf("default budget %d, want the template's 1000", c.Onboarding.CodesPerOrganizationPerDay)
+	}
+}

@@ -178,8 +178,8 @@ func (s *Activations) Activate(ctx context.Context, in ActivateInput) (Activated
 	}
 	// The password is checked before the code, so a rejected password does
 	// not use up one of the code's attempts.
-	if err := domain.CheckPassword(in.Password, string(c.Phone), string(c.Phone)[min(1, len(c.Phone)):], string(c.Email),
-		c.Email.LocalPart(), org.Name, string(login), c.FullName); err != nil {
+	if err := domain.CheckPassword(in.Password, domain.PasswordContext{Phone: c.Phone, Email: c.Email, Login: login,
+		FullName: c.FullName, Organization: org.Name}); err != nil {
 		return Activated{}, err
 	}
 	rec, err := s.Codes.Check(ctx, c.OrganizationID, PurposeActivation, c.EmployeeID, in.Code)

@@ -59,7 +59,8 @@ var Catalogue = []Entry{
 	{Item: "login, an employee's own", PK: "ORG#<org>", SK: "LOGIN#USER#<login>",
 		Indexes: []IndexEntry{{Index: "GSI1", PK: "LOGIN#USER#<login>", SK: "ORG#<org>#PERSON#<person>"}}},
 	{Item: "one-time code", PK: "ORG#<org>", SK: "CODE#<purpose>#<slot>"},
-	{Item: "refresh token", PK: "ORG#<org>", SK: "REFRESH#<sha256>"},
+	{Item: "refresh token (kept, used, until it expires)", PK: "ORG#<org>", SK: "REFRESH#<sha256>"},
+	{Item: "refresh token family, revoked", PK: "ORG#<org>", SK: "REFRESHFAMILY#<family>"},
 	{Item: "API key", PK: "ORG#<org>", SK: "APIKEY#<key>"},
 	{Item: "notification record, also the ledger", PK: "ORG#<org>", SK: "NOTIF#<id>",
 		Indexes: []IndexEntry{
@@ -133,6 +134,9 @@ func codeKey(orgID, purpose, slot string) key {
 	return key{orgPK(orgID), "CODE#" + purpose + "#" + slot}
 }
 func refreshKey(orgID, hash string) key { return key{orgPK(orgID), "REFRESH#" + hash} }
+func refreshFamilyKey(orgID, familyID string) key {
+	return key{orgPK(orgID), "REFRESHFAMILY#" + familyID}
+}
 func apiKeyKey(orgID, keyID string) key { return key{orgPK(orgID), "APIKEY#" + keyID} }
 
 // loginKey is a sign-in entry: login is "PHONE#…", "EMAIL#…" or

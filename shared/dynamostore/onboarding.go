@@ -102,8 +102,19 @@ type refreshItem struct {
 	key
 	Type      string
 	PersonID  string
+	FamilyID  string `dynamodbav:",omitempty"`
 	ExpiresAt int64
+	UsedAt    int64 `dynamodbav:",omitempty"`
 	TTL       int64 `dynamodbav:"ttl"`
+}
+
+// refreshFamilyItem marks a revoked refresh token family; a family without
+// one is live.
+type refreshFamilyItem struct {
+	key
+	Type         string
+	RevokedUntil int64
+	TTL          int64 `dynamodbav:"ttl"`
 }
 
 func loginFor(orgID, personID, login string) loginItem {
@@ -288,22 +299,65 @@ func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwo
 // PutRefreshToken stores a refresh token's hash.
 func (s *Store) PutRefreshToken(ctx context.Context, t onboarding.RefreshToken) error {
 	return s.t.putItem(ctx, "put refresh token", refreshItem{key: refreshKey(t.OrganizationID, t.Hash), Type: "RefreshToken",
-		PersonID: t.PersonID, ExpiresAt: ms(t.ExpiresAt), TTL: ttl(t.ExpiresAt)}, notExists())
+		PersonID: t.PersonID, FamilyID: t.FamilyID, ExpiresAt: ms(t.ExpiresAt), TTL: ttl(t.ExpiresAt)}, notExists())
 }
 
-// TakeRefreshToken deletes a live refresh token and returns it: a token
-// works once (onboarding.ErrStale when there is no live one).
+// TakeRefreshToken marks a live refresh token used and returns it: a token
+// works once. One conditional update on the happy path, then a consistent
+// read of the family's revocation (absent for a live family): a refresh
+// racing the revocation may hand out one more token, which is refused at
+// its own turn. A token whose update fails is read back: used before, it
+// is returned with onboarding.ErrRefreshReused; otherwise
+// onboarding.ErrStale. Used tokens stay until their TTL to make reuse
+// visible.
 func (s *Store) TakeRefreshToken(ctx context.Context, orgID, hash string, now time.Time) (onboarding.RefreshToken, error) {
-	live := expression.AttributeExists(expression.Name("PK")).And(expression.Name("ExpiresAt").GreaterThan(expression.Value(ms(now))))
-	old, err := s.t.deleteItem(ctx, "take refresh token", refreshKey(orgID, hash), &live, types.ReturnValueAllOld)
+	k := refreshKey(orgID, hash)
+	live := expression.AttributeExists(expression.Name("PK")).
+		And(expression.Name("ExpiresAt").GreaterThan(expression.Value(ms(now)))).
+		And(expression.AttributeNotExists(expression.Name("UsedAt")))
+	attrs, err := s.t.updateItem(ctx, "take refresh token", k, expression.Set(expression.Name("UsedAt"), expression.Value(ms(now))),
+		&live, types.ReturnValueAllNew)
+	if isStale(err) {
+		var it refreshItem
+		found, err := s.t.getOr(ctx, k, &it)
+		if err != nil {
+			return onboarding.RefreshToken{}, err
+		}
+		if found && it.UsedAt != 0 {
+			return refreshOf(orgID, hash, it), onboarding.ErrRefreshReused
+		}
+		return onboarding.RefreshToken{}, onboarding.ErrStale
+	}
 	if err != nil {
 		return onboarding.RefreshToken{}, err
 	}
-	it, err := decode[refreshItem](old)
+	it, err := decode[refreshItem](attrs)
 	if err != nil {
 		return onboarding.RefreshToken{}, err
 	}
-	return onboarding.RefreshToken{OrganizationID: orgID, PersonID: it.PersonID, Hash: hash, ExpiresAt: fromMS(it.ExpiresAt)}, nil
+	if it.FamilyID != "" {
+		var fam refreshFamilyItem
+		revoked, err := s.t.getOr(ctx, refreshFamilyKey(orgID, it.FamilyID), &fam)
+		if err != nil {
+			return onboarding.RefreshToken{}, err
+		}
+		if revoked {
+			return onboarding.RefreshToken{}, onboarding.ErrStale
+		}
+	}
+	return refreshOf(orgID, hash, it), nil
+}
+
+func refreshOf(orgID, hash string, it refreshItem) onboarding.RefreshToken {
+	return onboarding.RefreshToken{OrganizationID: orgID, PersonID: it.PersonID, FamilyID: it.FamilyID, Hash: hash,
+		ExpiresAt: fromMS(it.ExpiresAt)}
+}
+
+// RevokeRefreshFamily writes the family's revocation, kept until no token
+// of the family can be live.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, orgID, familyID string, until time.Time) error {
+	return s.t.putItem(ctx, "revoke refresh family", refreshFamilyItem{key: refreshFamilyKey(orgID, familyID),
+		Type: "RefreshFamily", RevokedUntil: ms(until), TTL: ttl(until)}, nil)
 }
 
 func apiKeyOf(orgID string) func(apiKeyItem) domain.APIKey {

@@ -27,7 +27,7 @@ type TokenVerifier interface {
 // missing, malformed, tampered or expired token is a 401.
 func Authenticated(v TokenVerifier, h HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		auth := r.Event.Headers["authorization"]
+		auth := r.Header("Authorization")
 		scheme, token, ok := strings.Cut(auth, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			return Response{}, domain.NewError(domain.CodeUnauthorized, "a bearer access token is required")
@@ -51,7 +51,7 @@ type APIKeyVerifier interface {
 // key sent as a bearer token; anything else is a 401.
 func EmployerSystem(v APIKeyVerifier, h HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		scheme, key, ok := strings.Cut(r.Event.Headers["authorization"], " ")
+		scheme, key, ok := strings.Cut(r.Header("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
 			return Response{}, domain.NewError(domain.CodeUnauthorized, "the organization's API key is required as a bearer token")
 		}

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -86,6 +87,29 @@ func TestDecode(t *testing.T) {
 		{"second value", "application/json", ok + ok, domain.CodeMalformedJSON, "after the JSON value"},
 		{"trailing garbage", "application/json", ok + " x", domain.CodeMalformedJSON, "after the JSON value"},
 		{"trailing bracket", "application/json", ok + "]", domain.CodeMalformedJSON, "after the JSON value"},
+
+		// Text encoding/json would repair into U+FFFD: refused, not stored.
+		{"invalid UTF-8 in a string", "application/json", "{\"name\":\"\xffРомашка\"}", domain.CodeMalformedJSON, "not valid UTF-8"},
+		{"truncated UTF-8 sequence", "application/json", "{\"name\":\"Ромашк\xd0\"}", domain.CodeMalformedJSON, "not valid UTF-8"},
+		{"overlong encoding", "application/json", "{\"name\":\"\xc0\xaf\"}", domain.CodeMalformedJSON, "not valid UTF-8"},
+		{"encoded surrogate", "application/json", "{\"name\":\"\xed\xa0\x80\"}", domain.CodeMalformedJSON, "not valid UTF-8"},
+		{"lone high surrogate escape", "application/json", `{"name":"\ud800x"}`, domain.CodeMalformedJSON, "lone UTF-16 surrogate"},
+		{"lone high surrogate at the end", "application/json", `{"name":"\uD800"}`, domain.CodeMalformedJSON, "byte 9"},
+		{"lone low surrogate escape", "application/json", `{"name":"\udc00"}`, domain.CodeMalformedJSON, "lone UTF-16 surrogate"},
+		{"high surrogate then a non-surrogate", "application/json", `{"name":"\ud800\u0041"}`, domain.CodeMalformedJSON, "lone UTF-16 surrogate"},
+		{"two high surrogates", "application/json", `{"name":"\ud800\ud800"}`, domain.CodeMalformedJSON, "lone UTF-16 surrogate"},
+		{"lone surrogate in a name", "application/json", `{"\ud800":1}`, domain.CodeMalformedJSON, "lone UTF-16 surrogate"},
+		{"lone surrogate deep in an array", "application/json", `{"tags":["a","\udfff"]}`, domain.CodeMalformedJSON, "lone UTF-16 surrogate"},
+
+		// A name twice in one object, at any depth: refused, not last-wins.
+		{"duplicate name", "application/json", `{"name":"a","name":"b"}`, domain.CodeMalformedJSON, `"name" appears twice`},
+		{"duplicate name after other fields", "application/json", `{"name":"a","count":1,"tags":[],"name":"b"}`, domain.CodeMalformedJSON, "appears twice"},
+		{"duplicate name differing in case", "application/json", `{"name":"a","NAME":"b"}`, domain.CodeMalformedJSON, "appears twice"},
+		{"duplicate name written with an escape", "application/json", `{"name":"a","n\u0061me":"b"}`, domain.CodeMalformedJSON, "appears twice"},
+		{"duplicate nested name", "application/json", `{"inner":{"on":true,"on":false}}`, domain.CodeMalformedJSON, `"on" appears twice`},
+		{"duplicate name inside an array", "application/json", `{"tags":[{"a":1,"a":2}]}`, domain.CodeMalformedJSON, `"a" appears twice`},
+		{"duplicate name deep in arrays", "application/json", `{"tags":[[[{"x":{"y":[{"z":1,"z":1}]}}]]]}`, domain.CodeMalformedJSON, `"z" appears twice`},
+		{"duplicate object", "application/json", `{"inner":{"on":true},"inner":{"on":true}}`, domain.CodeMalformedJSON, `"inner" appears twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +131,65 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// What is valid must stay valid: escaped pairs, the same name in sibling
+// objects, and names that look like values.
+func TestDecodeAcceptsValidText(t *testing.T) {
+	type item struct {
+		A string `json:"a"`
+	}
+	var v struct {
+		Name  string `json:"name"`
+		Items []item `json:"items"`
+		Inner struct {
+			Name string `json:"name"`
+		} `json:"inner"`
+		Map map[string]string `json:"map"`
+	}
+	body := `{"name":"\ud83d\ude00 \u0420\\ud800","items":[{"a":"name"},{"a":"x"}],"inner":{"name":"a"},"map":{"a":"a","b":"\"a\""}}`
+	if err := httpapi.Decode(jsonRequest("application/json", body), &v); err != nil {
+		t.Fatalf("Decode = %v", err)
+	}
+	if v.Name != "😀 Р\\ud800" || len(v.Items) != 2 || v.Items[0].A != "name" || v.Inner.Name != "a" || v.Map["b"] != `"a"` {
+		t.Errorf("decoded %+v", v)
+	}
+}
+
+// Objects with many names switch to a map; duplicates are found either way,
+// with the folding encoding/json applies to field names.
+func TestDecodeDuplicateNamesInLargeObjects(t *testing.T) {
+	var names []string
+	for i := range 40 {
+		names = append(names, fmt.Sprintf(`"k%d":%d`, i, i))
+	}
+	many := "{" + strings.Join(names, ",")
+	tests := []struct {
+		name, body, dup string
+	}{
+		{"distinct names", many + "}", ""},
+		{"repeat of the first after 40", many + `,"k0":1}`, "k0"},
+		{"repeat of the 17th", many + `,"K16":1}`, "K16"},
+		{"Kelvin sign folds to k, small object", `{"k":1,"\u212a":2}`, "\u212a"},
+		{"Kelvin sign folds to k, large object", many + `,"\u212a0":1}`, "\u212a0"},
+		{"long s folds to s", `{"s":1,"ſ":2}`, "ſ"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var v map[string]int
+			err := httpapi.Decode(jsonRequest("application/json", tt.body), &v)
+			if tt.dup == "" {
+				if err != nil || len(v) != 40 {
+					t.Fatalf("Decode = %v, %d names", err, len(v))
+				}
+				return
+			}
+			e, ok := domain.AsError(err)
+			if !ok || e.Code != domain.CodeMalformedJSON || !strings.Contains(e.Detail, "appears twice") {
+				t.Fatalf("Decode = %v, want malformed_json naming a duplicate", err)
+			}
+		})
+	}
+}
+
 func TestDecodeBase64(t *testing.T) {
 	enc := base64.StdEncoding.EncodeToString
 	tests := []struct {
@@ -117,6 +200,7 @@ func TestDecodeBase64(t *testing.T) {
 		{"valid", enc([]byte(`{"name":"Ромашка"}`)), ""},
 		{"not base64", "{not base64}", domain.CodeMalformedJSON},
 		{"decoded is not JSON", enc([]byte("hello")), domain.CodeMalformedJSON},
+		{"decoded is not UTF-8", enc([]byte("{\"name\":\"\xff\"}")), domain.CodeMalformedJSON},
 		{"decoded exceeds the limit", enc([]byte(`{"name":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`)), domain.CodePayloadTooLarge},
 	}
 	for _, tt := range tests {

@@ -29,7 +29,7 @@ type (
 // authenticated handler: keys are kept per organization.
 func Idempotent(store IdempotencyStore, clock platform.Clock, lease time.Duration, h HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		key := r.Event.Headers["idempotency-key"]
+		key := r.Header("Idempotency-Key")
 		if !validIdempotencyKey(key) {
 			return Response{}, domain.NewError(domain.CodeIdempotencyRequired,
 				"send an Idempotency-Key header of 1 to 128 visible ASCII characters")

@@ -67,6 +67,7 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		log = log.With("awsRequestId", lc.AwsRequestID)
 	}
 	ctx = platform.WithLogger(ctx, log)
+	normalizeHeaders(&ev)
 	req := &Request{Event: &ev}
 	defer func() {
 		if p := recover(); p != nil {
@@ -84,6 +85,7 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		return ErrorResponse(ctx, &ev, domain.ErrNotFound), nil
 	}
 	out, err := h(ctx, req)
+	logDenied(log, req, out.Status, err)
 	if err != nil {
 		return ErrorResponse(ctx, &ev, err), nil
 	}

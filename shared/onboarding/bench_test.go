@@ -37,7 +37,7 @@ func BenchmarkVerifyCode(b *testing.B) {
 	db := dynamodb.NewFromConfig(env.AWS, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter.add) })
 	f.deps.Stores = app.DynamoStores(db, env.Table())
 	f.configure(b, func(c *onboarding.Config) {
-		c.CodesPerDestinationPerDay, c.CodesPerHour, c.RequestsPerIPPerHour = 1<<30, 1<<30, 1<<30
+		c.CodesPerDestinationPerDay, c.CodesPerOrganizationPerDay, c.CodesPerHour, c.RequestsPerIPPerHour = 1<<30, 1<<30, 1<<30, 1<<30
 	})
 	out, err := f.svc.Connect(context.Background(), connectInput(), "198.51.100.99")
 	if err != nil {

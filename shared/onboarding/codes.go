@@ -153,8 +153,8 @@ func (s *Credentials) SetPassword(ctx context.Context, in SetPasswordInput) erro
 	if err != nil {
 		return err
 	}
-	if err := domain.CheckPassword(in.Password, string(person.Phone), string(person.Phone)[1:], string(person.Email),
-		person.Email.LocalPart(), org.Name); err != nil {
+	if err := domain.CheckPassword(in.Password, domain.PasswordContext{Phone: person.Phone, Email: person.Email,
+		Login: person.Login, FullName: person.FullName, Organization: org.Name}); err != nil {
 		return err
 	}
 	hash, err := security.HashPassword(in.Password, s.Config.Argon2)

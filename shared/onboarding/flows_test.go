@@ -333,6 +333,13 @@ func TestPasswordPolicy(t *testing.T) {
 		conn.ResponsiblePerson.Phone: "contains_context",
 		conn.ResponsiblePerson.Email: "contains_context",
 		"ООО «Ромашка» forever":      "contains_context",
+		// The simple variants: the phone as 8…, the name without its legal
+		// form, a part of the person's name with a year, the service's name.
+		"8" + conn.ResponsiblePerson.Phone[2:]: "contains_context",
+		"Ромашка-2025!":                        "contains_context",
+		"Иванова1985":                          "contains_context",
+		"Кабинет Марии":                        "contains_context",
+		"correct\x00horse":                     "bad_characters",
 	} {
 		err := f.svc.SetPassword(ctx, onboarding.SetPasswordInput{SetupToken: verified.SetupToken, Password: pw})
 		e := wantCode(t, err, domain.CodePasswordRejected)
@@ -486,4 +493,70 @@ func TestSignInsArePerAddressLimited(t *testing.T) {
 	wantCode(t, err, domain.CodeRateLimited)
 	_, err = f.svc.SignIn(ctx, onboarding.SignInInput{Login: "nobody9@example.com", Password: "whatever it is"}, "192.0.2.100")
 	wantCode(t, err, domain.CodeInvalidCredentials)
+}
+
+// Reusing a refresh token that was rotated out revokes its whole family
+// (OAuth 2.0 Security BCP): after A→B, presenting A again is refused and B
+// stops working too, whoever held which. Another sign-in of the same person
+// (another device) keeps working. The DynamoDB repository keeps the same
+// store contract (onboardingtest.TestStore, RevokedRefreshFamily).
+func TestRefreshTokenReuseRevokesTheFamily(t *testing.T) {
+	f := newFixture(t)
+	conn := f.signedUp(t)
+	signIn := func() onboarding.Session {
+		t.Helper()
+		s, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Email, Password: "correct horse battery"}, "203.0.113.20")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	refresh := func(token string) (onboarding.Session, error) {
+		return f.svc.Refresh(ctx, onboarding.RefreshInput{RefreshToken: token})
+	}
+	a, other := signIn(), signIn()
+	b, err := refresh(a.RefreshToken)
+	if err != nil {
+		t.Fatalf("A→B: %v", err)
+	}
+	f.clock.Advance(time.Minute)
+	_, err = refresh(a.RefreshToken)
+	wantCode(t, err, domain.CodeRefreshTokenInvalid)
+	_, err = refresh(b.RefreshToken)
+	wantCode(t, err, domain.CodeRefreshTokenInvalid) // B is revoked with its family
+	// The other sign-in's family is untouched, and rotates on.
+	c, err := refresh(other.RefreshToken)
+	if err != nil {
+		t.Fatalf("another sign-in of the same person: %v", err)
+	}
+	if _, err := refresh(c.RefreshToken); err != nil {
+		t.Fatalf("its successor: %v", err)
+	}
+	// Signing in again starts a fresh family.
+	if _, err := refresh(signIn().RefreshToken); err != nil {
+		t.Fatalf("a new sign-in after the revocation: %v", err)
+	}
+}
+
+// A reuse deep in a chain revokes the descendants issued after it too:
+// A→B→C, then B again: C is refused.
+func TestRefreshTokenReuseRevokesLaterDescendants(t *testing.T) {
+	f := newFixture(t)
+	conn := f.signedUp(t)
+	a, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: conn.ResponsiblePerson.Email, Password: "correct horse battery"}, "203.0.113.20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.svc.Refresh(ctx, onboarding.RefreshInput{RefreshToken: a.RefreshToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.svc.Refresh(ctx, onboarding.RefreshInput{RefreshToken: b.RefreshToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Refresh(ctx, onboarding.RefreshInput{RefreshToken: b.RefreshToken})
+	wantCode(t, err, domain.CodeRefreshTokenInvalid)
+	_, err = f.svc.Refresh(ctx, onboarding.RefreshInput{RefreshToken: c.RefreshToken})
+	wantCode(t, err, domain.CodeRefreshTokenInvalid)
 }

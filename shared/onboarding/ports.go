@@ -22,8 +22,14 @@ type CodeRecord = otp.Record
 type RefreshToken struct {
 	OrganizationID string
 	PersonID       string
-	Hash           string
-	ExpiresAt      time.Time
+	// FamilyID names the sign-in the token descends from: each refresh
+	// hands its successor the same family, so that the reuse of a token
+	// rotated out revokes every token of the family (OAuth 2.0 Security
+	// BCP, RFC 9700 section 4.14.2). Empty for tokens issued before
+	// families existed: their successors start a family.
+	FamilyID  string
+	Hash      string
+	ExpiresAt time.Time
 }
 
 // Errors the store reports for conditions the use cases handle.
@@ -36,6 +42,9 @@ var (
 	ErrStale = domain.ErrStale
 	// ErrKeyLimit: the organization has the most active API keys allowed.
 	ErrKeyLimit = errors.New("active API key limit reached")
+	// ErrRefreshReused: a refresh token was presented again after it was
+	// used; whoever holds it, its family is compromised.
+	ErrRefreshReused = errors.New("refresh token reused")
 )
 
 // Store is the persistence the use cases need. Every method takes the
@@ -64,8 +73,16 @@ type Store interface {
 	SetPassword(ctx context.Context, rec CodeRecord, passwordHash string, now time.Time) error
 
 	PutRefreshToken(ctx context.Context, t RefreshToken) error
-	// TakeRefreshToken deletes and returns a live token; ErrStale if none.
+	// TakeRefreshToken marks a live token used and returns it, once; a used
+	// token is kept until it expires, so that its reuse is seen. ErrStale
+	// if there is no live token or its family is revoked; a token used
+	// before is returned with ErrRefreshReused, so the caller can revoke
+	// its family.
 	TakeRefreshToken(ctx context.Context, orgID, hash string, now time.Time) (RefreshToken, error)
+	// RevokeRefreshFamily makes every token of the family, issued or yet
+	// to be, refused by TakeRefreshToken; until is the latest a token of
+	// the family can expire, after which the revocation may be forgotten.
+	RevokeRefreshFamily(ctx context.Context, orgID, familyID string, until time.Time) error
 
 	APIKey(ctx context.Context, orgID, keyID string) (domain.APIKey, error)
 	APIKeys(ctx context.Context, orgID string, limit int, cursor string) ([]domain.APIKey, string, error)

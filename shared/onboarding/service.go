@@ -22,6 +22,10 @@ type Config struct {
 	SignInsPerIPPerHour       int // sign-in attempts from one address, across accounts
 	SetupTokenTTL             time.Duration
 
+	// CodesPerOrganizationPerDay is one organization's daily budget of
+	// codes, whatever their destinations (template CodesPerOrganizationPerDay).
+	CodesPerOrganizationPerDay int
+
 	RefreshTokenTTL      time.Duration
 	LoginFailuresAllowed int           // wrong passwords per account per window
 	LoginFailureWindow   time.Duration // then sign-in is refused until the window ends
@@ -46,6 +50,8 @@ func Defaults() Config {
 		LoginFailureWindow:        15 * time.Minute,
 		MaxActiveAPIKeys:          2,
 		Argon2:                    security.DefaultArgon2,
+
+		CodesPerOrganizationPerDay: 1000,
 	}
 }
 
@@ -57,7 +63,8 @@ type PhoneParser func(raw string, allowForeign bool) (domain.Phone, error)
 // CodeRules are the one-time code rules of the flows.
 func (c Config) CodeRules() otp.Rules {
 	return otp.Rules{TTL: c.CodeTTL, Cooldown: c.CodeCooldown, MaxAttempts: c.CodeMaxAttempts,
-		PerDestinationPerDay: c.CodesPerDestinationPerDay, PerHour: c.CodesPerHour, RequestsPerIPPerHour: c.RequestsPerIPPerHour}
+		PerDestinationPerDay: c.CodesPerDestinationPerDay, PerOrganizationPerDay: c.CodesPerOrganizationPerDay,
+		PerHour: c.CodesPerHour, RequestsPerIPPerHour: c.RequestsPerIPPerHour}
 }
 
 // deps are the ports of the onboarding use cases; each use case below holds

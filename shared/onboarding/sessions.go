@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -102,7 +103,7 @@ func (s *Credentials) SignIn(ctx context.Context, in SignInInput, sourceIP strin
 			return Session{}, err
 		}
 		if match {
-			return s.issue(ctx, p, now)
+			return s.issue(ctx, p, "", now)
 		}
 		failed = append(failed, p)
 	}
@@ -117,7 +118,11 @@ func (s *Credentials) SignIn(ctx context.Context, in SignInInput, sourceIP strin
 	return Session{}, bad
 }
 
-// Refresh trades a refresh token for a new session; the old token is used up.
+// Refresh trades a refresh token for a new session; the old token is used
+// up and its successor joins its family. A token presented again after its
+// use means that two parties hold it (a thief and the person, in either
+// order): the whole family is revoked, so the successor stops working too,
+// and both must sign in again.
 func (s *Credentials) Refresh(ctx context.Context, in RefreshInput) (Session, error) {
 	now := s.Clock.Now()
 	bad := domain.NewError(domain.CodeRefreshTokenInvalid, "the refresh token is invalid, expired or used; sign in again")
@@ -133,6 +138,18 @@ func (s *Credentials) Refresh(ctx context.Context, in RefreshInput) (Session, er
 	if errors.Is(err, ErrStale) {
 		return Session{}, bad
 	}
+	if errors.Is(err, ErrRefreshReused) {
+		platform.Logger(ctx).Warn("refresh token reused: its family is revoked",
+			"tenant", orgID, "person", t.PersonID, "family", t.FamilyID)
+		if t.FamilyID != "" {
+			// Every token of the family expires within RefreshTokenTTL of
+			// now: none is issued later but in a race with this write.
+			if err := s.Store.RevokeRefreshFamily(ctx, orgID, t.FamilyID, now.Add(s.Config.RefreshTokenTTL+time.Hour)); err != nil {
+				return Session{}, err
+			}
+		}
+		return Session{}, bad
+	}
 	if err != nil {
 		return Session{}, err
 	}
@@ -143,10 +160,12 @@ func (s *Credentials) Refresh(ctx context.Context, in RefreshInput) (Session, er
 	if err != nil {
 		return Session{}, err
 	}
-	return s.issue(ctx, p, now)
+	return s.issue(ctx, p, t.FamilyID, now)
 }
 
-func (s *deps) issue(ctx context.Context, p domain.Person, now time.Time) (Session, error) {
+// issue makes a session for p: a new refresh token family at sign-in
+// (family ""), the same family on refresh.
+func (s *deps) issue(ctx context.Context, p domain.Person, family string, now time.Time) (Session, error) {
 	access, err := s.Tokens.Issue(security.Claims{PersonID: p.ID, OrganizationID: p.OrganizationID, Role: string(p.Role)}, now, s.IDs.New())
 	if err != nil {
 		return Session{}, err
@@ -156,8 +175,11 @@ func (s *deps) issue(ctx context.Context, p domain.Person, now time.Time) (Sessi
 		return Session{}, err
 	}
 	refresh := security.JoinToken(p.OrganizationID, secret)
+	if family == "" {
+		family = s.IDs.New()
+	}
 	if err := s.Store.PutRefreshToken(ctx, RefreshToken{
-		OrganizationID: p.OrganizationID, PersonID: p.ID, Hash: security.HashSecret(refresh),
+		OrganizationID: p.OrganizationID, PersonID: p.ID, FamilyID: family, Hash: security.HashSecret(refresh),
 		ExpiresAt: now.Add(s.Config.RefreshTokenTTL),
 	}); err != nil {
 		return Session{}, err

@@ -1,6 +1,6 @@
 // Package otp holds one-time codes: issuing a code to a phone or e-mail
-// under the code rules (resend cooldown, daily cap per destination,
-// deployment-wide hourly cap), and checking one with a bounded number of
+// under the code rules (resend cooldown, daily cap per destination, daily
+// budget per organization, deployment-wide hourly cap), and checking one with a bounded number of
 // attempts. Onboarding (password setup) and cabinet activation use it; the
 // purpose and slot of a code keep their codes apart.
 package otp
@@ -8,6 +8,7 @@ package otp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/kabinet/kabinet/shared/domain"
@@ -76,7 +77,11 @@ type Rules struct {
 	Cooldown             time.Duration
 	MaxAttempts          int
 	PerDestinationPerDay int
-	PerHour              int // deployment-wide
+	// PerOrganizationPerDay is one organization's daily budget of codes,
+	// so that one tenant cannot spend the deployment's hourly cap (and its
+	// SMS bill) on its own.
+	PerOrganizationPerDay int
+	PerHour               int // deployment-wide
 	// RequestsPerIPPerHour caps the unauthenticated code requests of one
 	// source address (LimitIP).
 	RequestsPerIPPerHour int
@@ -109,6 +114,14 @@ func NewCodes(store Store, limiter Limiter, queue Queue, hasher *security.CodeHa
 		"clock", clock, "ids", ids); err != nil {
 		return nil, err
 	}
+	// A cap of 0 would refuse every code; a missing figure is a wiring
+	// mistake to stop at init, not an outage to find in production.
+	for name, n := range map[string]int{"MaxAttempts": rules.MaxAttempts, "PerDestinationPerDay": rules.PerDestinationPerDay,
+		"PerOrganizationPerDay": rules.PerOrganizationPerDay, "PerHour": rules.PerHour, "RequestsPerIPPerHour": rules.RequestsPerIPPerHour} {
+		if n <= 0 {
+			return nil, fmt.Errorf("otp.Codes: rule %s must be positive, not %d", name, n)
+		}
+	}
 	return &Codes{store: store, limiter: limiter, queue: queue, hasher: hasher, clock: clock, ids: ids, rules: rules}, nil
 }
 
@@ -116,8 +129,9 @@ func NewCodes(store Store, limiter Limiter, queue Queue, hasher *security.CodeHa
 func (c *Codes) Rules() Rules { return c.rules }
 
 // Issue sends a new one-time code to the target under the code rules:
-// a resend cooldown, a daily cap per destination and a deployment-wide
-// hourly cap (429 with Retry-After). The new code kills the previous one.
+// a resend cooldown, a daily cap per destination, a daily budget per
+// organization and a deployment-wide hourly cap (429 with Retry-After).
+// The new code kills the previous one.
 func (c *Codes) Issue(ctx context.Context, t Target) error {
 	now := c.clock.Now()
 	// Cooldown first, so a refused resend does not use up the daily caps.
@@ -134,6 +148,11 @@ func (c *Codes) Issue(ctx context.Context, t Target) error {
 		return err
 	} else if !ok {
 		return domain.RateLimited("too many codes sent to this destination today", wait)
+	}
+	if ok, wait, err := c.limiter.Allow(ctx, "codes:org:"+t.OrganizationID, c.rules.PerOrganizationPerDay, 24*time.Hour, now); err != nil {
+		return err
+	} else if !ok {
+		return domain.RateLimited("the organization has used up its one-time codes for today", wait)
 	}
 	if ok, wait, err := c.limiter.Allow(ctx, "codes:all", c.rules.PerHour, time.Hour, now); err != nil {
 		return err

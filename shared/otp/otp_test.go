@@ -3,7 +3,9 @@ package otp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,8 +105,8 @@ func newEnv(t *testing.T, rules otp.Rules) *env {
 	return e
 }
 
-var rules = otp.Rules{TTL: 10 * time.Minute, Cooldown: time.Minute, MaxAttempts: 3, PerDestinationPerDay: 3, PerHour: 100,
-	RequestsPerIPPerHour: 2}
+var rules = otp.Rules{TTL: 10 * time.Minute, Cooldown: time.Minute, MaxAttempts: 3, PerDestinationPerDay: 3,
+	PerOrganizationPerDay: 5, PerHour: 100, RequestsPerIPPerHour: 2}
 
 var target = otp.Target{OrganizationID: "org", Purpose: "signature", Slot: "E-1", Subject: "E-1/doc-1",
 	Channel: domain.ChannelSMS, Destination: "+79161234567"}
@@ -208,6 +210,51 @@ func TestCooldownAndDailyCap(t *testing.T) {
 	if last := e.lastCode(t); last != first {
 		_, err := e.codes.Check(ctx, "org", target.Purpose, target.Slot, first)
 		wantCode(t, err, domain.CodeCodeInvalid)
+	}
+}
+
+// One organization's codes stop at its daily budget, whichever of its
+// people or destinations they go to, with Retry-After until the day ends;
+// another organization still gets its codes.
+func TestPerOrganizationDailyBudget(t *testing.T) {
+	e := newEnv(t, rules)
+	ctx := context.Background()
+	to := func(org string, i int) otp.Target {
+		t := target
+		t.OrganizationID, t.Slot, t.Subject = org, fmt.Sprintf("E-%d", i), fmt.Sprintf("E-%d/doc", i)
+		t.Destination = fmt.Sprintf("+7916123%04d", i)
+		return t
+	}
+	for i := range rules.PerOrganizationPerDay {
+		if err := e.codes.Issue(ctx, to("org-a", i)); err != nil {
+			t.Fatalf("code %d of the budget: %v", i+1, err)
+		}
+	}
+	err := e.codes.Issue(ctx, to("org-a", 99))
+	wantCode(t, err, domain.CodeRateLimited)
+	de, _ := domain.AsError(err)
+	if !strings.Contains(de.Detail, "organization") || de.RetryAfter != 15*time.Hour {
+		t.Fatalf("refusal %q, retry after %v; want the organization's budget until midnight (15 h)", de.Detail, de.RetryAfter)
+	}
+	if n := len(e.queue.All()); n != rules.PerOrganizationPerDay {
+		t.Fatalf("%d codes sent, want the budget of %d", n, rules.PerOrganizationPerDay)
+	}
+	if err := e.codes.Issue(ctx, to("org-b", 0)); err != nil {
+		t.Fatalf("another organization: %v", err)
+	}
+	// The next day the budget is whole again.
+	e.clock.Advance(15 * time.Hour)
+	if err := e.codes.Issue(ctx, to("org-a", 100)); err != nil {
+		t.Fatalf("the next day: %v", err)
+	}
+}
+
+func TestNewCodesRefusesMissingRules(t *testing.T) {
+	r := rules
+	r.PerOrganizationPerDay = 0
+	_, err := otp.NewCodes(&memStore{}, &memLimiter{}, &testenv.Queue{}, &security.CodeHasher{}, platform.SystemClock{}, platform.NewULIDs(), r)
+	if err == nil || !strings.Contains(err.Error(), "PerOrganizationPerDay") {
+		t.Fatalf("built without a per-organization budget: %v", err)
 	}
 }
 

@@ -213,15 +213,21 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		e := newEnv(t)
 		now := notifytest.Era(1995)
 		org, p := NewOrganization(t, e.Store, now)
-		tok := onboarding.RefreshToken{OrganizationID: org.ID, PersonID: p.ID, Hash: "rt-1", ExpiresAt: now.Add(time.Hour)}
+		tok := onboarding.RefreshToken{OrganizationID: org.ID, PersonID: p.ID, FamilyID: "fam-1", Hash: "rt-1", ExpiresAt: now.Add(time.Hour)}
 		if err := e.Store.PutRefreshToken(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
 		got, err := e.Store.TakeRefreshToken(ctx, org.ID, "rt-1", now)
-		if err != nil || got.PersonID != p.ID || !got.ExpiresAt.Equal(tok.ExpiresAt) {
+		if err != nil || got.PersonID != p.ID || got.FamilyID != "fam-1" || !got.ExpiresAt.Equal(tok.ExpiresAt) {
 			t.Fatalf("take %+v %v", got, err)
 		}
-		_, err = e.Store.TakeRefreshToken(ctx, org.ID, "rt-1", now)
+		// Used once: presented again, it is a reuse, and says its family.
+		got, err = e.Store.TakeRefreshToken(ctx, org.ID, "rt-1", now)
+		is(t, err, onboarding.ErrRefreshReused)
+		if got.FamilyID != "fam-1" || got.PersonID != p.ID {
+			t.Fatalf("a reused token names its family and person: %+v", got)
+		}
+		_, err = e.Store.TakeRefreshToken(ctx, org.ID, "never-issued", now)
 		is(t, err, onboarding.ErrStale)
 		tok.Hash = "rt-2"
 		if err := e.Store.PutRefreshToken(ctx, tok); err != nil {
@@ -231,6 +237,52 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		is(t, err, onboarding.ErrStale)
 		_, err = e.Store.TakeRefreshToken(ctx, notifytest.NewID("org"), "rt-2", now)
 		is(t, err, onboarding.ErrStale) // another tenant cannot take it
+	})
+
+	t.Run("RevokedRefreshFamily", func(t *testing.T) {
+		e := newEnv(t)
+		now := notifytest.Era(1995)
+		org, p := NewOrganization(t, e.Store, now)
+		put := func(hash, family string) {
+			t.Helper()
+			tok := onboarding.RefreshToken{OrganizationID: org.ID, PersonID: p.ID, FamilyID: family, Hash: hash, ExpiresAt: now.Add(time.Hour)}
+			if err := e.Store.PutRefreshToken(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A→B rotated, C in another family of the same person, and a token
+		// from before families.
+		put("a", "fam-1")
+		if _, err := e.Store.TakeRefreshToken(ctx, org.ID, "a", now); err != nil {
+			t.Fatal(err)
+		}
+		put("b", "fam-1")
+		put("c", "fam-2")
+		put("legacy", "")
+		if err := e.Store.RevokeRefreshFamily(ctx, org.ID, "fam-1", now.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		// A successor issued after the revocation (a race) is refused too.
+		put("d", "fam-1")
+		for _, h := range []string{"b", "d"} {
+			_, err := e.Store.TakeRefreshToken(ctx, org.ID, h, now)
+			is(t, err, onboarding.ErrStale)
+		}
+		// Other families, and the same family id in another tenant, live on.
+		if got, err := e.Store.TakeRefreshToken(ctx, org.ID, "c", now); err != nil || got.FamilyID != "fam-2" {
+			t.Fatalf("another family: %+v %v", got, err)
+		}
+		if got, err := e.Store.TakeRefreshToken(ctx, org.ID, "legacy", now); err != nil || got.FamilyID != "" {
+			t.Fatalf("a token without a family: %+v %v", got, err)
+		}
+		other, q := NewOrganization(t, e.Store, now)
+		tok := onboarding.RefreshToken{OrganizationID: other.ID, PersonID: q.ID, FamilyID: "fam-1", Hash: "b", ExpiresAt: now.Add(time.Hour)}
+		if err := e.Store.PutRefreshToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Store.TakeRefreshToken(ctx, other.ID, "b", now); err != nil {
+			t.Fatalf("a revocation is the tenant's own: %v", err)
+		}
 	})
 
 	t.Run("APIKeysLimitRevokeAndPaging", func(t *testing.T) {

@@ -36,9 +36,17 @@ type Store struct {
 	people  map[string]domain.Person // by org/person
 	logins  map[string]loginEntry    // by org/sort key
 	codes   map[string]onboarding.CodeRecord
-	refresh map[string]onboarding.RefreshToken // by org/hash
-	keys    map[string]domain.APIKey           // by org/key
+	refresh map[string]refreshToken  // by org/hash
+	revoked map[string]time.Time     // refresh token families by org/family, until
+	keys    map[string]domain.APIKey // by org/key
 	prefs   map[string]notify.Preferences
+}
+
+// refreshToken is a refresh token as the table keeps it: used ones stay
+// until they expire, so that a reuse is seen.
+type refreshToken struct {
+	onboarding.RefreshToken
+	used bool
 }
 
 type org struct {
@@ -61,7 +69,7 @@ func New(out *notifytest.Outbox) *Store {
 		out = notifytest.NewOutbox()
 	}
 	return &Store{mu: out.Mutex(), out: out, orgs: map[string]*org{}, people: map[string]domain.Person{},
-		logins: map[string]loginEntry{}, codes: map[string]onboarding.CodeRecord{}, refresh: map[string]onboarding.RefreshToken{},
+		logins: map[string]loginEntry{}, codes: map[string]onboarding.CodeRecord{}, refresh: map[string]refreshToken{}, revoked: map[string]time.Time{},
 		keys: map[string]domain.APIKey{}, prefs: map[string]notify.Preferences{}}
 }
 
@@ -281,21 +289,39 @@ func (s *Store) PutRefreshToken(_ context.Context, t onboarding.RefreshToken) er
 		return fmt.Errorf("put refresh token: %w", ErrExists)
 	}
 	t.ExpiresAt = T(t.ExpiresAt)
-	s.refresh[k] = t
+	s.refresh[k] = refreshToken{RefreshToken: t}
 	return nil
 }
 
-// TakeRefreshToken deletes a live refresh token and returns it.
+// TakeRefreshToken marks a live refresh token of a family that is not
+// revoked used and returns it; a used one comes back with ErrRefreshReused.
 func (s *Store) TakeRefreshToken(_ context.Context, orgID, hash string, now time.Time) (onboarding.RefreshToken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := orgID + "/" + hash
 	t, ok := s.refresh[k]
-	if !ok || !t.ExpiresAt.After(T(now)) {
+	switch {
+	case !ok:
+		return onboarding.RefreshToken{}, onboarding.ErrStale
+	case t.used:
+		return t.RefreshToken, onboarding.ErrRefreshReused
+	case !t.ExpiresAt.After(T(now)):
 		return onboarding.RefreshToken{}, onboarding.ErrStale
 	}
-	delete(s.refresh, k)
-	return t, nil
+	t.used = true
+	s.refresh[k] = t
+	if _, revoked := s.revoked[orgID+"/"+t.FamilyID]; revoked && t.FamilyID != "" {
+		return onboarding.RefreshToken{}, onboarding.ErrStale
+	}
+	return t.RefreshToken, nil
+}
+
+// RevokeRefreshFamily revokes every token of the family.
+func (s *Store) RevokeRefreshFamily(_ context.Context, orgID, familyID string, until time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked[orgID+"/"+familyID] = T(until)
+	return nil
 }
 
 // APIKey reads one API key of the organization.
