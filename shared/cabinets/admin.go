@@ -1,6 +1,7 @@
 package cabinets
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -206,42 +207,7 @@ func (s *Administration) Bulk(ctx context.Context, orgID string, in BulkInput) (
 		plans = append(plans, pl)
 	}
 
-	// Write each cabinet with its invitation staged in the same write; a
-	// lost race fails that employee only.
-	var mu sync.Mutex
-	var written []planned
-	var firstErr error
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for _, pl := range plans {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var msgs []notify.Message
-			if pl.msg != nil {
-				msgs = append(msgs, *pl.msg)
-			}
-			err := s.Store.SaveCabinet(ctx, pl.next, pl.prev, msgs...)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				pl.next.Version = pl.prev + 1
-				written = append(written, pl)
-			case errors.Is(err, ErrStale):
-				res.Items[pl.idx].Code, res.Items[pl.idx].Message = string(domain.CodeConflict), "the cabinet changed meanwhile; try again"
-			default:
-				if firstErr == nil {
-					firstErr = err
-				}
-				res.Items[pl.idx].Code, res.Items[pl.idx].Message = string(domain.CodeUnavailable), "not written; try again"
-			}
-		}()
-	}
-	wg.Wait()
-
+	written, firstErr := s.save(ctx, plans, res.Items)
 	var msgs []notify.Message
 	for _, pl := range written {
 		res.Items[pl.idx].Done, res.Items[pl.idx].State = true, pl.next.State
@@ -261,6 +227,80 @@ func (s *Administration) Bulk(ctx context.Context, orgID string, in BulkInput) (
 		}
 	}
 	return res, nil
+}
+
+// BulkChunk is how many cabinets one SaveCabinets call writes: fifty
+// invitations (a cabinet and its message each) fill one transaction.
+const BulkChunk = 50
+
+// BulkChunksInFlight bounds the chunks written at once.
+const BulkChunksInFlight = 4
+
+// BulkReserve is the time a bulk action keeps, before its deadline, to
+// queue the messages and answer.
+const BulkReserve = 3 * time.Second
+
+// save writes the planned cabinets, each with its invitation staged in the
+// same write, in chunks, while the request's time lasts: a chunk not
+// started by then answers unavailable for each of its employees, and can
+// be sent again. A lost race fails only its own employee. It returns the
+// writes done and the first failure other than a lost race.
+func (s *Administration) save(ctx context.Context, plans []planned, items []ItemResult) ([]planned, error) {
+	var (
+		mu       sync.Mutex
+		written  []planned
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, BulkChunksInFlight)
+	)
+	for start := 0; start < len(plans); start += BulkChunk {
+		chunk := plans[start:min(start+BulkChunk, len(plans))]
+		sem <- struct{}{}
+		if !timeLeft(ctx, BulkReserve) {
+			<-sem
+			for _, pl := range chunk {
+				items[pl.idx].Code, items[pl.idx].Message = string(domain.CodeUnavailable), "not reached in time; send it again"
+			}
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ws := make([]CabinetWrite, len(chunk))
+			for i, pl := range chunk {
+				ws[i] = CabinetWrite{Cabinet: pl.next, PrevVersion: pl.prev}
+				if pl.msg != nil {
+					ws[i].Msgs = []notify.Message{*pl.msg}
+				}
+			}
+			errs := s.Store.SaveCabinets(ctx, ws)
+			mu.Lock()
+			defer mu.Unlock()
+			for i, pl := range chunk {
+				switch err := errs[i]; {
+				case err == nil:
+					pl.next.Version = pl.prev + 1
+					written = append(written, pl)
+				case errors.Is(err, ErrStale):
+					items[pl.idx].Code, items[pl.idx].Message = string(domain.CodeConflict), "the cabinet changed meanwhile; try again"
+				default:
+					firstErr = cmp.Or(firstErr, err)
+					items[pl.idx].Code, items[pl.idx].Message = string(domain.CodeUnavailable), "not written; try again"
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return written, firstErr
+}
+
+// timeLeft reports whether ctx has more than reserve left before its
+// deadline (always, without one) and is not done.
+func timeLeft(ctx context.Context, reserve time.Duration) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) > reserve
 }
 
 // plan works out the action on one cabinet, or why it cannot be done.

@@ -1,6 +1,7 @@
 package cabinets_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
@@ -570,5 +572,63 @@ func TestAnEmployeeChoosesHowNoticesReachThem(t *testing.T) {
 	v, err := f.cab.SetPreferredChannel(ctx, f.org, p.id, cabinets.ChannelPreference{Channel: "email"})
 	if err != nil || v.PreferredChannel != domain.ChannelEmail || f.cabinet(t, p.id).Preferred() != domain.ChannelEmail {
 		t.Fatalf("%+v %v", v, err)
+	}
+}
+
+// slowStore holds every SaveCabinets call until its context has no more
+// than the bulk action's reserve left, as a slow database would.
+type slowStore struct {
+	cabinets.Store
+	calls atomic.Int32
+}
+
+func (s *slowStore) SaveCabinets(ctx context.Context, ws []cabinets.CabinetWrite) []error {
+	s.calls.Add(1)
+	if dl, ok := ctx.Deadline(); ok {
+		<-time.After(time.Until(dl) - cabinets.BulkReserve + 50*time.Millisecond)
+	}
+	return s.Store.SaveCabinets(ctx, ws)
+}
+
+// A bulk action answers within its time: the chunks started are written,
+// each employee of the others answers unavailable and is left as it was,
+// and only the written invitations are queued.
+func TestBulkActionAnswersWithinItsTime(t *testing.T) {
+	f := newFixture(t)
+	const n = 6 * cabinets.BulkChunk
+	var ids []string
+	var rows []publication.EmployeeRow
+	people := map[string]person{}
+	for range n {
+		p := newPerson("Сотрудников", "Сотрудник")
+		ids, rows, people[p.id] = append(ids, p.id), append(rows, p.row), p
+	}
+	f.publish(t, rows...)
+	if res := f.bulk(t, cabinets.ActionCreate, "", ids...); res.Done != n {
+		t.Fatalf("create: %+v", res.Done)
+	}
+	slow := &slowStore{Store: world.cab}
+	d := f.deps
+	d.Stores.Cabinets = slow
+	admin := build(t, app.Administration, d)
+	ctx, cancel := context.WithTimeout(ctx, cabinets.BulkReserve+2*time.Second)
+	defer cancel()
+	res, err := admin.Bulk(ctx, f.org, cabinets.BulkInput{Action: cabinets.ActionInvite, Channel: "sms", EmployeeIDs: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := int(slow.calls.Load()) * cabinets.BulkChunk
+	if started == 0 || started >= n || res.Done != started || res.Failed != n-started {
+		t.Fatalf("%d chunks started; done %d, failed %d of %d", slow.calls.Load(), res.Done, res.Failed, n)
+	}
+	for _, it := range res.Items {
+		p := people[it.EmployeeID]
+		queued := len(f.outbox.to(p.phone))
+		switch c := f.cabinet(t, p.id); {
+		case it.Done && (c.State != cabinets.InvitationSent || queued != 1):
+			t.Fatalf("done but %s, %d queued", c.State, queued)
+		case !it.Done && (it.Code != "unavailable" || c.State != cabinets.Created || queued != 0):
+			t.Fatalf("not reached: %+v, cabinet %s, %d queued", it, c.State, queued)
+		}
 	}
 }

@@ -26,6 +26,14 @@ type Activation struct {
 	Code        otp.Record // the code, marked used by the same write
 }
 
+// CabinetWrite is one write of SaveCabinets: Cabinet, if the stored
+// version is still PrevVersion, with Msgs staged in the same write.
+type CabinetWrite struct {
+	Cabinet     Cabinet
+	PrevVersion int64
+	Msgs        []notify.Message
+}
+
 // Store is the persistence the cabinet use cases need.
 type Store interface {
 	Organization(ctx context.Context, orgID string) (domain.Organization, error)
@@ -41,6 +49,11 @@ type Store interface {
 	// none stored); ErrStale otherwise. The messages (the invitation) are
 	// staged in the outbox in the same write, so none is lost.
 	SaveCabinet(ctx context.Context, c Cabinet, prevVersion int64, msgs ...notify.Message) error
+	// SaveCabinets does what SaveCabinet does for each write, in far fewer
+	// round trips (writes that stage messages share transactions), and
+	// says for each write: nil, ErrStale, or the failure. A lost race
+	// fails only its own cabinet.
+	SaveCabinets(ctx context.Context, ws []CabinetWrite) []error
 	// CanHaveCabinet reads, of the named employees, whether each is
 	// published and able to have a cabinet (the employee records decide).
 	CanHaveCabinet(ctx context.Context, orgID string, employeeIDs []string) (map[string]bool, error)

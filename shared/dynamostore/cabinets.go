@@ -190,6 +190,20 @@ func (s *Cabinets) SaveCabinet(ctx context.Context, c cabinets.Cabinet, prevVers
 	return saveWithMessages(ctx, s.t, "save cabinet", toCabinetItem(c, prevVersion+1), versionIs(prevVersion), msgs, c.UpdatedAt)
 }
 
+// SaveCabinets writes each cabinet as SaveCabinet does. The writes that
+// stage messages (invitations) share transactions, up to DynamoDB's 100
+// actions each, so that a bulk action of a thousand invitations costs a
+// few dozen round trips instead of a thousand; the others are conditional
+// puts, in parallel, at half a transaction's cost.
+func (s *Cabinets) SaveCabinets(ctx context.Context, ws []cabinets.CabinetWrite) []error {
+	writes := make([]conditionalWrite, len(ws))
+	for i, w := range ws {
+		writes[i] = conditionalWrite{item: toCabinetItem(w.Cabinet, w.PrevVersion+1), cond: versionIs(w.PrevVersion),
+			msgs: w.Msgs, now: w.Cabinet.UpdatedAt}
+	}
+	return saveAllWithMessages(ctx, s.t, "save cabinets", writes)
+}
+
 // PutNewCabinets writes first records, 25 a request, retrying what is left
 // unprocessed with backoff until deadline; it returns what is still unwritten.
 func (s *Cabinets) PutNewCabinets(ctx context.Context, cs []cabinets.Cabinet, deadline time.Time) ([]string, error) {

@@ -1,14 +1,19 @@
 package dynamostore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
 )
 
@@ -66,6 +71,94 @@ func saveWithMessages(ctx context.Context, t *table, op string, item any, cond *
 		return err
 	}
 	return t.transact(ctx, op, "", append([]types.TransactWriteItem{p}, staged...)...)
+}
+
+// conditionalWrite is one write of saveAllWithMessages: item under cond,
+// with msgs staged in the same transaction.
+type conditionalWrite struct {
+	item any
+	cond *expression.ConditionBuilder
+	msgs []notify.Message
+	now  time.Time
+}
+
+// maxTransactActions is DynamoDB's limit of actions in one transaction.
+const maxTransactActions = 100
+
+// saveAllWithMessages does saveWithMessages for each write and says, for
+// each, nil, domain.ErrStale or the failure. Writes that stage messages
+// are packed into shared transactions; when one is cancelled by a failed
+// condition, the writes whose actions failed are stale and the others go
+// again in the next transaction, so a lost race fails only its own write.
+// Writes without messages are single conditional puts, in parallel.
+func saveAllWithMessages(ctx context.Context, t *table, op string, ws []conditionalWrite) []error {
+	errs := make([]error, len(ws))
+	actions := make([][]types.TransactWriteItem, len(ws))
+	var plain, pending []int
+	for i, w := range ws {
+		if len(w.msgs) == 0 {
+			plain = append(plain, i)
+			continue
+		}
+		p, err := t.put(w.item, w.cond)
+		if err == nil {
+			var staged []types.TransactWriteItem
+			if staged, err = stagePuts(t, w.msgs, w.now); err == nil {
+				actions[i] = append([]types.TransactWriteItem{p}, staged...)
+			}
+		}
+		if err != nil || len(actions[i]) > maxTransactActions {
+			errs[i] = cmp.Or(err, fmt.Errorf("%s: a write of %d actions exceeds a transaction", op, len(actions[i])))
+			continue
+		}
+		pending = append(pending, i)
+	}
+	// A write's failure is its own: parallel stops at the first error it
+	// sees, so errors are recorded here and never returned to it.
+	_ = t.parallel(ctx, len(plain), func(ctx context.Context, j int) error {
+		i := plain[j]
+		errs[i] = t.putItem(ctx, op, ws[i].item, ws[i].cond)
+		return nil
+	})
+	for len(pending) > 0 {
+		var group []int
+		var acts []types.TransactWriteItem
+		for len(pending) > 0 && len(acts)+len(actions[pending[0]]) <= maxTransactActions {
+			group = append(group, pending[0])
+			acts = append(acts, actions[pending[0]]...)
+			pending = pending[1:]
+		}
+		err := t.transact(ctx, op, "", acts...)
+		if err == nil {
+			continue
+		}
+		var retry []int
+		at := 0
+		for _, i := range group {
+			failed := false
+			for k := range actions[i] {
+				failed = failed || failedAt(err, at+k)
+			}
+			at += len(actions[i])
+			switch {
+			case failed:
+				errs[i] = domain.ErrStale
+			case isStale(err) && anyFailed(err):
+				retry = append(retry, i) // cancelled for another write's failed condition
+			default:
+				errs[i] = err
+			}
+		}
+		pending = append(retry, pending...)
+	}
+	return errs
+}
+
+// anyFailed reports whether err is a cancelled transaction in which some
+// action failed its condition.
+func anyFailed(err error) bool {
+	var c *cancelled
+	return errors.As(err, &c) && slices.Contains(c.reasons, "ConditionalCheckFailed")
 }
 
 // putRecords writes the record item(m) of each message under cond, in

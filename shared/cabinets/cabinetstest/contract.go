@@ -127,6 +127,60 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 	})
 
+	// Many writes at once: a stale one (a lost race, or its message staged
+	// before) fails alone, in a group larger than one transaction holds.
+	t.Run("SaveManyFailsOnlyTheStale", func(t *testing.T) {
+		e := newEnv(t)
+		org, now := notifytest.NewID("org"), notifytest.Era(1991)
+		const n = 60 // 60 writes of two actions each: two transactions at least
+		var ws []cabinets.CabinetWrite
+		for i := range n {
+			ws = append(ws, cabinets.CabinetWrite{Cabinet: cab(org, fmt.Sprintf("E%03d", i), "Сотрудник", cabinets.InvitationSent, now),
+				Msgs: []notify.Message{msg(org, fmt.Sprintf("inv-%03d", i), now)}})
+		}
+		// E005 exists already (its write expects none: stale); E047's
+		// message was staged before (stale too).
+		if err := e.Store.SaveCabinet(ctx, cab(org, "E005", "Сотрудник", cabinets.Created, now), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Store.SaveCabinet(ctx, cab(org, "X1", "Другой", cabinets.Created, now), 0, msg(org, "inv-047", now)); err != nil {
+			t.Fatal(err)
+		}
+		// Two writes without a message: one new, one stale.
+		ws = append(ws, cabinets.CabinetWrite{Cabinet: cab(org, "P1", "Без приглашения", cabinets.Created, now)},
+			cabinets.CabinetWrite{Cabinet: cab(org, "E005", "Сотрудник", cabinets.Created, now)})
+		errs := e.Store.SaveCabinets(ctx, ws)
+		if len(errs) != len(ws) {
+			t.Fatalf("%d answers for %d writes", len(errs), len(ws))
+		}
+		for i, err := range errs {
+			id := ws[i].Cabinet.EmployeeID
+			switch {
+			case id == "E005" || id == "E047":
+				is(t, err, cabinets.ErrStale)
+			case err != nil:
+				t.Fatalf("%s: %v", id, err)
+			}
+		}
+		got, err := e.Store.Cabinets(ctx, org, []string{"E000", "E005", "E047", "E059", "P1"})
+		if err != nil || got["E000"].Version != 1 || got["E059"].State != cabinets.InvitationSent || got["P1"].Version != 1 ||
+			got["E005"].State != cabinets.Created {
+			t.Fatalf("written %+v %v", got, err)
+		}
+		if _, ok := got["E047"]; ok {
+			t.Fatal("a write whose message was staged before is written")
+		}
+		ids := notifytest.DueOf(t, e.Outbox, org, now.Add(notify.BulkGrace))
+		if len(ids) != n-1 { // every message but E005's (inv-047 is X1's)
+			t.Fatalf("%d messages staged, want %d", len(ids), n-1)
+		}
+		for _, id := range ids {
+			if id == "inv-005" {
+				t.Fatal("the stale write's message is staged")
+			}
+		}
+	})
+
 	t.Run("ConcurrentSavesOneWins", func(t *testing.T) {
 		e := newEnv(t)
 		org, now := notifytest.NewID("org"), notifytest.Era(1990)

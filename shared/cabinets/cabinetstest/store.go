@@ -165,6 +165,15 @@ func (s *Store) SaveCabinet(_ context.Context, c cabinets.Cabinet, prevVersion i
 	return nil
 }
 
+// SaveCabinets does SaveCabinet for each write.
+func (s *Store) SaveCabinets(ctx context.Context, ws []cabinets.CabinetWrite) []error {
+	errs := make([]error, len(ws))
+	for i, w := range ws {
+		errs[i] = s.SaveCabinet(ctx, w.Cabinet, w.PrevVersion, w.Msgs...)
+	}
+	return errs
+}
+
 // PutNewCabinets writes first records at version 1, unconditionally.
 func (s *Store) PutNewCabinets(_ context.Context, cs []cabinets.Cabinet, _ time.Time) ([]string, error) {
 	s.mu.Lock()
