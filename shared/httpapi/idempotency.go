@@ -78,7 +78,10 @@ func Idempotent(store IdempotencyStore, clock platform.Clock, lease time.Duratio
 		}
 		keep := herr == nil || (status < 500 && status != http.StatusConflict && status != http.StatusTooManyRequests)
 		if !keep {
-			if err := store.Abandon(context.WithoutCancel(ctx), orgID, keyHash); err != nil {
+			// Even when the handler ran out of time, but within the answer's.
+			actx, cancel := cleanupContext(ctx)
+			defer cancel()
+			if err := store.Abandon(actx, orgID, keyHash); err != nil {
 				platform.Logger(ctx).Error("abandon idempotency key", "error", err.Error())
 			}
 			return Response{}, herr

@@ -106,8 +106,9 @@ func TestErrorCodesTable(t *testing.T) {
 			p.Detail != "detail of "+string(c) || p.RequestID != "req-123" {
 			t.Errorf("ErrorResponse(%q) problem = %+v", c, p)
 		}
+		// A 429 and every 503 say when to come back.
 		_, hasRetry := resp.Headers["retry-after"]
-		if hasRetry != (c == domain.CodeRateLimited) {
+		if hasRetry != (c == domain.CodeRateLimited || status == http.StatusServiceUnavailable) {
 			t.Errorf("ErrorResponse(%q): retry-after present = %v", c, hasRetry)
 		}
 		_, hasAuth := resp.Headers["www-authenticate"]
