@@ -168,3 +168,41 @@ func TestServeHandlerDeadline(t *testing.T) {
 		t.Errorf("without a deadline the handler got one (%v, %v)", has, err)
 	}
 }
+
+// ctxStrict is an idempotency store that, like DynamoDB's, fails a call
+// made on an ended context.
+type ctxStrict struct{ *idempotencytest.Idempotency }
+
+func (s ctxStrict) Finish(ctx context.Context, orgID, key string, status int, body []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Idempotency.Finish(ctx, orgID, key, status, body)
+}
+
+// A write that completes just as the handler's time ends still has its
+// response kept, so the client's retry replays it rather than running it
+// again.
+func TestServeIdempotentWriteDoneAtTheDeadlineIsKept(t *testing.T) {
+	keys := ctxStrict{idempotencytest.NewIdempotency()}
+	rt, _ := newRouter()
+	var runs atomic.Int32
+	write := httpapi.Idempotent(keys, platform.SystemClock{}, time.Minute, func(ctx context.Context, _ *httpapi.Request) (httpapi.Response, error) {
+		if runs.Add(1) == 1 {
+			<-ctx.Done() // the write lands at the last moment
+		}
+		return httpapi.JSON(http.StatusCreated, map[string]int32{"run": runs.Load()})
+	})
+	rt.Handle("POST /v1/things", func(ctx context.Context, r *httpapi.Request) (httpapi.Response, error) {
+		r.Caller = &httpapi.Caller{OrganizationID: "org-1", PersonID: "p-1"}
+		return write(ctx, r)
+	})
+	ev := event("POST /v1/things", map[string]string{"idempotency-key": "k-2"})
+	first, _ := serveBy(t, rt, ev, time.Now().Add(2*time.Second))
+	again, _ := serveBy(t, rt, ev, time.Now().Add(2*time.Second))
+	if first.StatusCode != http.StatusCreated || again.StatusCode != http.StatusCreated || again.Body != first.Body ||
+		again.Headers["idempotent-replayed"] != "true" || runs.Load() != 1 {
+		t.Errorf("first %d %s, again %d %s %v, %d runs; want the first replayed", first.StatusCode, first.Body,
+			again.StatusCode, again.Body, again.Headers, runs.Load())
+	}
+}

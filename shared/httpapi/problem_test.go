@@ -143,6 +143,21 @@ func TestErrorResponseRetryAfter(t *testing.T) {
 	}
 }
 
+// Once the handler's own deadline has passed, whatever failed failed for
+// want of time: 503, not 500. A domain answer stays what it is.
+func TestErrorResponseAfterTheDeadline(t *testing.T) {
+	logged, _ := logCtx()
+	ctx, cancel := context.WithDeadline(logged, time.Now().Add(-time.Second))
+	defer cancel()
+	resp := httpapi.ErrorResponse(ctx, apiRequest, errors.New("operation error DynamoDB: GetItem: canceled"))
+	if p := decodeProblem(t, resp); resp.StatusCode != 503 || p.Code != domain.CodeUnavailable || resp.Headers["retry-after"] != "2" {
+		t.Errorf("got %d %v %+v", resp.StatusCode, resp.Headers, p)
+	}
+	if resp := httpapi.ErrorResponse(ctx, apiRequest, domain.ErrNotFound); resp.StatusCode != 404 {
+		t.Errorf("a domain error after the deadline: %d", resp.StatusCode)
+	}
+}
+
 func TestErrorResponseUnauthorized(t *testing.T) {
 	ctx, _ := logCtx()
 	resp := httpapi.ErrorResponse(ctx, apiRequest, domain.NewError(domain.CodeUnauthorized, "token required"))
@@ -185,6 +200,7 @@ func TestErrorResponseInternalErrorsDoNotLeak(t *testing.T) {
 		{"wrapped plain error", fmt.Errorf("save: %w", errors.New(secret)), 500, domain.CodeInternal, secret},
 		{"dependency unavailable", fmt.Errorf("save: %w", unavailableErr{down: true}), 503, domain.CodeUnavailable, "secret-table"},
 		{"dependency says available", unavailableErr{down: false}, 500, domain.CodeInternal, "secret-table"},
+		{"dependency out of time", fmt.Errorf("get ORG#secret: %w", context.DeadlineExceeded), 503, domain.CodeUnavailable, "ORG#secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,6 +217,9 @@ func TestErrorResponseInternalErrorsDoNotLeak(t *testing.T) {
 				if strings.Contains(v, tt.leak) {
 					t.Errorf("header %s leaks the error text", k)
 				}
+			}
+			if _, ok := resp.Headers["retry-after"]; ok != (tt.status == 503) {
+				t.Errorf("retry-after %q on a %d", resp.Headers["retry-after"], tt.status)
 			}
 			// The full error goes to the log instead.
 			if !strings.Contains(logs.String(), tt.leak) {
