@@ -5,8 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -442,6 +448,91 @@ var txMethods = []txMethod{
 				requests.ErrStale
 		},
 	},
+}
+
+// TestTransactionFaultsCoverEveryTransaction keeps txMethods complete: the
+// exported methods that reach table.transact, directly or through the
+// package's helpers (saveWithMessages, …), read from the source.
+func TestTransactionFaultsCoverEveryTransaction(t *testing.T) {
+	fset := token.NewFileSet()
+	sources, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// calls: each function or method (by name; methods as Recv.Name) and
+	// the names it calls.
+	calls := map[string][]string{}
+	for _, src := range sources {
+		if strings.HasSuffix(src, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, src, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			name := fd.Name.Name
+			if fd.Recv != nil {
+				recv := fd.Recv.List[0].Type
+				if st, ok := recv.(*ast.StarExpr); ok {
+					recv = st.X
+				}
+				if id, ok := recv.(*ast.Ident); ok {
+					name = id.Name + "." + name
+				}
+			}
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok {
+					switch fn := c.Fun.(type) {
+					case *ast.Ident:
+						calls[name] = append(calls[name], fn.Name)
+					case *ast.SelectorExpr:
+						calls[name] = append(calls[name], fn.Sel.Name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	// reaches: the names that end in a call of transact (by bare name too,
+	// for the calls of one repository's method from another's).
+	reaches := map[string]bool{"transact": true}
+	for changed := true; changed; {
+		changed = false
+		for fn, callees := range calls {
+			short := fn[strings.LastIndex(fn, ".")+1:]
+			if reaches[fn] {
+				continue
+			}
+			for _, c := range callees {
+				if reaches[c] {
+					reaches[fn], reaches[short] = true, true
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	var want []string
+	for fn := range reaches {
+		if i := strings.Index(fn, "."); i > 0 && ast.IsExported(fn[i+1:]) && ast.IsExported(fn[:i]) {
+			want = append(want, fn)
+		}
+	}
+	sort.Strings(want)
+	var got []string
+	for _, m := range txMethods {
+		got = append(got, m.name)
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("the store methods that write a transaction are %v; the fault tests cover %v", want, got)
+	}
+	t.Logf("%d store methods write a transaction, all covered: %v", len(want), want)
 }
 
 // transactAttempts is how often the store sends a transaction the items
