@@ -126,12 +126,13 @@ func withAnswerDeadline(ctx context.Context) (context.Context, context.CancelFun
 // cleanupContext is for a write that must happen even when the handler's
 // context has ended (giving an idempotency key back), yet must not itself
 // hang the answer: it is not cancelled with ctx, and it ends halfway
-// through the margin Serve kept (or after half that margin from now,
-// outside Serve).
+// through the margin Serve kept. Outside Serve (a test calling a handler,
+// or an invocation without a deadline) there is no answer to protect and
+// it has no deadline.
 func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	by, ok := ctx.Value(cleanupBy{}).(time.Time)
 	if !ok {
-		by = time.Now().Add(maxAnswerMargin / 2)
+		return context.WithCancel(context.WithoutCancel(ctx))
 	}
 	return context.WithDeadline(context.WithoutCancel(ctx), by)
 }
