@@ -416,7 +416,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, orgID, keyID string, now time.
 		return err
 	}
 	err = s.t.transact(ctx, "revoke api key", "", keyUpd, orgUpd)
-	if isStale(err) {
+	if failedAt(err, 0) {
 		return domain.ErrNotFound
 	}
 	return err

@@ -5,8 +5,9 @@
 // It is a table core and one repository per port. The core (this file,
 // keys.go for the keys and indexes, codec.go, query.go) does what every
 // repository needs: single-item reads and writes, transactions, the one
-// paged query with its cursor, the batch reader and writer, and the one
-// mapping of a failed condition or cancelled transaction to domain.ErrStale.
+// paged query with its cursor, the batch reader and writer, the one
+// mapping of a failed condition to domain.ErrStale, and the one retry of a
+// transaction cancelled by conflicts (transact).
 // Each repository (Store for onboarding, Cabinets, Requests, Notices,
 // Outbox, Ledger, Limiter, Idempotency, Publication) holds a core and
 // nothing else; none embeds another, so each carries only its port's
@@ -72,8 +73,11 @@ func newTable(db API, name string) *table {
 }
 
 // stale is the one mapping of a write's failure: a failed condition, or a
-// cancelled transaction (whatever the reason of each action), is
-// domain.ErrStale; anything else is the adapter failure named op.
+// transaction cancelled because a condition of one of its actions failed,
+// is domain.ErrStale (a transaction's carries the reason of each action, see
+// failedAt); anything else, a transaction cancelled by conflicts or
+// throttling included, is the adapter failure named op (answered 503 when
+// awserr finds it transient, 500 otherwise).
 func stale(op string, err error) error {
 	if err == nil {
 		return nil
@@ -82,15 +86,25 @@ func stale(op string, err error) error {
 	if errors.As(err, &ccf) {
 		return domain.ErrStale
 	}
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		c := &cancelled{reasons: make([]string, len(tce.CancellationReasons))}
-		for i, r := range tce.CancellationReasons {
-			c.reasons[i] = aws.ToString(r.Code)
-		}
-		return c
+	if reasons, ok := awserr.CancellationReasons(err); ok && conditionFailed(reasons) {
+		return &cancelled{reasons: reasons}
 	}
 	return awserr.Wrap(op, err)
+}
+
+// conditionFailed reports whether a cancelled transaction's reasons name a
+// failed condition. A cancellation without reasons (DynamoDB always gives
+// them) is taken as one too, as it always was: a lost race.
+func conditionFailed(reasons []string) bool {
+	if len(reasons) == 0 {
+		return true
+	}
+	for _, r := range reasons {
+		if r == awserr.ReasonConditionFailed {
+			return true
+		}
+	}
+	return false
 }
 
 // cancelled is domain.ErrStale from a transaction, with the reason code of
@@ -105,7 +119,7 @@ func (c *cancelled) Is(target error) bool { return target == domain.ErrStale }
 // failed its condition.
 func failedAt(err error, i int) bool {
 	var c *cancelled
-	return errors.As(err, &c) && i >= 0 && i < len(c.reasons) && c.reasons[i] == "ConditionalCheckFailed"
+	return errors.As(err, &c) && i >= 0 && i < len(c.reasons) && c.reasons[i] == awserr.ReasonConditionFailed
 }
 
 // isStale reports whether err is the stale error.
@@ -218,15 +232,37 @@ func (t *table) deleteItem(ctx context.Context, op string, k key, cond *expressi
 	return res.Attributes, nil
 }
 
+// transactAttempts bounds how often one transaction is sent while it is
+// cancelled only by conflicts or throttling (see transact).
+const transactAttempts = 5
+
 // transact writes actions all or nothing, with an idempotency token when
-// one is given; a cancelled transaction is domain.ErrStale (see failedAt).
+// one is given. It is the one place every transaction goes through: a
+// transaction cancelled only because its items were busy (a conflict with
+// a concurrent write, throttling; no condition failed) wrote nothing, so it
+// is sent again after a jittered exponential backoff, up to
+// transactAttempts times and within ctx; if the items stay busy the error
+// is transient (503 with Retry-After at the edge). A cancellation with a
+// failed condition is domain.ErrStale, with the reason of each action for
+// failedAt; the SDK's own retries already covered throttling and 5xx of the
+// request as a whole.
 func (t *table) transact(ctx context.Context, op, token string, actions ...types.TransactWriteItem) error {
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: actions}
 	if token != "" {
+		// The same token on every attempt: a repeat of a transaction that
+		// did commit is a no-op within DynamoDB's ten minutes.
 		in.ClientRequestToken = aws.String(token)
 	}
-	_, err := t.db.TransactWriteItems(ctx, in)
-	return stale(op, err)
+	for attempt := 0; ; attempt++ {
+		_, err := t.db.TransactWriteItems(ctx, in)
+		if err == nil || !awserr.TransientCancellation(err) || attempt+1 >= transactAttempts {
+			return stale(op, err)
+		}
+		if t.sleep(ctx, attempt) != nil {
+			// Out of time: the conflict is the answer, as unavailable.
+			return stale(op, err)
+		}
+	}
 }
 
 // parallel runs fn for 0..n-1 with at most concurrency at once; the first

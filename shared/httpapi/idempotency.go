@@ -77,8 +77,13 @@ func Idempotent(store IdempotencyStore, clock platform.Clock, lease time.Duratio
 			status = http.StatusInternalServerError
 		}
 		keep := herr == nil || (status < 500 && status != http.StatusConflict && status != http.StatusTooManyRequests)
+		// The key is given back or its response kept even when the handler
+		// used up its time (a write done at the last moment is still
+		// recorded), but within the time left to answer.
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
 		if !keep {
-			if err := store.Abandon(context.WithoutCancel(ctx), orgID, keyHash); err != nil {
+			if err := store.Abandon(cctx, orgID, keyHash); err != nil {
 				platform.Logger(ctx).Error("abandon idempotency key", "error", err.Error())
 			}
 			return Response{}, herr
@@ -86,12 +91,12 @@ func Idempotent(store IdempotencyStore, clock platform.Clock, lease time.Duratio
 		if herr != nil {
 			// A client error is final for this request: keep it, problem and all.
 			p := ErrorResponse(ctx, r.Event, herr)
-			if err := store.Finish(ctx, orgID, keyHash, p.StatusCode, []byte(p.Body)); err != nil {
+			if err := store.Finish(cctx, orgID, keyHash, p.StatusCode, []byte(p.Body)); err != nil {
 				platform.Logger(ctx).Error("store idempotent response", "error", err.Error())
 			}
 			return Response{}, herr
 		}
-		if err := store.Finish(ctx, orgID, keyHash, status, body); err != nil {
+		if err := store.Finish(cctx, orgID, keyHash, status, body); err != nil {
 			return Response{}, err
 		}
 		return Response{Status: status, Raw: body, Headers: resp.Headers}, nil

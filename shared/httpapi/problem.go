@@ -66,6 +66,24 @@ func ErrorCodes() []domain.ErrorCode {
 	return codes
 }
 
+// UnavailableRetryAfter is the Retry-After of a 503 that names none: long
+// enough for a conflict, throttling or a hiccup of a dependency to pass.
+const UnavailableRetryAfter = 2 * time.Second
+
+// dependencyDown reports whether err says that retrying later may succeed
+// (the adapters' errors say so through an Unavailable method).
+func dependencyDown(err error) bool {
+	var unavailable interface{ Unavailable() bool }
+	return errors.As(err, &unavailable) && unavailable.Unavailable()
+}
+
+// outOfTime reports whether err came from running out of time: a deadline
+// in err, or the handler's own deadline (Serve's) gone, which is what
+// makes an AWS call fail when a dependency hangs.
+func outOfTime(ctx context.Context, err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)
+}
+
 // Problem is the RFC 7807 body, with Kabinet's stable code and request id.
 type Problem struct {
 	Type      string              `json:"type"`
@@ -84,8 +102,10 @@ func ErrorResponse(ctx context.Context, req *events.APIGatewayV2HTTPRequest, err
 	if !ok {
 		platform.Logger(ctx).Error("request failed", "error", err.Error())
 		derr = domain.NewError(domain.CodeInternal, "an internal error occurred; retry later")
-		var unavailable interface{ Unavailable() bool }
-		if errors.As(err, &unavailable) && unavailable.Unavailable() {
+		switch {
+		case outOfTime(ctx, err):
+			derr = domain.NewError(domain.CodeUnavailable, "a dependency did not answer in time; retry later")
+		case dependencyDown(err):
 			derr = domain.NewError(domain.CodeUnavailable, "a dependency is unavailable; retry later")
 		}
 	}
@@ -101,9 +121,14 @@ func ErrorResponse(ctx context.Context, req *events.APIGatewayV2HTTPRequest, err
 	}
 	body, _ := json.Marshal(p)
 	headers := map[string]string{"content-type": "application/problem+json", "cache-control": "no-store"}
-	if derr.RetryAfter > 0 || derr.Code == domain.CodeRateLimited {
+	retryAfter := derr.RetryAfter
+	if retryAfter <= 0 && status == http.StatusServiceUnavailable {
+		// Every 503 says when to come back (RFC 9110 15.6.4).
+		retryAfter = UnavailableRetryAfter
+	}
+	if retryAfter > 0 || derr.Code == domain.CodeRateLimited {
 		// Whole seconds, rounded up, never 0: "retry now" would start a hot loop.
-		headers["retry-after"] = strconv.Itoa(max(1, int((derr.RetryAfter+time.Second-1)/time.Second)))
+		headers["retry-after"] = strconv.Itoa(max(1, int((retryAfter+time.Second-1)/time.Second)))
 	}
 	if derr.Code == domain.CodeUnauthorized {
 		headers["www-authenticate"] = `Bearer realm="kabinet"`

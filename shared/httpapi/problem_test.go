@@ -106,8 +106,9 @@ func TestErrorCodesTable(t *testing.T) {
 			p.Detail != "detail of "+string(c) || p.RequestID != "req-123" {
 			t.Errorf("ErrorResponse(%q) problem = %+v", c, p)
 		}
+		// A 429 and every 503 say when to come back.
 		_, hasRetry := resp.Headers["retry-after"]
-		if hasRetry != (c == domain.CodeRateLimited) {
+		if hasRetry != (c == domain.CodeRateLimited || status == http.StatusServiceUnavailable) {
 			t.Errorf("ErrorResponse(%q): retry-after present = %v", c, hasRetry)
 		}
 		_, hasAuth := resp.Headers["www-authenticate"]
@@ -139,6 +140,21 @@ func TestErrorResponseRetryAfter(t *testing.T) {
 		if resp.StatusCode != http.StatusTooManyRequests || resp.Headers["retry-after"] != tt.want {
 			t.Errorf("RetryAfter %v: status %d, retry-after %q; want 429, %q", tt.wait, resp.StatusCode, resp.Headers["retry-after"], tt.want)
 		}
+	}
+}
+
+// Once the handler's own deadline has passed, whatever failed failed for
+// want of time: 503, not 500. A domain answer stays what it is.
+func TestErrorResponseAfterTheDeadline(t *testing.T) {
+	logged, _ := logCtx()
+	ctx, cancel := context.WithDeadline(logged, time.Now().Add(-time.Second))
+	defer cancel()
+	resp := httpapi.ErrorResponse(ctx, apiRequest, errors.New("operation error DynamoDB: GetItem: canceled"))
+	if p := decodeProblem(t, resp); resp.StatusCode != 503 || p.Code != domain.CodeUnavailable || resp.Headers["retry-after"] != "2" {
+		t.Errorf("got %d %v %+v", resp.StatusCode, resp.Headers, p)
+	}
+	if resp := httpapi.ErrorResponse(ctx, apiRequest, domain.ErrNotFound); resp.StatusCode != 404 {
+		t.Errorf("a domain error after the deadline: %d", resp.StatusCode)
 	}
 }
 
@@ -184,6 +200,7 @@ func TestErrorResponseInternalErrorsDoNotLeak(t *testing.T) {
 		{"wrapped plain error", fmt.Errorf("save: %w", errors.New(secret)), 500, domain.CodeInternal, secret},
 		{"dependency unavailable", fmt.Errorf("save: %w", unavailableErr{down: true}), 503, domain.CodeUnavailable, "secret-table"},
 		{"dependency says available", unavailableErr{down: false}, 500, domain.CodeInternal, "secret-table"},
+		{"dependency out of time", fmt.Errorf("get ORG#secret: %w", context.DeadlineExceeded), 503, domain.CodeUnavailable, "ORG#secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,6 +217,9 @@ func TestErrorResponseInternalErrorsDoNotLeak(t *testing.T) {
 				if strings.Contains(v, tt.leak) {
 					t.Errorf("header %s leaks the error text", k)
 				}
+			}
+			if _, ok := resp.Headers["retry-after"]; ok != (tt.status == 503) {
+				t.Errorf("retry-after %q on a %d", resp.Headers["retry-after"], tt.status)
 			}
 			// The full error goes to the log instead.
 			if !strings.Contains(logs.String(), tt.leak) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -60,7 +61,10 @@ func (rt *Router) RouteKeys() []string {
 }
 
 // Serve is the Lambda handler. It never returns an error: every failure,
-// including a panic, becomes a problem+json response.
+// including a panic, becomes a problem+json response. The handler runs on
+// a context that ends a margin before the invocation's deadline (see
+// withAnswerDeadline), so a dependency that hangs fails every AWS call
+// made on it in time for our own 503 rather than the gateway's bare 500.
 func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
 	log := rt.log.With("requestId", ev.RequestContext.RequestID, "route", ev.RouteKey)
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
@@ -68,6 +72,8 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 	}
 	ctx = platform.WithLogger(ctx, log)
 	normalizeHeaders(&ev)
+	ctx, cancel := withAnswerDeadline(ctx)
+	defer cancel()
 	req := &Request{Event: &ev}
 	defer func() {
 		if p := recover(); p != nil {
@@ -90,6 +96,47 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		return ErrorResponse(ctx, &ev, err), nil
 	}
 	return encode(ctx, &ev, out), nil
+}
+
+// maxAnswerMargin is the most the handler's deadline keeps back from the
+// invocation's: the time to log and answer once a dependency did not, with
+// room for the cleanup of cleanupContext. Far more than either takes.
+const maxAnswerMargin = 2 * time.Second
+
+// answerMargin is the margin kept from an invocation with left to run:
+// maxAnswerMargin, or a fifth of left when that is shorter, so a short
+// invocation still gets most of its time for work.
+func answerMargin(left time.Duration) time.Duration { return max(0, min(maxAnswerMargin, left/5)) }
+
+// cleanupBy is the context key of when work after the handler's deadline
+// (cleanupContext) must end.
+type cleanupBy struct{}
+
+// withAnswerDeadline derives the handler's context from the invocation's:
+// it ends answerMargin before the invocation's deadline. Without a
+// deadline (a test, a tool) it changes nothing.
+func withAnswerDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	m := answerMargin(time.Until(d))
+	ctx = context.WithValue(ctx, cleanupBy{}, d.Add(-m/2))
+	return context.WithDeadline(ctx, d.Add(-m))
+}
+
+// cleanupContext is for a write that must happen even when the handler's
+// context has ended (giving an idempotency key back), yet must not itself
+// hang the answer: it is not cancelled with ctx, and it ends halfway
+// through the margin Serve kept. Outside Serve (a test calling a handler,
+// or an invocation without a deadline) there is no answer to protect and
+// it has no deadline.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	by, ok := ctx.Value(cleanupBy{}).(time.Time)
+	if !ok {
+		return context.WithCancel(context.WithoutCancel(ctx))
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), by)
 }
 
 func encode(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, out Response) events.APIGatewayV2HTTPResponse {
