@@ -17,6 +17,7 @@ import (
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/idempotency"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/requests"
@@ -120,173 +121,142 @@ func (d Deps) logger() *slog.Logger {
 
 // ConnectFunction builds the function's handler: POST /v1/organizations.
 func ConnectFunction(d Deps) (*httpapi.Router, error) {
-	svc, err := Connection(d)
-	if err != nil {
-		return nil, err
-	}
-	return api.ConnectRoutes(d.logger(), svc), nil
+	p := &parts{d: d}
+	svc := part(p, Connection)
+	return done(p, func() *httpapi.Router { return api.ConnectRoutes(d.logger(), svc) })
 }
 
-// AuthFunction builds the function's handler: one-time codes, password setup, sign-in and refresh, and
-// the employee's cabinet activation by invitation.
+// AuthFunction builds the function's handler: one-time codes, password
+// setup, sign-in and refresh, and the employee's cabinet activation by
+// invitation.
 func AuthFunction(d Deps) (*httpapi.Router, error) {
-	svc, err := Credentials(d)
-	if err != nil {
-		return nil, err
-	}
-	cab, err := Activations(d)
-	if err != nil {
-		return nil, err
-	}
-	return api.AuthRoutes(d.logger(), svc, cab), nil
+	p := &parts{d: d}
+	svc, cab := part(p, Credentials), part(p, Activations)
+	return done(p, func() *httpapi.Router { return api.AuthRoutes(d.logger(), svc, cab) })
 }
 
-// AccountFunction builds the function's handler: GET /v1/me, the employee's preferred channel and the
-// organization's API keys.
+// AccountFunction builds the function's handler: GET /v1/me, the
+// employee's preferred channel and the organization's API keys.
 func AccountFunction(d Deps) (*httpapi.Router, error) {
-	svc, err := Account(d)
-	if err != nil {
-		return nil, err
-	}
-	cab, err := Preferences(d)
-	if err != nil {
-		return nil, err
-	}
-	tokens, err := verifier(d)
-	if err != nil {
-		return nil, err
-	}
-	return api.AccountRoutes(d.logger(), svc, cab, tokens), nil
+	p := &parts{d: d}
+	svc, cab, tokens := part(p, Account), part(p, Preferences), part(p, verifier)
+	return done(p, func() *httpapi.Router { return api.AccountRoutes(d.logger(), svc, cab, tokens) })
 }
 
-// CabinetsFunction builds the function's handler: the responsible person's cabinet administration (list,
-// counts, bulk actions) and cabinet settings.
+// CabinetsFunction builds the function's handler: the responsible person's
+// cabinet administration (list, counts, bulk actions) and cabinet settings.
 func CabinetsFunction(d Deps) (*httpapi.Router, error) {
-	svc, err := Administration(d)
-	if err != nil {
-		return nil, err
-	}
-	tokens, err := verifier(d)
-	if err != nil {
-		return nil, err
-	}
-	if err := platform.Required("app", "Stores.Idempotency", d.Stores.Idempotency); err != nil {
-		return nil, err
-	}
-	return api.CabinetsRoutes(d.logger(), svc, tokens, d.Stores.Idempotency), nil
+	p := &parts{d: d}
+	svc, tokens, idem := part(p, Administration), part(p, verifier), part(p, idempotencyStore)
+	return done(p, func() *httpapi.Router { return api.CabinetsRoutes(d.logger(), svc, tokens, idem) })
 }
 
-// EmployeesFunction builds the function's handler: the responsible person lists and views published employees.
+// EmployeesFunction builds the function's handler: the responsible person
+// lists and views published employees.
 func EmployeesFunction(d Deps) (*httpapi.Router, error) {
-	dir, err := Directory(d)
-	if err != nil {
-		return nil, err
-	}
-	tokens, err := verifier(d)
-	if err != nil {
-		return nil, err
-	}
-	return api.EmployeesRoutes(d.logger(), dir, tokens), nil
+	p := &parts{d: d}
+	dir, tokens := part(p, Directory), part(p, verifier)
+	return done(p, func() *httpapi.Router { return api.EmployeesRoutes(d.logger(), dir, tokens) })
 }
 
-// InvitationJobFunction builds the function's handler: on a schedule, sends automatic invitations and
-// reminders and marks expired invitations.
+// InvitationJobFunction builds the function's handler: on a schedule, sends
+// automatic invitations and reminders and marks expired invitations.
 func InvitationJobFunction(d Deps) (func(context.Context, json.RawMessage) (cabinets.JobReport, error), error) {
-	job, err := InvitationJob(d)
-	if err != nil {
-		return nil, err
-	}
-	return api.InvitationJob(job), nil
+	p := &parts{d: d}
+	job := part(p, InvitationJob)
+	return done(p, func() func(context.Context, json.RawMessage) (cabinets.JobReport, error) {
+		return api.InvitationJob(job)
+	})
 }
 
-// NoticesFunction builds the function's handler: the employer system announces notices (payslip ready,
-// vacation schedule) by API key; the responsible person reads the
-// notification list and sets the notification settings and templates.
+// NoticesFunction builds the function's handler: the employer system
+// announces notices (payslip ready, vacation schedule) by API key; the
+// responsible person reads the notification list and sets the notification
+// settings and templates.
 func NoticesFunction(d Deps) (*httpapi.Router, error) {
-	svc, err := Notices(d)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := APIKeys(d)
-	if err != nil {
-		return nil, err
-	}
-	tokens, err := verifier(d)
-	if err != nil {
-		return nil, err
-	}
-	if err := platform.Required("app", "Stores.Idempotency", d.Stores.Idempotency); err != nil {
-		return nil, err
-	}
-	return api.NoticesRoutes(d.logger(), svc, keys, tokens, d.Stores.Idempotency), nil
+	p := &parts{d: d}
+	svc, keys, tokens, idem := part(p, Notices), part(p, APIKeys), part(p, verifier), part(p, idempotencyStore)
+	return done(p, func() *httpapi.Router { return api.NoticesRoutes(d.logger(), svc, keys, tokens, idem) })
 }
 
-// NotifierFunction builds the function's handler: sends the notifications queue's messages by SMS and e-mail.
+// NotifierFunction builds the function's handler: sends the notifications
+// queue's messages by SMS and e-mail.
 func NotifierFunction(d Deps) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
-	n, err := Notifier(d)
-	if err != nil {
-		return nil, err
-	}
-	return sqsbatch.Handler(n.DeliverJSON), nil
+	p := &parts{d: d}
+	n := part(p, Notifier)
+	return done(p, func() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+		return sqsbatch.Handler(n.DeliverJSON)
+	})
 }
 
-// OutboxFunction builds the function's handler: on a schedule, queues staged notifications that are due
-// (never queued, or held for quiet hours).
+// OutboxFunction builds the function's handler: on a schedule, queues
+// staged notifications that are due (never queued, or held for quiet
+// hours).
 func OutboxFunction(d Deps) (func(context.Context, json.RawMessage) (notify.DrainReport, error), error) {
-	o, err := Outbox(d)
-	if err != nil {
-		return nil, err
-	}
-	return api.OutboxJob(o), nil
+	p := &parts{d: d}
+	o := part(p, Outbox)
+	return done(p, func() func(context.Context, json.RawMessage) (notify.DrainReport, error) { return api.OutboxJob(o) })
 }
 
-// PublicationFunction builds the function's handler: the employer system publishes departments, employees
-// and the director, by API key.
+// PublicationFunction builds the function's handler: the employer system
+// publishes departments, employees and the director, by API key.
 func PublicationFunction(d Deps) (*httpapi.Router, error) {
-	pub, err := Publishing(d)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := Directory(d)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := APIKeys(d)
-	if err != nil {
-		return nil, err
-	}
-	if err := platform.Required("app", "Stores.Idempotency", d.Stores.Idempotency); err != nil {
-		return nil, err
-	}
-	return api.PublicationRoutes(d.logger(), pub, dir, keys, d.Stores.Idempotency), nil
+	p := &parts{d: d}
+	pub, dir, keys, idem := part(p, Publishing), part(p, Directory), part(p, APIKeys), part(p, idempotencyStore)
+	return done(p, func() *httpapi.Router { return api.PublicationRoutes(d.logger(), pub, dir, keys, idem) })
 }
 
-// RequestJobFunction builds the function's handler: on a schedule, reminds approvers of requests waiting
-// past the reminder time and escalates those waiting past the escalation
-// time to the next approver up.
+// RequestJobFunction builds the function's handler: on a schedule, reminds
+// approvers of requests waiting past the reminder time and escalates those
+// waiting past the escalation time to the next approver up.
 func RequestJobFunction(d Deps) (func(context.Context, json.RawMessage) (requests.JobReport, error), error) {
-	job, err := Escalation(d)
-	if err != nil {
-		return nil, err
-	}
-	return api.RequestJob(job), nil
+	p := &parts{d: d}
+	job := part(p, Escalation)
+	return done(p, func() func(context.Context, json.RawMessage) (requests.JobReport, error) { return api.RequestJob(job) })
 }
 
-// RequestsFunction builds the function's handler: employees' requests (заявления) and their approvals,
-// processing, deputies, and the responsible person's request settings.
+// RequestsFunction builds the function's handler: employees' requests
+// (заявления) and their approvals, processing, deputies, and the
+// responsible person's request settings.
 func RequestsFunction(d Deps) (*httpapi.Router, error) {
-	svc, err := Requests(d)
-	if err != nil {
-		return nil, err
+	p := &parts{d: d}
+	svc, tokens, idem := part(p, Requests), part(p, verifier), part(p, idempotencyStore)
+	return done(p, func() *httpapi.Router { return api.RequestsRoutes(d.logger(), svc, tokens, idem) })
+}
+
+// parts builds the parts of one function from the same Deps and keeps the
+// first error, so that a function's builder reads as the list of what it
+// serves.
+type parts struct {
+	d   Deps
+	err error
+}
+
+// part builds one part, unless an earlier one failed.
+func part[T any](p *parts, build func(Deps) (T, error)) T {
+	var zero T
+	if p.err != nil {
+		return zero
 	}
-	tokens, err := verifier(d)
-	if err != nil {
-		return nil, err
+	v, err := build(p.d)
+	p.err = err
+	return v
+}
+
+// done assembles the handler once every part is built, or answers the
+// first failure.
+func done[H any](p *parts, assemble func() H) (H, error) {
+	if p.err != nil {
+		var zero H
+		return zero, p.err
 	}
-	if err := platform.Required("app", "Stores.Idempotency", d.Stores.Idempotency); err != nil {
-		return nil, err
-	}
-	return api.RequestsRoutes(d.logger(), svc, tokens, d.Stores.Idempotency), nil
+	return assemble(), nil
+}
+
+// idempotencyStore is the store of Idempotency-Key answers, which every
+// function with retried writes needs.
+func idempotencyStore(d Deps) (idempotency.Store, error) {
+	return d.Stores.Idempotency, platform.Required("app", "Stores.Idempotency", d.Stores.Idempotency)
 }
 
 // verifier checks access tokens against the functions' clock.
