@@ -74,6 +74,9 @@ var sharedLayers = map[string]layer{
 	"shared/sqsbatch": edge,
 
 	"shared/app": composition,
+	// The in-memory world (every fake on one table) as the builders' Stores:
+	// test support, imported by tests only.
+	"shared/app/apptest": tooling,
 
 	"shared/requests/acceptance": testOnly,
 }

@@ -148,7 +148,7 @@ func TestTwoConcurrentActivationsOfOneTokenOneWins(t *testing.T) {
 		t.Fatalf("want exactly one activation, got %d: %v", wins.Load(), errs)
 	}
 	// One account, one login: the phone finds exactly one employee.
-	people, err := world.onb.PeopleByLogin(ctx, domain.Phone(p.phone).Login(), 10)
+	people, err := world.People.PeopleByLogin(ctx, domain.Phone(p.phone).Login(), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestTwoConcurrentActivationsOfOneTokenOneWins(t *testing.T) {
 	}
 	logins := 0
 	for i := range errs {
-		if l, _ := world.onb.PeopleByLogin(ctx, "USER#oleg"+fmt.Sprint(i), 10); len(l) > 0 {
+		if l, _ := world.People.PeopleByLogin(ctx, "USER#oleg"+fmt.Sprint(i), 10); len(l) > 0 {
 			logins++
 		}
 	}
@@ -607,7 +607,7 @@ func TestBulkActionAnswersWithinItsTime(t *testing.T) {
 	if res := f.bulk(t, cabinets.ActionCreate, "", ids...); res.Done != n {
 		t.Fatalf("create: %+v", res.Done)
 	}
-	slow := &slowStore{Store: world.cab}
+	slow := &slowStore{Store: world.Cabinets}
 	d := f.deps
 	d.Stores.Cabinets = slow
 	admin := build(t, app.Administration, d)

@@ -11,17 +11,14 @@ import (
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/app/apptest"
 	"github.com/kabinet/kabinet/shared/cabinets"
-	"github.com/kabinet/kabinet/shared/cabinets/cabinetstest"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/notify/notifytest"
 	"github.com/kabinet/kabinet/shared/onboarding"
-	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
-	"github.com/kabinet/kabinet/shared/publication/publicationtest"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -33,26 +30,7 @@ import (
 
 // world is the fakes' one table, shared by every fixture as moto's table
 // was, so a test can check that one organization cannot reach another's.
-var world = func() (w struct {
-	out     *notifytest.Outbox
-	onb     *onboardingtest.Store
-	pub     *publicationtest.Store
-	cab     *cabinetstest.Store
-	limiter *onboardingtest.Limiter
-}) {
-	w.out = notifytest.NewOutbox()
-	w.onb = onboardingtest.New(w.out)
-	w.pub = publicationtest.New()
-	w.cab = cabinetstest.New(w.onb, w.pub)
-	w.limiter = onboardingtest.NewLimiter()
-	return w
-}()
-
-// stores are the world's repositories, as the builders take them.
-func stores() app.Stores {
-	return app.Stores{People: world.onb, Limiter: world.limiter, Cabinets: world.cab, Publication: world.pub,
-		Outbox: world.out, Ledger: world.out}
-}
+var world = apptest.NewWorld()
 
 var ctx = context.Background()
 
@@ -154,7 +132,7 @@ func newFixture(t *testing.T) *fixture {
 	n := seq()
 	c := testenv.NewClock(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 48 * time.Hour))
 	ob := &outbox{}
-	d := app.Deps{Stores: stores(), Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
+	d := app.Deps{Stores: world.Stores(), Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
 	onb := &onboardingUseCases{build(t, app.Connection, d), build(t, app.Credentials, d),
 		build(t, app.Account, d)}
 	cab := &cabinetUseCases{build(t, app.Activations, d), build(t, app.Administration, d),
@@ -171,7 +149,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{onb: onb, pub: pub, cab: cab, deps: d, store: world.cab, clock: c, outbox: ob, org: conn.Organization.ID}
+	return &fixture{onb: onb, pub: pub, cab: cab, deps: d, store: world.Cabinets, clock: c, outbox: ob, org: conn.Organization.ID}
 }
 
 func str(s string) *string { return &s }

@@ -15,21 +15,16 @@ import (
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/app/apptest"
 	"github.com/kabinet/kabinet/shared/cabinets"
-	"github.com/kabinet/kabinet/shared/cabinets/cabinetstest"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/httpapi"
-	"github.com/kabinet/kabinet/shared/idempotency/idempotencytest"
 	"github.com/kabinet/kabinet/shared/notices"
-	"github.com/kabinet/kabinet/shared/notices/noticestest"
 	"github.com/kabinet/kabinet/shared/notify"
-	"github.com/kabinet/kabinet/shared/notify/notifytest"
 	"github.com/kabinet/kabinet/shared/onboarding"
-	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
-	"github.com/kabinet/kabinet/shared/publication/publicationtest"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -42,30 +37,7 @@ import (
 
 // world is the fakes' one table, shared by every fixture as moto's table
 // was, so a test can check that one organization cannot reach another's.
-var world = func() (w struct {
-	out     *notifytest.Outbox
-	onb     *onboardingtest.Store
-	pub     *publicationtest.Store
-	cab     *cabinetstest.Store
-	notices *noticestest.Store
-	limiter *onboardingtest.Limiter
-	idem    *idempotencytest.Idempotency
-}) {
-	w.out = notifytest.NewOutbox()
-	w.onb = onboardingtest.New(w.out)
-	w.pub = publicationtest.New()
-	w.cab = cabinetstest.New(w.onb, w.pub)
-	w.notices = noticestest.New(w.cab)
-	w.limiter = onboardingtest.NewLimiter()
-	w.idem = idempotencytest.NewIdempotency()
-	return w
-}()
-
-// stores are the world's repositories, as the builders take them.
-func stores() app.Stores {
-	return app.Stores{People: world.onb, Limiter: world.limiter, Cabinets: world.cab, Publication: world.pub,
-		Notices: world.notices, Outbox: world.out, Ledger: world.out, Idempotency: world.idem}
-}
+var world = apptest.NewWorld()
 
 var ctx = context.Background()
 
@@ -121,7 +93,7 @@ func newFixture(t *testing.T) *fixture {
 	q := &queue{}
 	cfg := app.Defaults()
 	cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL, cfg.SnapshotTTL = tokens, codes, baseURL, time.Hour
-	d := app.Deps{Stores: stores(), Queue: q, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
+	d := app.Deps{Stores: world.Stores(), Queue: q, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg}
 	onb := build(t, app.Connection, d)
 	pub := build(t, app.Publishing, d)
 	svc := build(t, app.Notices, d)
@@ -135,7 +107,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, store: world.notices, cabs: world.cab, pub: pub, deps: d, tokens: tokens, clock: c, queue: q,
+	return &fixture{svc: svc, store: world.Notices, cabs: world.Cabinets, pub: pub, deps: d, tokens: tokens, clock: c, queue: q,
 		org: conn.Organization.ID, apiKey: conn.APIKey.Secret, admin: conn.ResponsiblePerson.ID}
 }
 

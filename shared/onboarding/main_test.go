@@ -12,9 +12,8 @@ import (
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/app"
-	"github.com/kabinet/kabinet/shared/notify/notifytest"
+	"github.com/kabinet/kabinet/shared/app/apptest"
 	"github.com/kabinet/kabinet/shared/onboarding"
-	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
@@ -36,13 +35,7 @@ func TestMain(m *testing.M) {
 
 // world is the fakes' one table, shared by every fixture as moto's table
 // was: tests keep apart by their own organizations, phones and clocks.
-var world = struct {
-	out     *notifytest.Outbox
-	store   *onboardingtest.Store
-	limiter *onboardingtest.Limiter
-}{out: notifytest.NewOutbox(), limiter: onboardingtest.NewLimiter()}
-
-func init() { world.store = onboardingtest.New(world.out) }
+var world = apptest.NewWorld()
 
 type clock = testenv.Clock
 
@@ -101,8 +94,7 @@ func newFixture(t testing.TB) *fixture {
 	// deployment-wide counters of one test do not spill into another.
 	c := testenv.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC).Add(time.Duration(seq()) * 48 * time.Hour))
 	ob := &outbox{}
-	stores := app.Stores{People: world.store, Limiter: world.limiter, Outbox: world.out}
-	f := &fixture{deps: app.Deps{Stores: stores, Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg},
+	f := &fixture{deps: app.Deps{Stores: world.Stores(), Queue: ob, ParsePhone: phone.ParseMobile, Clock: c, IDs: platform.NewULIDs(), Config: cfg},
 		clock: c, outbox: ob}
 	f.build(t)
 	return f
