@@ -365,10 +365,11 @@ func BenchmarkInvitationJob10k(b *testing.B) {
 // cabinet and its message) to a transaction: ceil(n/50); and ceil(n/10)
 // SendMessageBatch calls. The goal is within 5% of both.
 func BenchmarkBulkCreateAndInvite1k(b *testing.B) {
-	// The bulk invites the first chunk's employees: all 1,000, or 200 under
-	// KABINET_BENCH_SIZE=small (the emulator spends about a second per
-	// transaction on a loaded machine).
-	n := benchSize(benchChunk, 200)
+	// The bulk invites the first chunk's employees: all 1,000, or 100 under
+	// KABINET_BENCH_SIZE=small, still two transactions. The emulator copies
+	// the whole table for every action of a transaction, so its time grows
+	// with the table and the invitations, whatever their grouping.
+	n := benchSize(benchChunk, 100)
 	minDDB := float64(3 + (n+99)/100 + (n+99)/100 + (n+49)/50)
 	minBatches := float64((n + 9) / 10)
 	const slack = 1.05
