@@ -85,7 +85,7 @@ var Catalogue = []Entry{
 			{Index: "GSI9", PK: "ORG#<org>#REQBY#<employee>", SK: "<id>"},
 			{Index: "GSI10", PK: "ORG#<org>#APPROVE#<approver>, ORG#<org>#NOAPPROVER, ORG#<org>#PROCESS#<processor>, ORG#<org>#PROCESS",
 				SK: "<id>", When: "while in an inbox"},
-			{Index: "GSI11", PK: "ORG#<org>#AWAITING", SK: "<id>", When: "while awaiting a decision"},
+			{Index: "GSI11", PK: "ORG#<org>#AWAITING", SK: "<department>#<id>", When: "while awaiting a decision"},
 			{Index: "GSI12", PK: "REQDUE#<0-3>", SK: "<due ms>#<org>#<id>", When: "while due"}}},
 	{Item: "request number counter", PK: "ORG#<org>", SK: "COUNTER#REQUESTS"},
 	{Item: "deputy", PK: "ORG#<org>", SK: "DEPUTY#<manager>",
@@ -94,6 +94,7 @@ var Catalogue = []Entry{
 	{Item: "snapshot", PK: "ORG#<org>", SK: "SNAP#<id>"},
 	{Item: "snapshot chunk (what it named)", PK: "ORG#<org>", SK: "SNAP#<id>#CHUNK#<chunk>"},
 	{Item: "publication lock", PK: "ORG#<org>", SK: "PUBLOCK"},
+	{Item: "re-routing a publication owes pending approvals", PK: "ORG#<org>", SK: "REROUTE"},
 	{Item: "idempotency key (hashed) and stored response", PK: "ORG#<org>", SK: "IDEM#<sha256>"},
 	{Item: "rate-limit window (deployment-wide, no tenant)", PK: "RATE#<scope>:<key>", SK: "<window start in Unix s>"},
 }
@@ -206,9 +207,13 @@ const requestDueShards = 4
 
 func requestKey(orgID, id string) key              { return key{orgPK(orgID), "REQ#" + id} }
 func requestCounterKey(orgID string) key           { return key{orgPK(orgID), "COUNTER#REQUESTS"} }
-func requestsByPK(orgID, employeeID string) string { return orgPK(orgID) + "#REQBY#" + employeeID }  // GSI9
-func awaitingPK(orgID string) string               { return orgPK(orgID) + "#AWAITING" }             // GSI11
-func requestDuePK(id string) string                { return shard("REQDUE#", id, requestDueShards) } // GSI12
+func requestsByPK(orgID, employeeID string) string { return orgPK(orgID) + "#REQBY#" + employeeID } // GSI9
+func awaitingPK(orgID string) string               { return orgPK(orgID) + "#AWAITING" }            // GSI11
+
+// awaitingSK orders GSI11 by department, then id: one department's
+// requests are one key range ("<department>#").
+func awaitingSK(p requests.AwaitingPlace) string { return p.DepartmentID + "#" + p.ID }
+func requestDuePK(id string) string              { return shard("REQDUE#", id, requestDueShards) } // GSI12
 
 // inboxPK is the GSI10 partition of an inbox.
 func inboxPK(orgID string, in requests.Inbox) (string, error) {
@@ -239,6 +244,7 @@ func chunkKey(orgID, snapshotID, chunkID string) key {
 }
 func chunkPrefix(snapshotID string) string { return "SNAP#" + snapshotID + "#CHUNK#" }
 func lockKey(orgID string) key             { return key{orgPK(orgID), "PUBLOCK"} }
+func rerouteKey(orgID string) key          { return key{orgPK(orgID), "REROUTE"} }
 func idemKey(orgID, k string) key          { return key{orgPK(orgID), "IDEM#" + k} }
 
 // rateKey is a rate-limit window: deployment-wide, under no tenant.

@@ -155,14 +155,15 @@ func (p *Publication) DepartmentsByID(ctx context.Context, orgID string, ids []s
 	return out, nil
 }
 
-// EmployeeStates reads the version, hash and status of the named employees,
+// EmployeeStates reads the version, hash, status and department of the named employees,
 // 100 keys a request (BatchGetItem's limit), reading only those attributes.
 func (p *Publication) EmployeeStates(ctx context.Context, orgID string, ids []string) (map[string]publication.StoredState, error) {
-	its, err := batchGetAll(ctx, p.t, keysOf(orgID, ids, empKey), []string{"ExternalID", "Version", "Hash", "Published", "Eligible"},
+	its, err := batchGetAll(ctx, p.t, keysOf(orgID, ids, empKey), []string{"ExternalID", "Version", "Hash", "Published", "Eligible", "DepartmentID"},
 		func(it employeeItem) string { return it.ExternalID })
 	out := make(map[string]publication.StoredState, len(its))
 	for id, it := range its {
-		out[id] = publication.StoredState{Version: it.Version, Hash: it.Hash, Published: it.Published, Eligible: it.Eligible}
+		out[id] = publication.StoredState{Version: it.Version, Hash: it.Hash, Published: it.Published, Eligible: it.Eligible,
+			DepartmentID: it.DepartmentID}
 	}
 	return out, err
 }
@@ -237,4 +238,74 @@ func (p *Publication) Employee(ctx context.Context, orgID, externalID string) (p
 		return publication.PublishedEmployee{}, err
 	}
 	return fromEmployeeItem(it), nil
+}
+
+// Director is the stored director's employee id, empty when none.
+func (p *Publication) Director(ctx context.Context, orgID string) (string, error) {
+	var it directorItem
+	_, err := p.t.getOr(ctx, directorKey(orgID), &it)
+	return it.EmployeeID, err
+}
+
+// rerouteItem is the re-routing a publication owes pending approvals: the
+// departments and employees whose requests may have another approver, or
+// all of them. One small item per organization, read by every call (one
+// GetItem) and written only by calls that change the structure.
+type rerouteItem struct {
+	key
+	Type        string
+	All         bool     `dynamodbav:",omitempty"`
+	Departments []string `dynamodbav:",omitempty,stringset"`
+	Employees   []string `dynamodbav:",omitempty,stringset"`
+	Version     int64
+}
+
+// PendingReroute reads the pending re-routing (version 0: none).
+func (p *Publication) PendingReroute(ctx context.Context, orgID string) (publication.StructureChange, int64, error) {
+	var it rerouteItem
+	if _, err := p.t.getOr(ctx, rerouteKey(orgID), &it); err != nil {
+		return publication.StructureChange{}, 0, err
+	}
+	return publication.StructureChange{All: it.All, Departments: it.Departments, Employees: it.Employees}, it.Version, nil
+}
+
+// stringSet marshals as a DynamoDB string set, for ADD.
+type stringSet []string
+
+func (s stringSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return &types.AttributeValueMemberSS{Value: s}, nil
+}
+
+// MarkReroute adds c to the pending re-routing in one UpdateItem: the sets
+// grow by ADD, so a mark never loses another's ids; All drops them.
+func (p *Publication) MarkReroute(ctx context.Context, orgID string, c publication.StructureChange) (int64, error) {
+	upd := expression.Set(expression.Name("Type"), expression.Value("RerouteMarker")).
+		Add(expression.Name("Version"), expression.Value(1))
+	if c.All {
+		upd = upd.Set(expression.Name("All"), expression.Value(true)).
+			Remove(expression.Name("Departments")).Remove(expression.Name("Employees"))
+	} else {
+		if len(c.Departments) > 0 {
+			upd = upd.Add(expression.Name("Departments"), expression.Value(stringSet(c.Departments)))
+		}
+		if len(c.Employees) > 0 {
+			upd = upd.Add(expression.Name("Employees"), expression.Value(stringSet(c.Employees)))
+		}
+	}
+	attrs, err := p.t.updateItem(ctx, "mark re-routing", rerouteKey(orgID), upd, nil, types.ReturnValueUpdatedNew)
+	if err != nil {
+		return 0, err
+	}
+	it, err := decode[struct{ Version int64 }](attrs)
+	return it.Version, err
+}
+
+// ClearReroute deletes the marker if no call marked it since version.
+func (p *Publication) ClearReroute(ctx context.Context, orgID string, version int64) error {
+	_, err := p.t.deleteItem(ctx, "clear re-routing", rerouteKey(orgID),
+		cond(expression.Name("Version").Equal(expression.Value(version))), "")
+	if isStale(err) {
+		return nil // marked again meanwhile: the next call re-routes that
+	}
+	return err
 }

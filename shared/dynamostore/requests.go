@@ -22,8 +22,8 @@ import (
 // and reads what requests need of publication, cabinets and notices.
 //
 // A request item ("REQ#<id>", ids sort by time) is indexed up to four ways,
-// every index keyed by the id so that lists page in time order and each
-// query reads exactly the items it returns:
+// every index keyed by the id (after the department in GSI11) so that lists
+// page in time order and each query reads exactly the items it returns:
 //   - GSI9, always: the employee's requests ("ORG#<org>#REQBY#<employee>");
 //     the same index lists the delegations naming a deputy
 //     ("ORG#<org>#DEPUTYOF#<deputy>", "<manager>");
@@ -32,7 +32,9 @@ import (
 //     ("ORG#<org>#NOAPPROVER"), a processor's work
 //     ("ORG#<org>#PROCESS#<processor>", the responsible person's
 //     "ORG#<org>#PROCESS");
-//   - GSI11, while awaiting a decision: "ORG#<org>#AWAITING", for re-routing;
+//   - GSI11, while awaiting a decision: "ORG#<org>#AWAITING",
+//     "<department>#<id>", for re-routing: all of them, or one department's
+//     (a department's id has no '#');
 //   - GSI12, while the escalation job has work on it: "REQDUE#<shard>",
 //     "<due ms>#<org>#<id>", across organizations.
 type Requests struct {
@@ -123,7 +125,7 @@ func toRequestItem(r requests.Request) (requestItem, error) {
 		it.GSI10SK = r.ID
 	}
 	if r.State.Awaiting() {
-		it.GSI11PK, it.GSI11SK = awaitingPK(r.OrganizationID), r.ID
+		it.GSI11PK, it.GSI11SK = awaitingPK(r.OrganizationID), awaitingSK(requests.AwaitingPlaceOf(r))
 	}
 	if !r.DueAt.IsZero() {
 		it.GSI12PK, it.GSI12SK = requestDuePK(r.ID), dueSK(ms(r.DueAt), r.OrganizationID, r.ID)
@@ -252,9 +254,20 @@ func (s *Requests) InboxRequests(ctx context.Context, orgID string, in requests.
 }
 
 // Awaiting pages through the organization's requests awaiting a decision,
-// oldest first.
-func (s *Requests) Awaiting(ctx context.Context, orgID, after string, limit int) ([]requests.Request, error) {
-	return s.requestPage(ctx, "GSI11", awaitingPK(orgID), after, true, limit)
+// by department, then oldest first.
+func (s *Requests) Awaiting(ctx context.Context, orgID string, from requests.AwaitingPlace, limit int) ([]requests.Request, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	q := query{op: "query GSI11", index: "GSI11", pk: awaitingPK(orgID)}
+	if from != (requests.AwaitingPlace{}) {
+		q.sk = after(awaitingSK(from))
+	}
+	its, err := all[requestItem](ctx, s.t, q, limit)
+	if err != nil {
+		return nil, err
+	}
+	return requestsOf(its)
 }
 
 // DueRequests reads up to limit requests due by now from every shard of
@@ -509,4 +522,29 @@ func (s *Requests) Templates(ctx context.Context, orgID string) (map[notify.Kind
 // or the defaults.
 func (s *Requests) NotificationPreferences(ctx context.Context, orgID string) (notify.Preferences, error) {
 	return preferences(ctx, s.t, orgID)
+}
+
+// AwaitingIn reads the requests awaiting a decision of one department, from
+// its range of GSI11.
+func (s *Requests) AwaitingIn(ctx context.Context, orgID, departmentID string) ([]requests.Request, error) {
+	its, err := all[requestItem](ctx, s.t, query{op: "query GSI11 department", index: "GSI11", pk: awaitingPK(orgID),
+		sk: beginsWith(departmentID + "#")}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return requestsOf(its)
+}
+
+// AwaitingOf reads an employee's requests awaiting a decision: their GSI9
+// partition, keeping those in GSI11. An employee's partition holds their
+// few requests of every state; reading it is cheaper than another index
+// every awaiting request would be written to.
+func (s *Requests) AwaitingOf(ctx context.Context, orgID, employeeID string) ([]requests.Request, error) {
+	f := expression.AttributeExists(expression.Name("GSI11PK"))
+	its, err := all[requestItem](ctx, s.t, query{op: "query GSI9 awaiting", index: "GSI9", pk: requestsByPK(orgID, employeeID),
+		filter: &f}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return requestsOf(its)
 }

@@ -157,7 +157,7 @@ func TestRequestsIndexesFollowTheState(t *testing.T) {
 	}
 	awaiting := func() []requests.Request {
 		t.Helper()
-		rs, err := e.store.Awaiting(ctx, e.org, "", 10)
+		rs, err := e.store.Awaiting(ctx, e.org, requests.AwaitingPlace{}, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +262,11 @@ func TestRequestsPageNewestAndOldestFirst(t *testing.T) {
 		return e.store.InboxRequests(ctx, e.org, requests.Inbox{Kind: requests.InboxApprovals, Owner: "M1"}, after, 3)
 	})
 	pageAfter("awaiting", func(after string) ([]requests.Request, error) {
-		return e.store.Awaiting(ctx, e.org, after, 3)
+		from := requests.AwaitingPlace{}
+		if after != "" {
+			from = requests.AwaitingPlace{DepartmentID: "D1", ID: after} // every request here is of D1
+		}
+		return e.store.Awaiting(ctx, e.org, from, 3)
 	})
 	if rs, err := e.store.EmployeeRequests(ctx, e.org, "E2", "", 10); err != nil || len(rs) != 0 {
 		t.Errorf("another employee's requests = %v, %v; want none", requestIDs(rs), err)

@@ -264,6 +264,20 @@ func (s *Publishing) apply(ctx context.Context, orgID string, b Batch, deadline 
 		}
 		w.Employees = kept
 	}
+	// What the rows change of the approvers is recorded before they are
+	// written, with what an earlier call may have left to re-route.
+	rr, err := s.pendingReroute(ctx, orgID)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	change, err := s.structureChange(ctx, orgID, structureEdit{departments: w.Departments, employees: w.Employees, director: w.Director},
+		storedDepts, len(b.Departments) > 0, empStates)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	if err := s.markReroute(ctx, orgID, &rr, change); err != nil {
+		return Result{}, nil, err
+	}
 	notWritten, err := s.Store.Write(ctx, orgID, w, now, deadline)
 	if err != nil {
 		return Result{}, nil, err
@@ -295,9 +309,9 @@ func (s *Publishing) apply(ctx context.Context, orgID string, b Batch, deadline 
 			res.Employees.Written++
 		}
 	}
-	// Told even when nothing changed: the retry of a publication whose
-	// re-routing failed must re-route, and its rows are unchanged by then.
-	if err := s.structureChanged(ctx, orgID); err != nil {
+	// Only what changed is re-routed, and nothing when nothing did; what an
+	// earlier call failed to re-route is still marked, and re-routed now.
+	if err := s.finishReroute(ctx, orgID, rr); err != nil {
 		return Result{}, nil, err
 	}
 	return res, seen, nil

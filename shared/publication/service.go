@@ -2,6 +2,7 @@ package publication
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/kabinet/kabinet/shared/domain"
@@ -15,6 +16,9 @@ type StoredState struct {
 	Hash      string
 	Published bool
 	Eligible  bool
+	// DepartmentID is the stored row's department: a moved employee's
+	// pending requests follow them to their new department's approvers.
+	DepartmentID string
 }
 
 // EmployeeChange is an employee row a publication writes or unpublishes.
@@ -37,12 +41,77 @@ type CabinetSync interface {
 }
 
 // ApprovalSync keeps pending approvals with the approvers the structure
-// names (see shared/requests): publication tells it after every batch it
-// applied, and after a snapshot's commit unpublished people, so that a
-// moved employee, a new head or an unpublished approver re-routes them. A
-// failure fails the publication, whose retry tells it again.
+// names (see shared/requests): publication tells it what a call changed of
+// the structure, and only when it changed something, so that a moved
+// employee, a new head or an unpublished approver re-routes the requests
+// concerned and an unchanged publication reads none. What it is told is
+// recorded first (Store.MarkReroute) and forgotten once it succeeded, so a
+// failure is told again by the next call, whatever that call carries.
 type ApprovalSync interface {
-	StructureChanged(ctx context.Context, orgID string) error
+	StructureChanged(ctx context.Context, orgID string, c StructureChange) error
+}
+
+// StructureChange is what a publication changed of the structure approvals
+// follow: whose pending requests may now have another approver. A request's
+// approvers are the heads of its department and of the departments above,
+// then the director, each only while published and able to have a cabinet.
+type StructureChange struct {
+	// All: every request awaiting a decision (the director changed, or too
+	// much did to name).
+	All bool `json:"all,omitempty"`
+	// Departments are the departments whose requests' approvers may have
+	// changed: those whose head or parent changed, that were published again
+	// or unpublished, or whose head was (un)published, and every department
+	// below them, since a chain runs up through its parents.
+	Departments []string `json:"departments,omitempty"`
+	// Employees are those who moved to another department, or were
+	// published or unpublished: their own requests change department.
+	Employees []string `json:"employees,omitempty"`
+}
+
+// Empty reports whether c concerns no request.
+func (c StructureChange) Empty() bool {
+	return !c.All && len(c.Departments) == 0 && len(c.Employees) == 0
+}
+
+// maxChangeIDs bounds the ids a change names: beyond them it is All, so a
+// pending marker stays a small item however many calls add to it.
+const maxChangeIDs = 2000
+
+// Merge is c and o together, ids sorted and once each.
+func (c StructureChange) Merge(o StructureChange) StructureChange {
+	union := func(a, b []string) []string {
+		set := map[string]bool{}
+		for _, id := range append(append([]string(nil), a...), b...) {
+			set[id] = true
+		}
+		out := make([]string, 0, len(set))
+		for id := range set {
+			out = append(out, id)
+		}
+		sort.Strings(out)
+		return out
+	}
+	m := StructureChange{All: c.All || o.All, Departments: union(c.Departments, o.Departments), Employees: union(c.Employees, o.Employees)}
+	if m.All || len(m.Departments)+len(m.Employees) > maxChangeIDs {
+		return StructureChange{All: true}
+	}
+	if len(m.Departments) == 0 {
+		m.Departments = nil
+	}
+	if len(m.Employees) == 0 {
+		m.Employees = nil
+	}
+	return m
+}
+
+// covers reports whether c already names everything o does.
+func (c StructureChange) covers(o StructureChange) bool {
+	if c.All {
+		return true
+	}
+	m := c.Merge(o)
+	return !m.All && len(m.Departments) == len(c.Departments) && len(m.Employees) == len(c.Employees)
 }
 
 // StoredDepartment is a department as stored.
@@ -124,6 +193,18 @@ type Store interface {
 
 	Employees(ctx context.Context, orgID string, f ListFilter, limit int, cursor string) ([]PublishedEmployee, string, error)
 	Employee(ctx context.Context, orgID, externalID string) (PublishedEmployee, error)
+
+	// Director is the stored director's employee id, empty when none.
+	Director(ctx context.Context, orgID string) (string, error)
+	// PendingReroute is the re-routing a call recorded and did not finish,
+	// and the version of its marker (0: none pending).
+	PendingReroute(ctx context.Context, orgID string) (StructureChange, int64, error)
+	// MarkReroute adds c to the pending re-routing, durably, and returns the
+	// marker's new version.
+	MarkReroute(ctx context.Context, orgID string, c StructureChange) (int64, error)
+	// ClearReroute forgets the pending re-routing if its marker is still at
+	// version (a later mark keeps it).
+	ClearReroute(ctx context.Context, orgID string, version int64) error
 }
 
 // PublishedEmployee is an employee as the read side shows it.
@@ -316,6 +397,25 @@ func (s *Publishing) Commit(ctx context.Context, orgID, snapshotID string) (Comm
 			}
 			gone = rest
 		}
+		rr, err := s.pendingReroute(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		var edit structureEdit
+		for _, g := range gone {
+			if g.Kind == KindEmployee {
+				edit.goneEmps = append(edit.goneEmps, g.ExternalID)
+			} else {
+				edit.goneDepts = append(edit.goneDepts, g.ExternalID)
+			}
+		}
+		change, err := s.structureChange(ctx, orgID, edit, nil, false, nil)
+		if err != nil {
+			return err
+		}
+		if err := s.markReroute(ctx, orgID, &rr, change); err != nil {
+			return err
+		}
 		failed, err := s.Store.Unpublish(ctx, orgID, gone, s.Clock.Now())
 		if err != nil {
 			return err
@@ -330,10 +430,8 @@ func (s *Publishing) Commit(ctx context.Context, orgID, snapshotID string) (Comm
 				res.Unpublished = append(res.Unpublished, g)
 			}
 		}
-		if len(res.Unpublished) > 0 {
-			if err := s.structureChanged(ctx, orgID); err != nil {
-				return err
-			}
+		if err := s.finishReroute(ctx, orgID, rr); err != nil {
+			return err
 		}
 		if len(failed) > 0 || len(failedSync) > 0 {
 			// Leave the snapshot open: committing again finishes the job.
@@ -342,15 +440,6 @@ func (s *Publishing) Commit(ctx context.Context, orgID, snapshotID string) (Comm
 		return s.Store.CloseSnapshot(ctx, orgID, snapshotID, s.Clock.Now())
 	})
 	return res, err
-}
-
-// structureChanged tells the approvals, when wired, that the structure
-// may have changed.
-func (s *Publishing) structureChanged(ctx context.Context, orgID string) error {
-	if s.Approvals == nil {
-		return nil
-	}
-	return s.Approvals.StructureChanged(ctx, orgID)
 }
 
 func checkSize(b Batch) error {

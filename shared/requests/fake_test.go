@@ -55,6 +55,9 @@ type fakeStore struct {
 	beforeSave func(r Request, prev int64)
 	// failSave, when set, fails every SaveRequest with it.
 	failSave error
+	// awaitingRead counts the requests Awaiting, AwaitingIn and AwaitingOf
+	// returned: what a re-routing read.
+	awaitingRead int
 }
 
 func newFakeStore() *fakeStore {
@@ -420,14 +423,43 @@ func (f *fakeStore) InboxRequests(_ context.Context, orgID string, in Inbox, aft
 	return rs[:min(limit, len(rs))], nil
 }
 
-func (f *fakeStore) Awaiting(_ context.Context, orgID, after string, limit int) ([]Request, error) {
+func (f *fakeStore) Awaiting(_ context.Context, orgID string, after AwaitingPlace, limit int) ([]Request, error) {
 	if err := checkLimit(limit); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	rs := f.sorted(orgID, func(r Request) bool { return r.State.Awaiting() && r.ID > after })
-	return rs[:min(limit, len(rs))], nil
+	less := func(a, b AwaitingPlace) bool { return a.DepartmentID < b.DepartmentID || a.DepartmentID == b.DepartmentID && a.ID < b.ID }
+	rs := f.sorted(orgID, func(r Request) bool {
+		return r.State.Awaiting() && (after == AwaitingPlace{} || less(after, AwaitingPlaceOf(r)))
+	})
+	sort.SliceStable(rs, func(i, j int) bool { return less(AwaitingPlaceOf(rs[i]), AwaitingPlaceOf(rs[j])) })
+	rs = rs[:min(limit, len(rs))]
+	f.awaitingRead += len(rs)
+	return rs, nil
+}
+
+func (f *fakeStore) AwaitingIn(_ context.Context, orgID, departmentID string) ([]Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rs := f.sorted(orgID, func(r Request) bool { return r.State.Awaiting() && r.DepartmentID == departmentID })
+	f.awaitingRead += len(rs)
+	return rs, nil
+}
+
+func (f *fakeStore) AwaitingOf(_ context.Context, orgID, employeeID string) ([]Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rs := f.sorted(orgID, func(r Request) bool { return r.State.Awaiting() && r.EmployeeID == employeeID })
+	f.awaitingRead += len(rs)
+	return rs, nil
+}
+
+// awaitingReads is how many awaiting requests were read so far.
+func (f *fakeStore) awaitingReads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.awaitingRead
 }
 
 func (f *fakeStore) DueRequests(_ context.Context, now time.Time, limit int) ([]Request, error) {
@@ -573,8 +605,8 @@ func TestFakeStoreIndexes(t *testing.T) {
 	check("no approver", ids(f.InboxRequests(ctx, "o", Inbox{Kind: InboxNoApprover}, "", 10)), []string{"R3"})
 	check("processing of p", ids(f.InboxRequests(ctx, "o", Inbox{InboxProcessing, "p"}, "", 10)), []string{"R4"})
 	check("processing of the responsible person", ids(f.InboxRequests(ctx, "o", Inbox{Kind: InboxProcessing}, "", 10)), []string{"R5"})
-	check("awaiting", ids(f.Awaiting(ctx, "o", "", 10)), []string{"R1", "R2", "R3", "R7"})
-	check("awaiting after R2, 1", ids(f.Awaiting(ctx, "o", "R2", 1)), []string{"R3"})
+	check("awaiting", ids(f.Awaiting(ctx, "o", AwaitingPlace{}, 10)), []string{"R1", "R2", "R3", "R7"})
+	check("awaiting after R2, 1", ids(f.Awaiting(ctx, "o", AwaitingPlace{ID: "R2"}, 1)), []string{"R3"})
 	check("employee e1", ids(f.EmployeeRequests(ctx, "o", "e1", "", 10)), []string{"R7", "R6", "R4", "R3", "R1"})
 	check("employee e1 before R4", ids(f.EmployeeRequests(ctx, "o", "e1", "R4", 2)), []string{"R3", "R1"})
 	check("due", ids(f.DueRequests(ctx, at.Add(time.Hour), 10)), []string{"R7", "R8", "R2"})

@@ -120,8 +120,9 @@ type Store interface {
 	// above after (all when empty).
 	InboxRequests(ctx context.Context, orgID string, in Inbox, after string, limit int) ([]Request, error)
 	// Awaiting pages through every request of the organization awaiting an
-	// approval decision (pending or without approver), oldest first.
-	Awaiting(ctx context.Context, orgID, after string, limit int) ([]Request, error)
+	// approval decision (pending or without approver), by department, then
+	// oldest first, those after after (all when zero).
+	Awaiting(ctx context.Context, orgID string, after AwaitingPlace, limit int) ([]Request, error)
 	// DueRequests reads requests whose DueAt is not after now, across
 	// organizations, at most limit per index shard.
 	DueRequests(ctx context.Context, now time.Time, limit int) ([]Request, error)
@@ -133,4 +134,21 @@ type Store interface {
 	ResponsibleContact(ctx context.Context, orgID string) (Contact, bool, error)
 	Templates(ctx context.Context, orgID string) (map[notify.Kind]notify.Template, error)
 	NotificationPreferences(ctx context.Context, orgID string) (notify.Preferences, error)
+
+	// AwaitingIn reads the requests awaiting an approval decision whose
+	// department (Request.DepartmentID) is departmentID, oldest first.
+	AwaitingIn(ctx context.Context, orgID, departmentID string) ([]Request, error)
+	// AwaitingOf reads an employee's own requests awaiting an approval
+	// decision, oldest first.
+	AwaitingOf(ctx context.Context, orgID, employeeID string) ([]Request, error)
 }
+
+// AwaitingPlace is where a page of Awaiting ends: the department and id
+// of its last request.
+type AwaitingPlace struct {
+	DepartmentID string
+	ID           string
+}
+
+// AwaitingPlaceOf is the place of r in Awaiting.
+func AwaitingPlaceOf(r Request) AwaitingPlace { return AwaitingPlace{r.DepartmentID, r.ID} }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -49,8 +50,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) publication.Store) {
 		}
 		states, err := s.EmployeeStates(ctx, org, []string{"E1", "E2", "E9"})
 		want := map[string]publication.StoredState{
-			"E1": {Version: 3, Hash: emps[0].Hash(), Published: true, Eligible: true},
-			"E2": {Version: 3, Hash: emps[1].Hash(), Published: true, Eligible: false}}
+			"E1": {Version: 3, Hash: emps[0].Hash(), Published: true, Eligible: true, DepartmentID: "D1"},
+			"E2": {Version: 3, Hash: emps[1].Hash(), Published: true, Eligible: false, DepartmentID: "D2"}}
 		if err != nil || !reflect.DeepEqual(states, want) {
 			t.Fatalf("states %+v %v", states, err)
 		}
@@ -85,6 +86,67 @@ func TestStore(t *testing.T, newStore func(t *testing.T) publication.Store) {
 		}
 		if list, _, _ := s.Employees(ctx, org, publication.ListFilter{}, 10, ""); len(list) != 1 || list[0].ExternalID != "E2" {
 			t.Fatalf("list %+v", list)
+		}
+	})
+
+	t.Run("DirectorAndRerouteMarker", func(t *testing.T) {
+		s := newStore(t)
+		org, other, now := notifytest.NewID("org"), notifytest.NewID("org"), notifytest.Era(1985)
+		if dir, err := s.Director(ctx, org); err != nil || dir != "" {
+			t.Fatalf("director of an empty organization = %q, %v", dir, err)
+		}
+		if _, err := s.Write(ctx, org, publication.Writes{Employees: []publication.Employee{emp("E1", "", true)},
+			Director: &publication.DirectorRow{EmployeeID: "E1", Version: 1}}, now, deadline()); err != nil {
+			t.Fatal(err)
+		}
+		if dir, err := s.Director(ctx, org); err != nil || dir != "E1" {
+			t.Fatalf("director = %q, %v", dir, err)
+		}
+		pending := func(org string) (publication.StructureChange, int64) {
+			t.Helper()
+			c, v, err := s.PendingReroute(ctx, org)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c, v
+		}
+		if c, v := pending(org); !c.Empty() || v != 0 {
+			t.Fatalf("pending before any mark: %+v v%d", c, v)
+		}
+		v1, err := s.MarkReroute(ctx, org, publication.StructureChange{Departments: []string{"D2", "D1"}, Employees: []string{"E1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2, err := s.MarkReroute(ctx, org, publication.StructureChange{Departments: []string{"D3", "D1"}})
+		if err != nil || v2 <= v1 {
+			t.Fatalf("second mark: v%d after v%d, %v", v2, v1, err)
+		}
+		c, v := pending(org)
+		if fmt.Sprint(sortedCopy(c.Departments), sortedCopy(c.Employees), c.All) != "[D1 D2 D3] [E1] false" || v != v2 {
+			t.Fatalf("pending after two marks: %+v v%d, want the union at v%d", c, v, v2)
+		}
+		if c, v := pending(other); !c.Empty() || v != 0 {
+			t.Fatalf("another organization's marker: %+v v%d", c, v)
+		}
+		// A clear of an older version leaves the newer mark.
+		if err := s.ClearReroute(ctx, org, v1); err != nil {
+			t.Fatal(err)
+		}
+		if _, v := pending(org); v != v2 {
+			t.Fatalf("a stale clear removed the marker (v%d)", v)
+		}
+		v3, err := s.MarkReroute(ctx, org, publication.StructureChange{All: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, v := pending(org); !c.All || v != v3 {
+			t.Fatalf("pending after All: %+v v%d", c, v)
+		}
+		if err := s.ClearReroute(ctx, org, v3); err != nil {
+			t.Fatal(err)
+		}
+		if c, v := pending(org); !c.Empty() || v != 0 {
+			t.Fatalf("pending after clear: %+v v%d", c, v)
 		}
 	})
 
@@ -204,4 +266,10 @@ func TestStore(t *testing.T, newStore func(t *testing.T) publication.Store) {
 			t.Fatalf("another organization's lock: %v %v", ok, err)
 		}
 	})
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }

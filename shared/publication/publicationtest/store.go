@@ -25,6 +25,12 @@ type Store struct {
 	snaps     map[string]publication.Snapshot // by org/id
 	chunks    map[string]map[string][]publication.RowRef
 	locks     map[string]lock
+	reroutes  map[string]reroute
+}
+
+type reroute struct {
+	change  publication.StructureChange
+	version int64
 }
 
 type lock struct {
@@ -38,7 +44,8 @@ var _ publication.Store = (*Store)(nil)
 func New() *Store {
 	return &Store{depts: map[string]publication.StoredDepartment{}, emps: map[string]publication.PublishedEmployee{},
 		states: map[string]publication.StoredState{}, directors: map[string]string{}, snaps: map[string]publication.Snapshot{},
-		chunks: map[string]map[string][]publication.RowRef{}, locks: map[string]lock{}}
+		chunks: map[string]map[string][]publication.RowRef{}, locks: map[string]lock{},
+		reroutes: map[string]reroute{}}
 }
 
 // clone is e with its own problems, so a caller's changes never reach the store.
@@ -106,7 +113,8 @@ func (s *Store) Write(_ context.Context, orgID string, w publication.Writes, now
 	}
 	for _, e := range w.Employees {
 		s.emps[orgID+"/"+e.ExternalID] = clone(publication.PublishedEmployee{Employee: e, Published: true, UpdatedAt: t(now)})
-		s.states[orgID+"/"+e.ExternalID] = publication.StoredState{Version: e.Version, Hash: e.Hash(), Published: true, Eligible: e.Eligible()}
+		s.states[orgID+"/"+e.ExternalID] = publication.StoredState{Version: e.Version, Hash: e.Hash(), Published: true, Eligible: e.Eligible(),
+			DepartmentID: e.DepartmentID}
 	}
 	if w.Director != nil {
 		s.directors[orgID] = w.Director.EmployeeID
@@ -114,12 +122,45 @@ func (s *Store) Write(_ context.Context, orgID string, w publication.Writes, now
 	return nil, nil
 }
 
-// Director is the published director's employee id, empty when none (what
-// other capabilities' fakes read of the director record).
-func (s *Store) Director(orgID string) string {
+// Director is the stored director's employee id, empty when none.
+func (s *Store) Director(_ context.Context, orgID string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.directors[orgID]
+	return s.directors[orgID], nil
+}
+
+// PendingReroute is the re-routing marked and not cleared, and its version.
+func (s *Store) PendingReroute(_ context.Context, orgID string) (publication.StructureChange, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.reroutes[orgID]
+	return m.change, m.version, nil
+}
+
+// MarkReroute adds c to the pending re-routing, as the repository does:
+// ids accumulate, All stays set.
+func (s *Store) MarkReroute(_ context.Context, orgID string, c publication.StructureChange) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.reroutes[orgID]
+	if c.All {
+		m.change = publication.StructureChange{All: true}
+	} else if !m.change.All {
+		m.change = m.change.Merge(c)
+	}
+	m.version++
+	s.reroutes[orgID] = m
+	return m.version, nil
+}
+
+// ClearReroute forgets the pending re-routing if it is still at version.
+func (s *Store) ClearReroute(_ context.Context, orgID string, version int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reroutes[orgID].version == version {
+		delete(s.reroutes, orgID)
+	}
+	return nil
 }
 
 // BeginSnapshot stores a new snapshot.

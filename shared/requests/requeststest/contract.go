@@ -171,8 +171,8 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		check("no approver", ids(e.Store.InboxRequests(ctx, org, requests.Inbox{Kind: requests.InboxNoApprover}, "", 10)), "[R3]")
 		check("processing of p", ids(e.Store.InboxRequests(ctx, org, requests.Inbox{Kind: requests.InboxProcessing, Owner: "p"}, "", 10)), "[R4]")
 		check("processing of the responsible person", ids(e.Store.InboxRequests(ctx, org, requests.Inbox{Kind: requests.InboxProcessing}, "", 10)), "[R5]")
-		check("awaiting", ids(e.Store.Awaiting(ctx, org, "", 10)), "[R1 R2 R3 R7]")
-		check("awaiting after R2, 1", ids(e.Store.Awaiting(ctx, org, "R2", 1)), "[R3]")
+		check("awaiting", ids(e.Store.Awaiting(ctx, org, requests.AwaitingPlace{}, 10)), "[R1 R2 R3 R7]")
+		check("awaiting after R2, 1", ids(e.Store.Awaiting(ctx, org, requests.AwaitingPlace{DepartmentID: "D1", ID: "R2"}, 1)), "[R3]")
 		check("employee e1", ids(e.Store.EmployeeRequests(ctx, org, "e1", "", 10)), "[R7 R6 R4 R3 R1]")
 		check("employee e1 before R4", ids(e.Store.EmployeeRequests(ctx, org, "e1", "R4", 2)), "[R3 R1]")
 		check("due", ids(e.Store.DueRequests(ctx, at.Add(time.Hour), 10)), "[R7 R8 R2]")
@@ -185,8 +185,64 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		check("approvals of a after a step", ids(e.Store.InboxRequests(ctx, org, approvals, "", 10)), "[R7]")
 		check("processing of p after a step", ids(e.Store.InboxRequests(ctx, org, requests.Inbox{Kind: requests.InboxProcessing, Owner: "p"}, "", 10)), "[R1 R4]")
-		check("awaiting after a step", ids(e.Store.Awaiting(ctx, org, "", 10)), "[R2 R3 R7]")
+		check("awaiting after a step", ids(e.Store.Awaiting(ctx, org, requests.AwaitingPlace{}, 10)), "[R2 R3 R7]")
 		check("due after a step", ids(e.Store.DueRequests(ctx, at.Add(3*time.Hour), 10)), "[R7 R8 R2]")
+	})
+
+	t.Run("AwaitingByDepartmentAndEmployee", func(t *testing.T) {
+		e := newEnv(t)
+		org, other, at := notifytest.NewID("org"), notifytest.NewID("org"), notifytest.Era(2001)
+		put := func(org, id, emp, dept string, st requests.State) requests.Request {
+			t.Helper()
+			r := request(org, id, emp, st, at)
+			r.DepartmentID = dept
+			if st == requests.PendingApproval {
+				r.ApproverID = "a"
+			}
+			if err := e.Store.SaveRequest(ctx, r, 0); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		// "D1" is a prefix of "D10": one department's range holds no other's.
+		put(org, "R1", "e1", "D10", requests.PendingApproval)
+		put(org, "R2", "e2", "D1", requests.NoApprover)
+		put(org, "R3", "e1", "D1", requests.PendingApproval)
+		put(org, "R4", "e1", "D1", requests.ToProcess)
+		put(org, "R5", "e3", "", requests.PendingApproval)
+		r6 := put(org, "R6", "e1", "D2", requests.PendingApproval)
+		put(other, "R7", "e1", "D1", requests.PendingApproval)
+		ids := func(rs []requests.Request, err error) string {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range rs {
+				out = append(out, r.ID)
+			}
+			return fmt.Sprint(out)
+		}
+		check := func(name, got, want string) {
+			t.Helper()
+			if got != want {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+		check("awaiting in D1", ids(e.Store.AwaitingIn(ctx, org, "D1")), "[R2 R3]")
+		check("awaiting in D10", ids(e.Store.AwaitingIn(ctx, org, "D10")), "[R1]")
+		check("awaiting in D9", ids(e.Store.AwaitingIn(ctx, org, "D9")), "[]")
+		check("awaiting of e1", ids(e.Store.AwaitingOf(ctx, org, "e1")), "[R1 R3 R6]")
+		check("awaiting of e4", ids(e.Store.AwaitingOf(ctx, org, "e4")), "[]")
+		check("awaiting, by department", ids(e.Store.Awaiting(ctx, org, requests.AwaitingPlace{}, 10)), "[R5 R2 R3 R1 R6]")
+		check("awaiting after R3, 2", ids(e.Store.Awaiting(ctx, org, requests.AwaitingPlaceOf(requests.Request{DepartmentID: "D1", ID: "R3"}), 2)), "[R1 R6]")
+		// A request that changes department moves in the index.
+		r6.DepartmentID, r6.Version = "D1", 2
+		if err := e.Store.SaveRequest(ctx, r6, 1); err != nil {
+			t.Fatal(err)
+		}
+		check("awaiting in D1 after a move", ids(e.Store.AwaitingIn(ctx, org, "D1")), "[R2 R3 R6]")
+		check("awaiting in D2 after a move", ids(e.Store.AwaitingIn(ctx, org, "D2")), "[]")
 	})
 
 	t.Run("DeputiesSettingsAndNumbers", func(t *testing.T) {
