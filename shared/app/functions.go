@@ -297,8 +297,9 @@ func verifier(d Deps) (api.Verifier, error) {
 	return api.Verifier{Tokens: d.Config.Tokens, Clock: d.Clock}, nil
 }
 
-// Phones gives a function the phone parser: only the functions that parse
-// phones pass it, so only they link libphonenumber.
+// Phones gives a function the phone parser: only the functions that
+// validate phones (connection, publication) pass it, so only they link
+// libphonenumber.
 func Phones(parse func(raw string, allowForeign bool) (domain.Phone, error)) func(aws.Config, *Deps) {
 	return func(_ aws.Config, d *Deps) { d.ParsePhone = parse }
 }
