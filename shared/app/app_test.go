@@ -49,12 +49,12 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tmpl.Functions) != len(functions) {
-		t.Errorf("template has %d functions, app builds %d: %v", len(tmpl.Functions), len(functions), Names())
+	if len(tmpl.Functions) != len(functions()) {
+		t.Errorf("template has %d functions, app builds %d: %v", len(tmpl.Functions), len(functions()), Names())
 	}
 	db := dynamodb.New(dynamodb.Options{Region: "eu-central-1"})
 	for _, fn := range tmpl.Functions {
-		f, ok := functions[fn.LogicalID]
+		f, ok := functions()[fn.LogicalID]
 		if !ok {
 			t.Errorf("no builder for %s", fn.LogicalID)
 			continue
