@@ -14,11 +14,26 @@ SAM_CLI_VERSION      := 1.170.0
 CFN_LINT_VERSION     := 1.58.0
 SCHEMATHESIS_VERSION := 4.32.5
 STATICCHECK_VERSION  := v0.8.2
+GOVULNCHECK_VERSION  := v1.9.0
+# The Go vulnerability database as a module on the proxy (vuln.go.dev is not
+# reachable from every machine that builds): its data/osv/*.json files are
+# indexed into a local v1 database by its own cmd/indexdb. Bump it with
+# `go list -m golang.org/x/vulndb@latest`.
+VULNDB_VERSION       := v0.0.0-20261105234957-e22db6528018
 
 MOTO_SERVER  := $(TOOLS)/moto/bin/moto_server
 SAM          := $(TOOLS)/sam/bin/sam
 SCHEMATHESIS := $(TOOLS)/schemathesis/bin/st
 STATICCHECK  := $(TOOLS)/bin/staticcheck
+GOVULNCHECK  := $(TOOLS)/bin/govulncheck
+INDEXDB      := $(TOOLS)/bin/indexdb-$(VULNDB_VERSION)
+VULNDB       := $(TOOLS)/vulndb
+
+# Every build and test runs on this Go release, whatever Go the machine starts
+# with: the go command downloads it from the module proxy once. Patch releases
+# fix reachable standard-library vulnerabilities (the vuln target checks), so
+# keep it on the newest one; go.mod's toolchain line says the same.
+export GOTOOLCHAIN := go1.26.11
 
 # SAM and cfn-lint need a region and must not try to reach the telemetry endpoint.
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -55,8 +70,26 @@ $(SCHEMATHESIS):
 $(STATICCHECK):
 	GOBIN=$(TOOLS)/bin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+$(GOVULNCHECK):
+	GOBIN=$(TOOLS)/bin go install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+
+# indexdb is named after the database version it comes with, so that bumping
+# VULNDB_VERSION rebuilds both.
+$(INDEXDB):
+	mkdir -p $(TOOLS)/bin/.indexdb
+	GOBIN=$(TOOLS)/bin/.indexdb go install golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION)
+	mv $(TOOLS)/bin/.indexdb/indexdb $@
+
+# Built once per VULNDB_VERSION, into a scratch directory first so that an
+# interrupted build never leaves a half database behind.
+$(VULNDB)/$(VULNDB_VERSION): $(INDEXDB)
+	rm -rf $(VULNDB).tmp
+	$(INDEXDB) -vulns "$$(go mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')/data/osv" -out $(VULNDB).tmp
+	touch $(VULNDB).tmp/$(VULNDB_VERSION)
+	rm -rf $(VULNDB) && mv $(VULNDB).tmp $(VULNDB)
+
 .PHONY: tools
-tools: $(MOTO_SERVER) $(SAM) $(SCHEMATHESIS) $(STATICCHECK)
+tools: $(MOTO_SERVER) $(SAM) $(SCHEMATHESIS) $(STATICCHECK) $(GOVULNCHECK) $(VULNDB)/$(VULNDB_VERSION)
 
 # ---- the two commands ----------------------------------------------------
 
@@ -65,7 +98,7 @@ run: $(MOTO_SERVER)
 	go run ./infra/localrun
 
 .PHONY: test
-test: tools tidy vet lint gotest bench-smoke sam-validate sam-build contract
+test: tools tidy vet lint vuln gotest bench-smoke sam-validate sam-build contract
 
 # go.mod and go.sum must be what `go mod tidy` makes of them.
 .PHONY: tidy
@@ -79,6 +112,13 @@ vet:
 .PHONY: lint
 lint: $(STATICCHECK)
 	$(STATICCHECK) ./...
+
+# Fails (exit 3) when the code calls a known-vulnerable function of the
+# standard library (as built by GOTOOLCHAIN) or of a required module.
+.PHONY: vuln
+vuln: $(GOVULNCHECK) $(VULNDB)/$(VULNDB_VERSION)
+	@grep -qx 'toolchain $(GOTOOLCHAIN)' go.mod || { echo "go.mod's toolchain line is not $(GOTOOLCHAIN)"; exit 1; }
+	$(GOVULNCHECK) -db file://$(VULNDB) ./...
 
 .PHONY: gotest
 gotest: $(MOTO_SERVER)

@@ -22,17 +22,19 @@ import (
 func main() {
 	runs := flag.Int("runs", 21, "cold starts per binary (the report's median and p90 want at least 15)")
 	out := flag.String("out", "bench-results/report.md", "report file, relative to the module root")
+	only := flag.String("functions", "", "comma-separated logical ids to measure beside the baselines (default: every function); "+
+		"fewer binaries take less time, the figures are the same")
 	flag.Parse()
 	log.SetFlags(0)
 	if *runs < 1 {
 		log.Fatal("bench: -runs must be at least 1")
 	}
-	if err := run(*runs, *out); err != nil {
+	if err := run(*runs, *out, *only); err != nil {
 		log.Fatalf("bench: %v", err)
 	}
 }
 
-func run(runs int, outPath string) error {
+func run(runs int, outPath, only string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -53,6 +55,9 @@ func run(runs int, outPath string) error {
 	fns, err := readTemplate(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("functions not measured: %v", err))
+	}
+	if fns, err = selectFunctions(fns, only); err != nil {
+		return err
 	}
 	for _, fn := range fns {
 		rep.Binaries = append(rep.Binaries, &binary{
@@ -110,6 +115,28 @@ func run(runs int, outPath string) error {
 		}
 	}
 	return nil
+}
+
+// selectFunctions keeps the functions named in only (comma-separated logical
+// ids), all of them when only is empty. An unknown name is an error, not an
+// empty report.
+func selectFunctions(fns []function, only string) ([]function, error) {
+	if only == "" {
+		return fns, nil
+	}
+	byName := map[string]function{}
+	for _, fn := range fns {
+		byName[fn.LogicalID] = fn
+	}
+	var kept []function
+	for name := range strings.SplitSeq(only, ",") {
+		fn, ok := byName[strings.TrimSpace(name)]
+		if !ok {
+			return nil, fmt.Errorf("-functions: %q is not a function of template.yaml", name)
+		}
+		kept = append(kept, fn)
+	}
+	return kept, nil
 }
 
 // baseline describes one of the baseline programs in infra/bench/baselines.

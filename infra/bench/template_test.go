@@ -116,3 +116,19 @@ func TestLambdaEnv(t *testing.T) {
 		t.Error("env inherits HOME from the bench")
 	}
 }
+
+// -functions keeps the named functions in the order given, all of them when
+// empty, and refuses a name the template does not have.
+func TestSelectFunctions(t *testing.T) {
+	fns := []function{{LogicalID: "AuthFunction"}, {LogicalID: "ConnectFunction"}, {LogicalID: "AccountFunction"}}
+	if got, err := selectFunctions(fns, ""); err != nil || len(got) != 3 {
+		t.Fatalf(`selectFunctions("") = %v, %v; want all 3`, got, err)
+	}
+	got, err := selectFunctions(fns, "AccountFunction, AuthFunction")
+	if err != nil || len(got) != 2 || got[0].LogicalID != "AccountFunction" || got[1].LogicalID != "AuthFunction" {
+		t.Fatalf("selectFunctions = %v, %v; want AccountFunction, AuthFunction", got, err)
+	}
+	if _, err := selectFunctions(fns, "AuthFunction,Nope"); err == nil {
+		t.Fatal("an unknown function was accepted")
+	}
+}

@@ -49,12 +49,12 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tmpl.Functions) != len(functions) {
-		t.Errorf("template has %d functions, app builds %d: %v", len(tmpl.Functions), len(functions), Names())
+	if len(tmpl.Functions) != len(functions()) {
+		t.Errorf("template has %d functions, app builds %d: %v", len(tmpl.Functions), len(functions()), Names())
 	}
 	db := dynamodb.New(dynamodb.Options{Region: "eu-central-1"})
 	for _, fn := range tmpl.Functions {
-		f, ok := functions[fn.LogicalID]
+		f, ok := functions()[fn.LogicalID]
 		if !ok {
 			t.Errorf("no builder for %s", fn.LogicalID)
 			continue
@@ -99,7 +99,6 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 	for name, change := range map[string]func(*Deps){
 		"no queue":       func(d *Deps) { d.Queue = nil },
 		"no clock":       func(d *Deps) { d.Clock = nil },
-		"no phones":      func(d *Deps) { d.ParsePhone = nil },
 		"no code pepper": func(d *Deps) { d.Config.CodeHasher = nil },
 		"no tokens":      func(d *Deps) { d.Config.Tokens = nil },
 		"no store":       func(d *Deps) { d.Stores.People = nil },
@@ -110,6 +109,20 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 		if _, err := AuthFunction(d); err == nil {
 			t.Errorf("%s: AuthFunction built", name)
 		}
+	}
+	// Sign-in takes no phone parser (functions/auth does not link
+	// libphonenumber); connection and publication validate phones and refuse
+	// to build without one.
+	noPhones := full
+	noPhones.ParsePhone = nil
+	if _, err := AuthFunction(noPhones); err != nil {
+		t.Errorf("AuthFunction without a phone parser: %v", err)
+	}
+	if _, err := ConnectFunction(noPhones); err == nil {
+		t.Error("ConnectFunction built without a phone parser")
+	}
+	if _, err := PublicationFunction(noPhones); err == nil {
+		t.Error("PublicationFunction built without a phone parser")
 	}
 	d := full
 	d.Sender = nil

@@ -29,8 +29,10 @@ type Deps struct {
 	// Sender sends SMS and e-mail (NotifierFunction only).
 	Sender notify.Sender
 	// ParsePhone parses mobile numbers (shared/phone.ParseMobile). It is
-	// given only to the functions that parse phones, so that the others do
-	// not link libphonenumber and pay for its start-up.
+	// given only to the functions that validate phones (ConnectFunction and
+	// PublicationFunction), so that the others do not link libphonenumber
+	// and pay for its start-up. Sign-in (AuthFunction) only normalizes the
+	// login it is given, with domain.PhoneLogin.
 	ParsePhone onboarding.PhoneParser
 	Clock      platform.Clock
 	IDs        platform.IDs
@@ -99,7 +101,7 @@ func Credentials(d Deps) (*onboarding.Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	return onboarding.NewCredentials(d.Stores.People, d.Stores.Limiter, codes, d.Config.Tokens, d.ParsePhone, d.Clock, d.IDs,
+	return onboarding.NewCredentials(d.Stores.People, d.Stores.Limiter, codes, d.Config.Tokens, d.Clock, d.IDs,
 		d.Config.Onboarding)
 }
 

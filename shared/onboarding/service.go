@@ -97,13 +97,16 @@ func NewConnection(store Store, limiter Limiter, parsePhone PhoneParser, clock p
 type Credentials struct{ deps }
 
 // NewCredentials builds the credentials use case; no port may be nil.
-func NewCredentials(store Store, limiter Limiter, codes *otp.Codes, tokens *security.AccessTokens, parsePhone PhoneParser,
+// It takes no phone parser: sign-in and codes only read phones stored
+// already validated (see loginKey), so AuthFunction need not link
+// libphonenumber.
+func NewCredentials(store Store, limiter Limiter, codes *otp.Codes, tokens *security.AccessTokens,
 	clock platform.Clock, ids platform.IDs, cfg Config) (*Credentials, error) {
 	if err := platform.Required("onboarding.Credentials", "store", store, "limiter", limiter, "codes", codes, "tokens", tokens,
-		"parsePhone", parsePhone, "clock", clock, "ids", ids); err != nil {
+		"clock", clock, "ids", ids); err != nil {
 		return nil, err
 	}
-	return &Credentials{deps{ParsePhone: parsePhone, Store: store, Limiter: limiter, Codes: codes, Tokens: tokens,
+	return &Credentials{deps{Store: store, Limiter: limiter, Codes: codes, Tokens: tokens,
 		Clock: clock, IDs: ids, Config: cfg}}, nil
 }
 

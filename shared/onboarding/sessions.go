@@ -48,8 +48,10 @@ var dummyHash = sync.OnceValue(func() string {
 
 // loginKey normalizes a sign-in login: an e-mail, an employee's own login
 // (it starts with a letter, which neither a phone nor an e-mail's form
-// here can), or a phone in any notation.
-func (s *deps) loginKey(login string) (string, bool) {
+// here can), or a phone in the notations domain.PhoneLogin reads. It only
+// finds the stored form of a login and never validates a phone (that was
+// done when it was stored), so AuthFunction does not link libphonenumber.
+func loginKey(login string) (string, bool) {
 	login = strings.TrimSpace(login)
 	if strings.Contains(login, "@") {
 		e, err := domain.ParseEmail(login)
@@ -59,8 +61,8 @@ func (s *deps) loginKey(login string) (string, bool) {
 		l, err := domain.ParseLogin(login)
 		return l.Key(), err == nil
 	}
-	p, err := s.ParsePhone(login, true)
-	return p.Login(), err == nil
+	p, ok := domain.PhoneLogin(login)
+	return p.Login(), ok
 }
 
 // SignIn checks a login and password. Wrong passwords are limited per
@@ -78,7 +80,7 @@ func (s *Credentials) SignIn(ctx context.Context, in SignInInput, sourceIP strin
 	if in.Password == "" || len(in.Password) > 4*domain.MaxPasswordLength || in.Login == "" || len(in.Login) > 254 {
 		return Session{}, bad
 	}
-	key, ok := s.loginKey(in.Login)
+	key, ok := loginKey(in.Login)
 	var people []domain.Person
 	if ok {
 		var err error
