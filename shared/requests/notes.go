@@ -23,6 +23,8 @@ type notes struct {
 	tpls   map[notify.Kind]notify.Template
 	prefs  notify.Preferences
 	msgs   []notify.Message
+	// w is the organization's org-wide items, when the step read them.
+	w *orgWide
 
 	// contacts and deputies read ahead: a key present means read (a
 	// missing value then means none).
@@ -34,24 +36,26 @@ func (s *deps) newNotes(orgID string) *notes {
 	return &notes{s: s, orgID: orgID, contacts: map[string]*Contact{}, deputies: map[string]*Deputy{}}
 }
 
-// use takes the organization's name, templates and preferences from w.
-func (n *notes) use(w orgWide) error {
-	if w.org == nil {
-		return domain.ErrNotFound
-	}
-	n.org, n.tpls, n.prefs, n.loaded = *w.org, w.tpls, w.prefs, true
-	return nil
-}
+// use takes the organization's name, templates and preferences from w
+// (read with the step's other items), for when a message is built.
+func (n *notes) use(w orgWide) { n.w = &w }
 
 func (n *notes) load(ctx context.Context) error {
 	if n.loaded {
 		return nil
 	}
-	w, err := n.s.orgWide(ctx, n.orgID)
-	if err != nil {
-		return err
+	if n.w == nil {
+		w, err := n.s.orgWide(ctx, n.orgID)
+		if err != nil {
+			return err
+		}
+		n.w = &w
 	}
-	return n.use(w)
+	if n.w.org == nil {
+		return domain.ErrNotFound
+	}
+	n.org, n.tpls, n.prefs, n.loaded = *n.w.org, n.w.tpls, n.w.prefs, true
+	return nil
 }
 
 // know records the contacts and deputy records l asked for and f found.

@@ -62,7 +62,7 @@ type Found struct {
 // person, templates and preferences may be in a warm function: a change
 // made elsewhere (the notices function saving a template or quiet hours,
 // another instance) is seen by every instance within it. The request
-// settings are not held to it: every submission and decision reads them
+// settings are not held to it: every submission and approval reads them
 // anew in a batch it makes anyway, and a changed version replaces the
 // cached copy (what routing and hand-off use is never older than the step).
 const orgWideTTL = 30 * time.Second
@@ -102,6 +102,18 @@ func (c *orgCache) get(orgID string, now time.Time) (orgWide, bool) {
 		return orgWide{}, false
 	}
 	return w, true
+}
+
+// peek is the organization's entry, fresh or not: a guess at what the
+// step will read, to read more together with it, never used as read.
+func (c *orgCache) peek(orgID string) (orgWide, bool) {
+	if c == nil {
+		return orgWide{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, ok := c.m[orgID]
+	return w, ok
 }
 
 func (c *orgCache) put(orgID string, w orgWide) {

@@ -140,9 +140,7 @@ func (s *Requests) Submit(ctx context.Context, a Actor, in SubmitInput) (View, e
 		EmployeeID: emp.ID, EmployeeName: emp.FullName, DepartmentID: emp.DepartmentID,
 		NeedsApproval: st.Type(t).NeedsApproval, CreatedAt: now}
 	n := s.newNotes(a.orgID())
-	if err := n.use(w); err != nil {
-		return View{}, err
-	}
+	n.use(w)
 	step := Step{By: a.Who(), ByName: a.Name}
 	if r.NeedsApproval {
 		// Only the first approver is routed to now (a new request starts
@@ -217,13 +215,13 @@ func (s *Requests) Decide(ctx context.Context, a Actor, id string, approve bool,
 	// One read for the rest: the approver's deputy record (when someone
 	// else decides), the employee's contact, and, for an approval, the
 	// settings with the contact of the processor the cached settings
-	// name. Should the settings read now name another processor, their
-	// contact is read on its own.
+	// name (fresh or not: they are only a guess). Should the settings
+	// read now name another processor, their contact is read on its own.
 	l := Lookup{Contacts: []string{r.EmployeeID}, Settings: approve}
 	if r.State == PendingApproval && a.EmployeeID != "" && a.EmployeeID != r.ApproverID && a.EmployeeID != r.EmployeeID {
 		l.Deputies = []string{r.ApproverID}
 	}
-	if w, ok := s.cache.get(r.OrganizationID, now); ok && approve {
+	if w, ok := s.cache.peek(r.OrganizationID); ok && approve {
 		if p := w.settings.ProcessorFor(r.Type, r.DepartmentID); p != "" {
 			l.Contacts = append(l.Contacts, p)
 		} else {
@@ -240,9 +238,7 @@ func (s *Requests) Decide(ctx context.Context, a Actor, id string, approve bool,
 	if err != nil {
 		return View{}, err
 	}
-	if err := n.use(w); err != nil {
-		return View{}, err
-	}
+	n.use(w)
 	prev := r.Version
 	step := Step{By: a.Who(), ByName: a.Name, OnBehalfOf: onBehalf, Comment: text}
 	if approve {
@@ -372,9 +368,7 @@ func (s *Requests) Process(ctx context.Context, a Actor, id string, act Action, 
 	}
 	n := s.newNotes(r.OrganizationID)
 	n.know(l, f)
-	if err := n.use(w); err != nil {
-		return View{}, err
-	}
+	n.use(w)
 	if err := n.toEmployee(ctx, &r, kind, reason); err != nil {
 		return View{}, err
 	}
