@@ -161,9 +161,13 @@ func (s *Store) Organization(ctx context.Context, orgID string) (domain.Organiza
 	if err := s.t.get(ctx, orgKey(orgID), &it); err != nil {
 		return domain.Organization{}, err
 	}
+	return fromOrgItem(it), nil
+}
+
+func fromOrgItem(it orgItem) domain.Organization {
 	return domain.Organization{ID: it.ID, Name: it.Name, INN: domain.INN(it.INN), KPP: domain.KPP(it.KPP),
 		Director:            domain.Director{FullName: it.DirectorName, Position: it.DirectorPosition},
-		ResponsiblePersonID: it.ResponsiblePersonID, CreatedAt: fromMS(it.CreatedAt)}, nil
+		ResponsiblePersonID: it.ResponsiblePersonID, CreatedAt: fromMS(it.CreatedAt)}
 }
 
 // Person reads one person of an organization.

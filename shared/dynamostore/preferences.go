@@ -30,6 +30,10 @@ func preferences(ctx context.Context, t *table, orgID string) (notify.Preference
 	if !found {
 		return notify.DefaultPreferences(orgID), nil
 	}
+	return fromPreferencesItem(orgID, it)
+}
+
+func fromPreferencesItem(orgID string, it preferencesItem) (notify.Preferences, error) {
 	p := notify.Preferences{OrganizationID: orgID, Notices: map[notify.Kind]bool{}, Version: it.Version, UpdatedAt: fromMS(it.UpdatedAt)}
 	for k, v := range it.Notices {
 		p.Notices[notify.Kind(k)] = v

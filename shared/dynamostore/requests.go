@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -378,6 +379,10 @@ func (s *Requests) Settings(ctx context.Context, orgID string) (requests.Setting
 	if !found {
 		return requests.DefaultSettings(orgID), nil
 	}
+	return fromRequestSettingsItem(orgID, it), nil
+}
+
+func fromRequestSettingsItem(orgID string, it requestSettingsItem) requests.Settings {
 	st := requests.Settings{OrganizationID: orgID, Types: it.Types, Processing: it.Processing,
 		RemindAfterHours: it.RemindAfterHours, EscalateAfterHours: it.EscalateAfterHours, Version: it.Version}
 	// Callers index and range over the maps; never hand out nil ones.
@@ -387,7 +392,7 @@ func (s *Requests) Settings(ctx context.Context, orgID string) (requests.Setting
 	if st.Processing == nil {
 		st.Processing = map[requests.Type]requests.Rule{}
 	}
-	return st, nil
+	return st
 }
 
 // SaveSettings stores st if the stored version is still prevVersion.
@@ -463,6 +468,125 @@ func (s *Requests) Director(ctx context.Context, orgID string) (string, error) {
 	return it.EmployeeID, err
 }
 
+// Read reads every item l names in one BatchGetItem (batchGet splits
+// past 100 keys, which no step comes near: the org-wide items are 3 and a
+// template per templated kind), strongly consistent like the single reads,
+// and decodes each by its sort key.
+func (s *Requests) Read(ctx context.Context, orgID string, l requests.Lookup) (requests.Found, error) {
+	f := requests.Found{Employees: map[string]requests.Employee{}, Departments: map[string]requests.Department{},
+		Deputies: map[string]requests.Deputy{}, Contacts: map[string]requests.Contact{}}
+	decoders := map[string]func(map[string]types.AttributeValue) error{}
+	add := func(k key, fn func(map[string]types.AttributeValue) error) { decoders[k.SK] = fn }
+	if l.OrgWide {
+		add(orgKey(orgID), func(av map[string]types.AttributeValue) error {
+			it, err := decode[orgItem](av)
+			o := fromOrgItem(it)
+			f.Org = &o
+			return err
+		})
+		p := notify.DefaultPreferences(orgID)
+		f.Prefs = &p
+		add(preferencesKey(orgID), func(av map[string]types.AttributeValue) error {
+			it, err := decode[preferencesItem](av)
+			if err != nil {
+				return err
+			}
+			p, err := fromPreferencesItem(orgID, it)
+			f.Prefs = &p
+			return err
+		})
+		f.Templates = map[notify.Kind]notify.Template{}
+		for _, kind := range notify.TemplatedKinds() {
+			add(templateKey(orgID, string(kind)), func(av map[string]types.AttributeValue) error {
+				it, err := decode[templateItem](av)
+				f.Templates[notify.Kind(it.Kind)] = notify.Template{SMS: it.SMS, Subject: it.Subject, Body: it.Body}
+				return err
+			})
+		}
+	}
+	if l.OrgWide || l.Settings {
+		st := requests.DefaultSettings(orgID)
+		f.Settings = &st
+		add(requestSettingsKey(orgID), func(av map[string]types.AttributeValue) error {
+			it, err := decode[requestSettingsItem](av)
+			st := fromRequestSettingsItem(orgID, it)
+			f.Settings = &st
+			return err
+		})
+	}
+	if l.Director {
+		add(directorKey(orgID), func(av map[string]types.AttributeValue) error {
+			it, err := decode[directorItem](av)
+			f.Director = it.EmployeeID
+			return err
+		})
+	}
+	for _, id := range l.Employees {
+		add(empKey(orgID, id), func(av map[string]types.AttributeValue) error {
+			it, err := decode[employeeItem](av)
+			f.Employees[id] = requestEmployee(it)
+			return err
+		})
+	}
+	for _, id := range l.Departments {
+		add(deptKey(orgID, id), func(av map[string]types.AttributeValue) error {
+			it, err := decode[departmentItem](av)
+			if it.Published {
+				f.Departments[id] = requests.Department{ID: it.ExternalID, ParentID: it.ParentID, HeadID: it.HeadID}
+			}
+			return err
+		})
+	}
+	for _, id := range l.Deputies {
+		add(deputyKey(orgID, id), func(av map[string]types.AttributeValue) error {
+			it, err := decode[deputyItem](av)
+			f.Deputies[id] = fromDeputyItem(it)
+			return err
+		})
+	}
+	for _, id := range l.Contacts {
+		add(cabKey(orgID, id), func(av map[string]types.AttributeValue) error {
+			it, err := decode[cabinetItem](av)
+			if c, ok := cabinetContact(fromCabinetItem(it)); ok {
+				f.Contacts[id] = c
+			}
+			return err
+		})
+	}
+	if l.Responsible != "" {
+		add(personKey(orgID, l.Responsible), func(av map[string]types.AttributeValue) error {
+			it, err := decode[personItem](av)
+			if c, ok := personContact(it.Phone, it.Email); ok {
+				f.Contacts[""] = c
+			}
+			return err
+		})
+	}
+	if len(decoders) == 0 {
+		return f, nil
+	}
+	keys := make([]key, 0, len(decoders))
+	for sk := range decoders {
+		keys = append(keys, key{orgPK(orgID), sk})
+	}
+	var mu sync.Mutex
+	err := s.t.batchGet(ctx, keys, nil, func(items []map[string]types.AttributeValue) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, av := range items {
+			sk, ok := av["SK"].(*types.AttributeValueMemberS)
+			if !ok || decoders[sk.Value] == nil {
+				return fmt.Errorf("read: an item not asked for (%v)", av["SK"])
+			}
+			if err := decoders[sk.Value](av); err != nil {
+				return fmt.Errorf("read %s: %w", sk.Value, err)
+			}
+		}
+		return nil
+	})
+	return f, err
+}
+
 // Organization reads one organization.
 func (s *Requests) Organization(ctx context.Context, orgID string) (domain.Organization, error) {
 	return (&Store{t: s.t}).Organization(ctx, orgID)
@@ -480,14 +604,23 @@ func (s *Requests) EmployeeContact(ctx context.Context, orgID, employeeID string
 	if errors.Is(err, domain.ErrNotFound) {
 		return requests.Contact{}, false, nil
 	}
-	if err != nil || c.State != cabinets.Active {
+	if err != nil {
 		return requests.Contact{}, false, err
+	}
+	contact, ok := cabinetContact(c)
+	return contact, ok, nil
+}
+
+// cabinetContact is where messages about requests to c's employee go.
+func cabinetContact(c cabinets.Cabinet) (requests.Contact, bool) {
+	if c.State != cabinets.Active {
+		return requests.Contact{}, false
 	}
 	contact := requests.Contact{Channel: c.Preferred(), To: string(c.Phone)}
 	if contact.Channel == domain.ChannelEmail {
 		contact.To = string(c.Email)
 	}
-	return contact, contact.To != "", nil
+	return contact, contact.To != ""
 }
 
 // ResponsibleContact is the responsible person's phone (SMS), or their
@@ -502,15 +635,23 @@ func (s *Requests) ResponsibleContact(ctx context.Context, orgID string) (reques
 	if errors.Is(err, domain.ErrNotFound) {
 		return requests.Contact{}, false, nil
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		return requests.Contact{}, false, err
-	case p.Phone != "":
-		return requests.Contact{Channel: domain.ChannelSMS, To: string(p.Phone)}, true, nil
-	case p.Email != "":
-		return requests.Contact{Channel: domain.ChannelEmail, To: string(p.Email)}, true, nil
 	}
-	return requests.Contact{}, false, nil
+	c, ok := personContact(string(p.Phone), string(p.Email))
+	return c, ok, nil
+}
+
+// personContact is the responsible person's phone (SMS), or their e-mail
+// when they have no phone.
+func personContact(phone, email string) (requests.Contact, bool) {
+	switch {
+	case phone != "":
+		return requests.Contact{Channel: domain.ChannelSMS, To: phone}, true
+	case email != "":
+		return requests.Contact{Channel: domain.ChannelEmail, To: email}, true
+	}
+	return requests.Contact{}, false
 }
 
 // Templates reads the organization's own notification templates.

@@ -41,6 +41,7 @@ type requestBenchEnv struct {
 	*cabinetBenchEnv
 	table string
 	org   string
+	store *dynamostore.Requests
 	svc   *requests.Requests
 	queue *recordQueue
 	// submitters are employees of the leaf departments, none a head, the
@@ -74,12 +75,8 @@ func newRequestBenchEnv(b *testing.B) *requestBenchEnv {
 	if err := store.SaveSettings(ctx, st, 0); err != nil {
 		b.Fatal(err)
 	}
-	var err error
-	e.svc, err = requests.NewRequests(store, e.queue, platform.SystemClock{}, e.ids,
-		requests.Config{PublicBaseURL: "https://kabinet.example", JobPage: 50})
-	if err != nil {
-		b.Fatal(err)
-	}
+	e.store = store
+	e.svc = e.newService(b)
 	for i := 2 * benchDepartments; i < len(chunk.Employees); i++ {
 		if i%benchDepartments >= 8 && i != requestBenchProcessor {
 			e.submitters = append(e.submitters, i)
@@ -88,6 +85,43 @@ func newRequestBenchEnv(b *testing.B) *requestBenchEnv {
 	b.Logf("organization %s: %d employees, %d departments, director %s, published in %.1fs; %d submitters",
 		e.org, len(chunk.Employees), len(chunk.Departments), empID(requestBenchDirector), took.Seconds(), len(e.submitters))
 	return e
+}
+
+// newService is the requests use case as a function starting cold builds
+// it: nothing of the organization cached yet.
+func (e *requestBenchEnv) newService(b *testing.B) *requests.Requests {
+	b.Helper()
+	svc, err := requests.NewRequests(e.store, e.queue, platform.SystemClock{}, e.ids,
+		requests.Config{PublicBaseURL: "https://kabinet.example", JobPage: 50})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return svc
+}
+
+// counted runs fn and returns the DynamoDB requests it made.
+func (e *requestBenchEnv) counted(b *testing.B, fn func() error) int64 {
+	b.Helper()
+	before := e.counter.snapshot()
+	if err := fn(); err != nil {
+		b.Fatal(err)
+	}
+	return e.counter.since(before).total()
+}
+
+// checkTarget reports the requests per operation of a warm function (the
+// organization's name, templates and preferences cached) and of one
+// starting cold, against the design minimum, and fails above the target.
+func checkTarget(b *testing.B, what string, warm float64, cold int64, minimum, target int) {
+	b.Helper()
+	b.ReportMetric(warm, "ddb-requests/"+what)
+	b.ReportMetric(float64(cold), "ddb-requests/"+what+"-cold")
+	b.ReportMetric(float64(minimum), "min-ddb-requests/"+what)
+	b.ReportMetric(float64(target), "max-ddb-requests/"+what)
+	b.Logf("%s: %.2f DynamoDB requests warm, %d cold; design minimum %d, target at most %d", what, warm, cold, minimum, target)
+	if warm > float64(target) || cold > int64(target) {
+		b.Fatalf("%s costs %.2f DynamoDB requests warm and %d cold; the target is at most %d", what, warm, cold, target)
+	}
 }
 
 func (e *requestBenchEnv) employee(i int) requests.Actor {
@@ -158,6 +192,13 @@ const (
 	minSubmitNoApproval = 3
 )
 
+// The targets (issue 15): a submission at most 6 requests, an approval at
+// most 4, whether the function is warm or starts cold.
+const (
+	maxSubmit  = 6
+	maxApprove = 4
+)
+
 // BenchmarkRequestSubmit submits requests through requests.Requests, each
 // by another employee of a leaf department (approver chain: three heads
 // and the director), and counts the DynamoDB requests of each submission:
@@ -177,6 +218,12 @@ func BenchmarkRequestSubmit(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			ctx := context.Background()
 			in := submitInput(b, c.typ)
+			// One submission by a function starting cold.
+			cold := e.newService(b)
+			coldReqs := e.counted(b, func() error {
+				_, err := cold.Submit(ctx, e.employee(e.submitters[len(e.submitters)-1]), in)
+				return err
+			})
 			before, readsBefore := e.counter.snapshot(), e.reads.items.Load()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -202,6 +249,7 @@ func BenchmarkRequestSubmit(b *testing.B) {
 			b.Logf("%d × submit %s: DynamoDB %s = %.2f per submission (design minimum %d); %.2f items read per submission",
 				b.N, c.typ, d, float64(d.total())/float64(b.N), c.minimum, float64(read)/float64(b.N))
 			reportRequests(b, d, read, b.N, c.minimum)
+			checkTarget(b, "submit", float64(d.total())/float64(b.N), coldReqs, c.minimum, maxSubmit)
 		})
 	}
 }
@@ -244,13 +292,25 @@ func BenchmarkRequestApprove(b *testing.B) {
 				pending[i] = v
 			}
 			decision := requests.DecisionInput{Comment: "Согласовано"}
+			approverOf := func(p requests.View) requests.Actor {
+				return requests.Actor{OrganizationID: e.org, PersonID: "person-" + p.ApproverID, EmployeeID: p.ApproverID,
+					Role: domain.RoleEmployee, Name: "Руководитель"}
+			}
+			// One approval by a function starting cold.
+			extra, err := e.svc.Submit(ctx, e.employee(e.submitters[len(e.submitters)-1]), in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cold := e.newService(b)
+			coldReqs := e.counted(b, func() error {
+				_, err := cold.Decide(ctx, approverOf(extra), extra.ID, true, decision)
+				return err
+			})
 			before, readsBefore := e.counter.snapshot(), e.reads.items.Load()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				p := pending[i]
-				approver := requests.Actor{OrganizationID: e.org, PersonID: "person-" + p.ApproverID, EmployeeID: p.ApproverID,
-					Role: domain.RoleEmployee, Name: "Руководитель"}
-				v, err := e.svc.Decide(ctx, approver, p.ID, true, decision)
+				v, err := e.svc.Decide(ctx, approverOf(p), p.ID, true, decision)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -268,6 +328,7 @@ func BenchmarkRequestApprove(b *testing.B) {
 			b.Logf("%d × approve %s: DynamoDB %s = %.2f per approval (design minimum %d); %.2f items read per approval",
 				b.N, c.typ, d, float64(d.total())/float64(b.N), minApprove, float64(read)/float64(b.N))
 			reportRequests(b, d, read, b.N, minApprove)
+			checkTarget(b, "approve", float64(d.total())/float64(b.N), coldReqs, minApprove, maxApprove)
 		})
 	}
 }

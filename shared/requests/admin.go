@@ -86,6 +86,9 @@ func (s *Requests) UpdateSettings(ctx context.Context, orgID string, in Settings
 		}
 		return Settings{}, err
 	}
+	// This instance routes by the new settings from its next step on
+	// (the others do anyway: every step reads the settings anew).
+	s.cache.settingsRead(orgID, st)
 	return s.SettingsOf(ctx, orgID)
 }
 

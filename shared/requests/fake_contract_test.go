@@ -12,6 +12,7 @@ import (
 func TestFakeStoreContract(t *testing.T) {
 	requeststest.TestStore(t, func(*testing.T) requeststest.Env {
 		s, staged := requests.NewFakeStore()
-		return requeststest.Env{Store: s, Staged: func(_ *testing.T, orgID string) []string { return staged(orgID) }}
+		return requeststest.Env{Store: s, Staged: func(_ *testing.T, orgID string) []string { return staged(orgID) },
+			Seed: func(_ *testing.T, w requeststest.World) { requests.SeedFake(s, requests.FakeWorld(w)) }}
 	})
 }

@@ -58,6 +58,12 @@ type fakeStore struct {
 	// awaitingRead counts the requests Awaiting, AwaitingIn and AwaitingOf
 	// returned: what a re-routing read.
 	awaitingRead int
+
+	// reads counts the calls of Read, orgWideReads those reading the
+	// org-wide items.
+	reads, orgWideReads atomic.Int64
+	// templates are the organizations' own templates.
+	templates map[string]map[notify.Kind]notify.Template
 }
 
 func newFakeStore() *fakeStore {
@@ -281,6 +287,56 @@ func (f *fakeStore) Director(_ context.Context, orgID string) (string, error) {
 	return f.directors[orgID], nil
 }
 
+// Read answers each part of l as the single reads do. reads counts its
+// calls and orgWideReads those asking for the org-wide items.
+func (f *fakeStore) Read(ctx context.Context, orgID string, l Lookup) (Found, error) {
+	f.reads.Add(1)
+	out := Found{Employees: map[string]Employee{}, Departments: map[string]Department{}, Deputies: map[string]Deputy{},
+		Contacts: map[string]Contact{}}
+	if l.OrgWide {
+		f.orgWideReads.Add(1)
+		if o, err := f.Organization(ctx, orgID); err == nil {
+			out.Org = &o
+		}
+		tpls, _ := f.Templates(ctx, orgID)
+		prefs, _ := f.NotificationPreferences(ctx, orgID)
+		out.Templates, out.Prefs = tpls, &prefs
+	}
+	if l.OrgWide || l.Settings {
+		st, _ := f.Settings(ctx, orgID)
+		out.Settings = &st
+	}
+	if l.Director {
+		out.Director, _ = f.Director(ctx, orgID)
+	}
+	for _, id := range l.Employees {
+		if e, err := f.Employee(ctx, orgID, id); err == nil {
+			out.Employees[id] = e
+		}
+	}
+	for _, id := range l.Departments {
+		if d, ok, _ := f.Department(ctx, orgID, id); ok {
+			out.Departments[id] = d
+		}
+	}
+	for _, id := range l.Deputies {
+		if d, err := f.Deputy(ctx, orgID, id); err == nil {
+			out.Deputies[id] = d
+		}
+	}
+	for _, id := range l.Contacts {
+		if c, ok, _ := f.EmployeeContact(ctx, orgID, id); ok {
+			out.Contacts[id] = c
+		}
+	}
+	if l.Responsible != "" {
+		if c, ok, _ := f.ResponsibleContact(ctx, orgID); ok {
+			out.Contacts[""] = c
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeStore) Deputy(_ context.Context, orgID, managerID string) (Deputy, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -487,8 +543,22 @@ func (f *fakeStore) ResponsibleContact(_ context.Context, orgID string) (Contact
 	return c, ok, nil
 }
 
-func (f *fakeStore) Templates(context.Context, string) (map[notify.Kind]notify.Template, error) {
-	return map[notify.Kind]notify.Template{}, nil
+func (f *fakeStore) Templates(_ context.Context, orgID string) (map[notify.Kind]notify.Template, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.templates[orgID]), nil
+}
+
+func (f *fakeStore) putTemplate(org string, kind notify.Kind, t notify.Template) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.templates == nil {
+		f.templates = map[string]map[notify.Kind]notify.Template{}
+	}
+	if f.templates[org] == nil {
+		f.templates[org] = map[notify.Kind]notify.Template{}
+	}
+	f.templates[org][kind] = t
 }
 
 func (f *fakeStore) NotificationPreferences(_ context.Context, orgID string) (notify.Preferences, error) {

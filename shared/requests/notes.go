@@ -11,7 +11,10 @@ import (
 )
 
 // notes builds the notifications of one step, reading what they need of
-// the organization (its name, its templates, its quiet hours) once.
+// the organization (its name, its templates, its quiet hours) once, from
+// the warm function's cache when fresh. The contacts and deputy records a
+// step read ahead, together with the rest (fetch), are used without
+// another read.
 type notes struct {
 	s      *deps
 	orgID  string
@@ -20,26 +23,114 @@ type notes struct {
 	tpls   map[notify.Kind]notify.Template
 	prefs  notify.Preferences
 	msgs   []notify.Message
+	// w is the organization's org-wide items, when the step read them.
+	w *orgWide
+
+	// contacts and deputies read ahead: a key present means read (a
+	// missing value then means none).
+	contacts map[string]*Contact
+	deputies map[string]*Deputy
 }
 
-func (s *deps) newNotes(orgID string) *notes { return &notes{s: s, orgID: orgID} }
+func (s *deps) newNotes(orgID string) *notes {
+	return &notes{s: s, orgID: orgID, contacts: map[string]*Contact{}, deputies: map[string]*Deputy{}}
+}
+
+// use takes the organization's name, templates and preferences from w
+// (read with the step's other items), for when a message is built.
+func (n *notes) use(w orgWide) { n.w = &w }
 
 func (n *notes) load(ctx context.Context) error {
 	if n.loaded {
 		return nil
 	}
-	var err error
-	if n.org, err = n.s.Store.Organization(ctx, n.orgID); err != nil {
-		return err
+	if n.w == nil {
+		w, err := n.s.orgWide(ctx, n.orgID)
+		if err != nil {
+			return err
+		}
+		n.w = &w
 	}
-	if n.tpls, err = n.s.Store.Templates(ctx, n.orgID); err != nil {
-		return err
+	if n.w.org == nil {
+		return domain.ErrNotFound
 	}
-	if n.prefs, err = n.s.Store.NotificationPreferences(ctx, n.orgID); err != nil {
-		return err
-	}
-	n.loaded = true
+	n.org, n.tpls, n.prefs, n.loaded = *n.w.org, n.w.tpls, n.w.prefs, true
 	return nil
+}
+
+// know records the contacts and deputy records l asked for and f found.
+func (n *notes) know(l Lookup, f Found) {
+	for _, id := range l.Contacts {
+		if id == "" {
+			continue
+		}
+		n.contacts[id] = nil
+		if c, ok := f.Contacts[id]; ok {
+			n.contacts[id] = &c
+		}
+	}
+	if l.Responsible != "" {
+		n.contacts[""] = nil
+		if c, ok := f.Contacts[""]; ok {
+			n.contacts[""] = &c
+		}
+	}
+	for _, id := range l.Deputies {
+		n.deputies[id] = nil
+		if d, ok := f.Deputies[id]; ok {
+			n.deputies[id] = &d
+		}
+	}
+}
+
+// fetch reads l (without the org-wide items) and records its contacts
+// and deputy records.
+func (n *notes) fetch(ctx context.Context, l Lookup) (Found, error) {
+	f, err := n.s.Store.Read(ctx, n.orgID, l)
+	if err != nil {
+		return Found{}, err
+	}
+	n.know(l, f)
+	return f, nil
+}
+
+// readContacts reads the contact of employeeID (the responsible person's
+// when empty) unless read ahead already.
+func (n *notes) readContacts(ctx context.Context, w orgWide, employeeID string) error {
+	if _, read := n.contacts[employeeID]; read {
+		return nil
+	}
+	l := Lookup{Contacts: nonEmpty(employeeID)}
+	if employeeID == "" {
+		if l.Responsible = w.responsibleID(); l.Responsible == "" {
+			return nil // toPerson asks the store
+		}
+	}
+	_, err := n.fetch(ctx, l)
+	return err
+}
+
+// nonEmpty is ids without the empty ones.
+func nonEmpty(ids ...string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// deputy is managerID's deputy record, read ahead or read now;
+// domain.ErrNotFound when none.
+func (n *notes) deputy(ctx context.Context, managerID string) (Deputy, error) {
+	if d, ok := n.deputies[managerID]; ok {
+		if d == nil {
+			return Deputy{}, domain.ErrNotFound
+		}
+		return *d, nil
+	}
+	return n.s.Store.Deputy(ctx, n.orgID, managerID)
 }
 
 // link is where people open the request; built from the configured base
@@ -95,7 +186,11 @@ func (n *notes) toPerson(ctx context.Context, r *Request, kind notify.Kind, empl
 	var c Contact
 	var ok bool
 	var err error
-	if employeeID == "" {
+	if known, read := n.contacts[employeeID]; read {
+		if ok = known != nil; ok {
+			c = *known
+		}
+	} else if employeeID == "" {
 		c, ok, err = n.s.Store.ResponsibleContact(ctx, r.OrganizationID)
 	} else {
 		c, ok, err = n.s.Store.EmployeeContact(ctx, r.OrganizationID, employeeID)
@@ -122,7 +217,7 @@ func (s *deps) noteArrival(ctx context.Context, n *notes, r *Request, reminder b
 		return n.toPerson(ctx, r, notify.KindRequestSubmitted, "", "", suffix)
 	}
 	to := r.ApproverID
-	d, err := s.Store.Deputy(ctx, r.OrganizationID, r.ApproverID)
+	d, err := n.deputy(ctx, r.ApproverID)
 	// A deputy who is the request's employee cannot decide it: the approver
 	// is told instead.
 	if err == nil && d.ActiveOn(day(s.Clock.Now())) && d.DeputyID != r.EmployeeID {

@@ -82,6 +82,10 @@ func InboxOf(r Request) (Inbox, bool) {
 
 // Store is the persistence requests need.
 type Store interface {
+	// Read reads every item l names together (one round trip), as the
+	// single reads below would each return it: see Lookup and Found.
+	Read(ctx context.Context, orgID string, l Lookup) (Found, error)
+
 	Organization(ctx context.Context, orgID string) (domain.Organization, error)
 	// Person reads a signed-in person's account (domain.ErrNotFound when absent).
 	Person(ctx context.Context, orgID, personID string) (domain.Person, error)

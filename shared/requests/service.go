@@ -31,11 +31,14 @@ type deps struct {
 	Clock  platform.Clock
 	IDs    platform.IDs
 	Config Config
+	// cache keeps what every step of an organization reads alike, for
+	// the life of the warm function (nil: nothing kept).
+	cache *orgCache
 }
 
 func newDeps(what string, store Store, queue notify.Queue, clock platform.Clock, ids platform.IDs, cfg Config) (deps, error) {
 	err := platform.Required(what, "store", store, "queue", queue, "clock", clock, "ids", ids)
-	return deps{Store: store, Queue: queue, Clock: clock, IDs: ids, Config: cfg}, err
+	return deps{Store: store, Queue: queue, Clock: clock, IDs: ids, Config: cfg, cache: newOrgCache()}, err
 }
 
 // Requests are the employees' requests, their approval and processing,
@@ -110,10 +113,13 @@ func (s *Requests) Submit(ctx context.Context, a Actor, in SubmitInput) (View, e
 		p.Add("type", "unknown_type", "type must be one of the request types")
 		return View{}, p.Err()
 	}
-	st, err := s.Store.Settings(ctx, a.orgID())
+	// The settings and the employee in one read, with the organization's
+	// name, templates and preferences unless the cache has them.
+	w, f, err := s.read(ctx, a.orgID(), Lookup{Settings: true, Employees: nonEmpty(a.EmployeeID)})
 	if err != nil {
 		return View{}, err
 	}
+	st := w.settings
 	if !st.Type(t).Enabled {
 		p.Add("type", "type_disabled", "the organization does not accept requests of this type")
 		return View{}, p.Err()
@@ -122,11 +128,8 @@ func (s *Requests) Submit(ctx context.Context, a Actor, in SubmitInput) (View, e
 	if err != nil {
 		return View{}, err
 	}
-	emp, err := s.Store.Employee(ctx, a.orgID(), a.EmployeeID)
-	if err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return View{}, err
-	}
-	if err != nil || !emp.Published {
+	emp, found := f.Employees[a.EmployeeID]
+	if !found || !emp.Published || a.EmployeeID == "" {
 		return View{}, domain.NewError(domain.CodeForbidden, "only published employees submit requests")
 	}
 	number, err := s.Store.NextNumber(ctx, a.orgID())
@@ -137,11 +140,20 @@ func (s *Requests) Submit(ctx context.Context, a Actor, in SubmitInput) (View, e
 		EmployeeID: emp.ID, EmployeeName: emp.FullName, DepartmentID: emp.DepartmentID,
 		NeedsApproval: st.Type(t).NeedsApproval, CreatedAt: now}
 	n := s.newNotes(a.orgID())
+	n.use(w)
 	step := Step{By: a.Who(), ByName: a.Name}
 	if r.NeedsApproval {
-		chain, err := ApproverChain(ctx, s.structure(a.orgID()), r.EmployeeID, r.DepartmentID)
+		// Only the first approver is routed to now (a new request starts
+		// at level 0 and is not yet reminded, so where the chain tops out
+		// does not change its due time): the rest of the chain is read
+		// when the escalation needs it.
+		approver, err := s.firstApprover(ctx, n, r.EmployeeID, r.DepartmentID)
 		if err != nil {
 			return View{}, err
+		}
+		var chain []string
+		if approver != "" {
+			chain = []string{approver}
 		}
 		step.Approver = r.route(chain, 0, st, now)
 		r.Version, r.History = 1, []Step{{At: now, Action: ActSubmit, By: step.By, ByName: step.ByName, To: r.State, Approver: step.Approver}}
@@ -152,6 +164,9 @@ func (s *Requests) Submit(ctx context.Context, a Actor, in SubmitInput) (View, e
 		r.State = ToProcess
 		s.handOff(&r, st)
 		r.Version, r.History = 1, []Step{{At: now, Action: ActSubmit, By: step.By, ByName: step.ByName, To: ToProcess}}
+		if err := n.readContacts(ctx, w, r.ProcessorID); err != nil {
+			return View{}, err
+		}
 		if err := n.toProcessor(ctx, &r, notify.KindWorkAssigned); err != nil {
 			return View{}, err
 		}
@@ -197,22 +212,43 @@ func (s *Requests) Decide(ctx context.Context, a Actor, id string, approve bool,
 	if !r.State.Awaiting() {
 		return View{}, stateConflict(r)
 	}
-	onBehalf, err := s.mayDecide(ctx, a, r, now)
+	// One read for the rest: the approver's deputy record (when someone
+	// else decides), the employee's contact, and, for an approval, the
+	// settings with the contact of the processor the cached settings
+	// name (fresh or not: they are only a guess). Should the settings
+	// read now name another processor, their contact is read on its own.
+	l := Lookup{Contacts: []string{r.EmployeeID}, Settings: approve}
+	if r.State == PendingApproval && a.EmployeeID != "" && a.EmployeeID != r.ApproverID && a.EmployeeID != r.EmployeeID {
+		l.Deputies = []string{r.ApproverID}
+	}
+	if w, ok := s.cache.peek(r.OrganizationID); ok && approve {
+		if p := w.settings.ProcessorFor(r.Type, r.DepartmentID); p != "" {
+			l.Contacts = append(l.Contacts, p)
+		} else {
+			l.Responsible = w.responsibleID()
+		}
+	}
+	w, f, err := s.read(ctx, r.OrganizationID, l)
 	if err != nil {
 		return View{}, err
 	}
-	prev := r.Version
 	n := s.newNotes(r.OrganizationID)
+	n.know(l, f)
+	onBehalf, err := s.mayDecide(ctx, n, a, r, now)
+	if err != nil {
+		return View{}, err
+	}
+	n.use(w)
+	prev := r.Version
 	step := Step{By: a.Who(), ByName: a.Name, OnBehalfOf: onBehalf, Comment: text}
 	if approve {
-		st, err := s.Store.Settings(ctx, r.OrganizationID)
-		if err != nil {
-			return View{}, err
-		}
 		r.record(ActApprove, ToProcess, step, now)
 		r.Approved = true
-		s.handOff(&r, st)
+		s.handOff(&r, w.settings)
 		if err := n.toEmployee(ctx, &r, notify.KindRequestApproved, ""); err != nil {
+			return View{}, err
+		}
+		if err := n.readContacts(ctx, w, r.ProcessorID); err != nil {
 			return View{}, err
 		}
 		if err := n.toProcessor(ctx, &r, notify.KindWorkAssigned); err != nil {
@@ -252,7 +288,7 @@ func decisionText(required bool, in DecisionInput) (string, error) {
 
 // mayDecide says whether a may decide r now, and on whose behalf. A
 // refusal is logged: an unassigned person trying to decide is worth a look.
-func (s *deps) mayDecide(ctx context.Context, a Actor, r Request, now time.Time) (onBehalf string, err error) {
+func (s *deps) mayDecide(ctx context.Context, n *notes, a Actor, r Request, now time.Time) (onBehalf string, err error) {
 	refuse := func(why string) (string, error) {
 		platform.Logger(ctx).Warn("request decision refused", "request", r.ID, "actor", a.Who(), "approver", r.ApproverID, "why", why)
 		return "", domain.NewError(domain.CodeNotAssigned, "you are not the approver of this request")
@@ -272,7 +308,7 @@ func (s *deps) mayDecide(ctx context.Context, a Actor, r Request, now time.Time)
 	if a.EmployeeID == r.ApproverID {
 		return "", nil
 	}
-	d, err := s.Store.Deputy(ctx, r.OrganizationID, r.ApproverID)
+	d, err := n.deputy(ctx, r.ApproverID)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return "", err
 	}
@@ -323,7 +359,16 @@ func (s *Requests) Process(ctx context.Context, a Actor, id string, act Action, 
 	case ActDecline:
 		kind, reason = notify.KindRequestDeclined, text
 	}
+	// The employee's contact, with the organization's name, templates
+	// and preferences unless the cache has them.
+	l := Lookup{Contacts: []string{r.EmployeeID}}
+	w, f, err := s.read(ctx, r.OrganizationID, l)
+	if err != nil {
+		return View{}, err
+	}
 	n := s.newNotes(r.OrganizationID)
+	n.know(l, f)
+	n.use(w)
 	if err := n.toEmployee(ctx, &r, kind, reason); err != nil {
 		return View{}, err
 	}

@@ -30,6 +30,26 @@ import (
 type Env struct {
 	Store  requests.Store
 	Staged func(t *testing.T, orgID string) []string
+	// Seed stores w as the rest of the system writes it (publication,
+	// cabinets, onboarding, notices), for the reads of it.
+	Seed func(t *testing.T, w World)
+}
+
+// World is what a request store reads of what others write: an
+// organization with its responsible person, its published structure, the
+// employees' active cabinets, its templates and notification preferences.
+type World struct {
+	Org         domain.Organization
+	Responsible domain.Person // Org.ResponsiblePersonID's
+	// Employees are published; those Published false were published and
+	// then unpublished.
+	Employees   []requests.Employee
+	Departments []requests.Department
+	Director    string
+	// Contacts are the employees' active cabinets, reached as given.
+	Contacts  map[string]requests.Contact
+	Templates map[notify.Kind]notify.Template
+	Prefs     notify.Preferences
 }
 
 // TestStore is the contract of requests.Store's own records: versions and
@@ -304,6 +324,126 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		if n, _ := e.Store.NextNumber(ctx, notifytest.NewID("org")); n != 1 {
 			t.Fatalf("another organization counts on its own: %d", n)
+		}
+	})
+	t.Run("ReadTogetherAsOneByOne", func(t *testing.T) {
+		e := newEnv(t)
+		org := notifytest.NewID("org")
+		at := notifytest.Era(2001)
+		// Read of nothing, and of an organization nobody wrote: defaults.
+		if f, err := e.Store.Read(ctx, org, requests.Lookup{}); err != nil || f.Org != nil || f.Settings != nil || len(f.Employees) != 0 {
+			t.Fatalf("empty lookup: %+v %v", f, err)
+		}
+		f, err := e.Store.Read(ctx, org, requests.Lookup{Settings: true, Employees: []string{"E1"}, Contacts: []string{"E1"}, Director: true})
+		if err != nil || f.Settings == nil || f.Settings.Version != 0 || f.Settings.Types == nil || f.Org != nil ||
+			len(f.Employees)+len(f.Contacts) != 0 || f.Director != "" {
+			t.Fatalf("an organization nobody wrote: %+v %v", f, err)
+		}
+		if e.Seed == nil {
+			t.Skip("the env cannot seed what others write")
+		}
+		person := notifytest.NewID("person")
+		w := World{
+			Org: domain.Organization{ID: org, Name: "ООО «Ромашка»", INN: "7707083893", ResponsiblePersonID: person, CreatedAt: at},
+			Responsible: domain.Person{ID: person, OrganizationID: org, Role: domain.RoleResponsiblePerson, FullName: "Петрова Анна",
+				Phone: "+79169876543", Email: "hr@romashka.ru", CreatedAt: at},
+			Employees: []requests.Employee{
+				{ID: "E1", FullName: "Иванов Иван Иванович", DepartmentID: "D1", Published: true},
+				{ID: "E2", FullName: "Петрова Анна", DepartmentID: "D2", Published: true},
+				{ID: "E3", FullName: "Сидоров Пётр", DepartmentID: "D2"}},
+			Departments: []requests.Department{{ID: "D1", HeadID: "E1"}, {ID: "D2", ParentID: "D1", HeadID: "E2"}},
+			Director:    "E1",
+			Contacts: map[string]requests.Contact{"E1": {Channel: domain.ChannelSMS, To: "+79161234567"},
+				"E2": {Channel: domain.ChannelEmail, To: "petrova@romashka.ru"}},
+			Templates: map[notify.Kind]notify.Template{notify.KindRequestSubmitted: {SMS: "Новая заявка: {link}", Subject: "Заявка", Body: "{link}"}},
+			Prefs: notify.Preferences{OrganizationID: org, Notices: map[notify.Kind]bool{},
+				QuietHours: &notify.QuietHours{Start: "22:00", End: "08:00", TimeZone: "Europe/Moscow"}},
+		}
+		e.Seed(t, w)
+		dep := requests.Deputy{OrganizationID: org, ManagerID: "E1", DeputyID: "E2", From: "2001-01-01", To: "2001-01-31", SetBy: "E1", UpdatedAt: at, Version: 1}
+		if err := e.Store.SaveDeputy(ctx, dep, 0); err != nil {
+			t.Fatal(err)
+		}
+		st := requests.DefaultSettings(org)
+		st.Processing[requests.TypeVacation] = requests.Rule{ProcessorID: "E2", Departments: map[string]string{"D2": "E1"}}
+		st.Version = 1
+		if err := e.Store.SaveSettings(ctx, st, 0); err != nil {
+			t.Fatal(err)
+		}
+
+		l := requests.Lookup{OrgWide: true, Director: true, Employees: []string{"E1", "E2", "E3", "E9"},
+			Departments: []string{"D1", "D2", "D9"}, Deputies: []string{"E1", "E2"}, Contacts: []string{"E1", "E2", "E3", "E9"},
+			Responsible: person}
+		f, err = e.Store.Read(ctx, org, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What the world holds.
+		if f.Org == nil || f.Org.Name != w.Org.Name || f.Org.ResponsiblePersonID != person {
+			t.Errorf("organization %+v", f.Org)
+		}
+		if f.Settings == nil || f.Settings.Version != 1 || f.Settings.ProcessorFor(requests.TypeVacation, "D2") != "E1" {
+			t.Errorf("settings %+v", f.Settings)
+		}
+		if !reflect.DeepEqual(f.Templates, w.Templates) {
+			t.Errorf("templates %+v, want %+v", f.Templates, w.Templates)
+		}
+		if f.Prefs == nil || !reflect.DeepEqual(f.Prefs.QuietHours, w.Prefs.QuietHours) {
+			t.Errorf("preferences %+v", f.Prefs)
+		}
+		if f.Director != "E1" {
+			t.Errorf("director %q", f.Director)
+		}
+		wantEmployees := map[string]requests.Employee{}
+		for _, emp := range w.Employees {
+			wantEmployees[emp.ID] = emp
+		}
+		if !reflect.DeepEqual(f.Employees, wantEmployees) {
+			t.Errorf("employees %+v, want %+v", f.Employees, wantEmployees)
+		}
+		wantDepts := map[string]requests.Department{"D1": w.Departments[0], "D2": w.Departments[1]}
+		if !reflect.DeepEqual(f.Departments, wantDepts) {
+			t.Errorf("departments %+v, want %+v", f.Departments, wantDepts)
+		}
+		if len(f.Deputies) != 1 || f.Deputies["E1"] != dep {
+			t.Errorf("deputies %+v, want E1's", f.Deputies)
+		}
+		wantContacts := map[string]requests.Contact{"E1": w.Contacts["E1"], "E2": w.Contacts["E2"], "": {Channel: domain.ChannelSMS, To: "+79169876543"}}
+		if !reflect.DeepEqual(f.Contacts, wantContacts) {
+			t.Errorf("contacts %+v, want %+v", f.Contacts, wantContacts)
+		}
+
+		// As the reads one by one return it.
+		if o, err := e.Store.Organization(ctx, org); err != nil || f.Org == nil || o != *f.Org {
+			t.Errorf("organization %+v %v, read together %+v", o, err, f.Org)
+		}
+		if s, err := e.Store.Settings(ctx, org); err != nil || f.Settings == nil || !reflect.DeepEqual(s, *f.Settings) {
+			t.Errorf("settings %+v %v, read together %+v", s, err, f.Settings)
+		}
+		if tp, err := e.Store.Templates(ctx, org); err != nil || !reflect.DeepEqual(tp, f.Templates) {
+			t.Errorf("templates %+v %v, read together %+v", tp, err, f.Templates)
+		}
+		if p, err := e.Store.NotificationPreferences(ctx, org); err != nil || f.Prefs == nil || !reflect.DeepEqual(p, *f.Prefs) {
+			t.Errorf("preferences %+v %v, read together %+v", p, err, f.Prefs)
+		}
+		for _, id := range l.Employees {
+			one, err := e.Store.Employee(ctx, org, id)
+			if together, ok := f.Employees[id]; (err == nil) != ok || one != together {
+				t.Errorf("employee %s: %+v %v, read together %+v", id, one, err, together)
+			}
+			c, ok, err := e.Store.EmployeeContact(ctx, org, id)
+			if together, tok := f.Contacts[id]; err != nil || ok != tok || c != together {
+				t.Errorf("contact %s: %+v %v %v, read together %+v", id, c, ok, err, together)
+			}
+		}
+		for _, id := range l.Departments {
+			one, ok, err := e.Store.Department(ctx, org, id)
+			if together, tok := f.Departments[id]; err != nil || ok != tok || one != together {
+				t.Errorf("department %s: %+v %v %v, read together %+v", id, one, ok, err, together)
+			}
+		}
+		if c, ok, err := e.Store.ResponsibleContact(ctx, org); err != nil || !ok || c != f.Contacts[""] {
+			t.Errorf("responsible contact %+v %v %v, read together %+v", c, ok, err, f.Contacts[""])
 		}
 	})
 }
