@@ -3940,8 +3940,8 @@ type ClientInterface interface {
 	// Sends a 6-digit one-time code to the organization's responsible person by SMS or
 	// e-mail. The answer is the same whether or not the organization exists. A code is
 	// valid for 10 minutes; another can be requested after `resendAfterSeconds`. Sending
-	// is limited per destination (cooldown and daily cap), per source IP and across the
-	// deployment; over a limit the answer is 429 with `Retry-After`.
+	// is limited per destination (cooldown and daily cap), per organization (a daily
+	// budget), per source IP and across the deployment; over a limit the answer is 429 with `Retry-After`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3953,8 +3953,8 @@ type ClientInterface interface {
 	// Sends a 6-digit one-time code to the organization's responsible person by SMS or
 	// e-mail. The answer is the same whether or not the organization exists. A code is
 	// valid for 10 minutes; another can be requested after `resendAfterSeconds`. Sending
-	// is limited per destination (cooldown and daily cap), per source IP and across the
-	// deployment; over a limit the answer is 429 with `Retry-After`.
+	// is limited per destination (cooldown and daily cap), per organization (a daily
+	// budget), per source IP and across the deployment; over a limit the answer is 429 with `Retry-After`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3987,8 +3987,13 @@ type ClientInterface interface {
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
 	// is single use. Passwords are checked against length limits, a blocklist of common
-	// passwords and context words (login, organization name); a rejected password answers
-	// 400 `password_rejected` with the reasons in `errors`.
+	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
+	// 10-digit number), the e-mail, the login, each part of the person's name, the
+	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
+	// service's own name (Kabinet, Кабинет). Words are compared without case and by their
+	// letters alone, so digits around them (a year) do not hide them. A password with
+	// U+0000 is refused. A rejected password answers 400 `password_rejected` with the
+	// reasons in `errors`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3999,8 +4004,13 @@ type ClientInterface interface {
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
 	// is single use. Passwords are checked against length limits, a blocklist of common
-	// passwords and context words (login, organization name); a rejected password answers
-	// 400 `password_rejected` with the reasons in `errors`.
+	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
+	// 10-digit number), the e-mail, the login, each part of the person's name, the
+	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
+	// service's own name (Kabinet, Кабинет). Words are compared without case and by their
+	// letters alone, so digits around them (a year) do not hide them. A password with
+	// U+0000 is refused. A rejected password answers 400 `password_rejected` with the
+	// reasons in `errors`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4029,7 +4039,10 @@ type ClientInterface interface {
 
 	// RefreshSessionWithBody Refresh the access token
 	//
-	// Exchanges a refresh token for a new token pair.
+	// Exchanges a refresh token for a new token pair. A refresh token works once; its
+	// successor belongs to the same family (the sign-in it descends from). Presenting a
+	// token that was already used revokes its whole family: the successors stop working
+	// too, and the person signs in again (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4038,7 +4051,10 @@ type ClientInterface interface {
 
 	// RefreshSession Refresh the access token
 	//
-	// Exchanges a refresh token for a new token pair.
+	// Exchanges a refresh token for a new token pair. A refresh token works once; its
+	// successor belongs to the same family (the sign-in it descends from). Presenting a
+	// token that was already used revokes its whole family: the successors stop working
+	// too, and the person signs in again (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4220,7 +4236,7 @@ type ClientInterface interface {
 	// Sends a 6-digit one-time code to the invited employee's phone (`sms`, the default)
 	// or e-mail, to confirm it at activation. Codes follow the rules of
 	// `POST /v1/auth/codes`: valid 10 minutes, resend cooldown, daily cap per destination,
-	// per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
+	// the organization's daily budget, per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
 	// 404 `invitation_invalid`; an employee without an e-mail asked for `email`, 400
 	// `validation_failed`. Public: the token is the credential.
 	//
@@ -4234,7 +4250,7 @@ type ClientInterface interface {
 	// Sends a 6-digit one-time code to the invited employee's phone (`sms`, the default)
 	// or e-mail, to confirm it at activation. Codes follow the rules of
 	// `POST /v1/auth/codes`: valid 10 minutes, resend cooldown, daily cap per destination,
-	// per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
+	// the organization's daily budget, per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
 	// 404 `invitation_invalid`; an employee without an e-mail asked for `email`, 400
 	// `validation_failed`. Public: the token is the credential.
 	//
@@ -4936,8 +4952,8 @@ func (c *Client) ListApprovals(ctx context.Context, params *ListApprovalsParams,
 // Sends a 6-digit one-time code to the organization's responsible person by SMS or
 // e-mail. The answer is the same whether or not the organization exists. A code is
 // valid for 10 minutes; another can be requested after `resendAfterSeconds`. Sending
-// is limited per destination (cooldown and daily cap), per source IP and across the
-// deployment; over a limit the answer is 429 with `Retry-After`.
+// is limited per destination (cooldown and daily cap), per organization (a daily
+// budget), per source IP and across the deployment; over a limit the answer is 429 with `Retry-After`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4959,8 +4975,8 @@ func (c *Client) SendCodeWithBody(ctx context.Context, contentType string, body 
 // Sends a 6-digit one-time code to the organization's responsible person by SMS or
 // e-mail. The answer is the same whether or not the organization exists. A code is
 // valid for 10 minutes; another can be requested after `resendAfterSeconds`. Sending
-// is limited per destination (cooldown and daily cap), per source IP and across the
-// deployment; over a limit the answer is 429 with `Retry-After`.
+// is limited per destination (cooldown and daily cap), per organization (a daily
+// budget), per source IP and across the deployment; over a limit the answer is 429 with `Retry-After`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5023,8 +5039,13 @@ func (c *Client) VerifyCode(ctx context.Context, body VerifyCodeJSONRequestBody,
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
 // is single use. Passwords are checked against length limits, a blocklist of common
-// passwords and context words (login, organization name); a rejected password answers
-// 400 `password_rejected` with the reasons in `errors`.
+// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
+// 10-digit number), the e-mail, the login, each part of the person's name, the
+// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
+// service's own name (Kabinet, Кабинет). Words are compared without case and by their
+// letters alone, so digits around them (a year) do not hide them. A password with
+// U+0000 is refused. A rejected password answers 400 `password_rejected` with the
+// reasons in `errors`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5045,8 +5066,13 @@ func (c *Client) SetPasswordWithBody(ctx context.Context, contentType string, bo
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
 // is single use. Passwords are checked against length limits, a blocklist of common
-// passwords and context words (login, organization name); a rejected password answers
-// 400 `password_rejected` with the reasons in `errors`.
+// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
+// 10-digit number), the e-mail, the login, each part of the person's name, the
+// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
+// service's own name (Kabinet, Кабинет). Words are compared without case and by their
+// letters alone, so digits around them (a year) do not hide them. A password with
+// U+0000 is refused. A rejected password answers 400 `password_rejected` with the
+// reasons in `errors`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5105,7 +5131,10 @@ func (c *Client) SignIn(ctx context.Context, body SignInJSONRequestBody, reqEdit
 
 // RefreshSessionWithBody Refresh the access token
 //
-// Exchanges a refresh token for a new token pair.
+// Exchanges a refresh token for a new token pair. A refresh token works once; its
+// successor belongs to the same family (the sign-in it descends from). Presenting a
+// token that was already used revokes its whole family: the successors stop working
+// too, and the person signs in again (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5124,7 +5153,10 @@ func (c *Client) RefreshSessionWithBody(ctx context.Context, contentType string,
 
 // RefreshSession Refresh the access token
 //
-// Exchanges a refresh token for a new token pair.
+// Exchanges a refresh token for a new token pair. A refresh token works once; its
+// successor belongs to the same family (the sign-in it descends from). Presenting a
+// token that was already used revokes its whole family: the successors stop working
+// too, and the person signs in again (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5436,7 +5468,7 @@ func (c *Client) ActivateCabinet(ctx context.Context, body ActivateCabinetJSONRe
 // Sends a 6-digit one-time code to the invited employee's phone (`sms`, the default)
 // or e-mail, to confirm it at activation. Codes follow the rules of
 // `POST /v1/auth/codes`: valid 10 minutes, resend cooldown, daily cap per destination,
-// per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
+// the organization's daily budget, per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
 // 404 `invitation_invalid`; an employee without an e-mail asked for `email`, 400
 // `validation_failed`. Public: the token is the credential.
 //
@@ -5460,7 +5492,7 @@ func (c *Client) SendActivationCodeWithBody(ctx context.Context, contentType str
 // Sends a 6-digit one-time code to the invited employee's phone (`sms`, the default)
 // or e-mail, to confirm it at activation. Codes follow the rules of
 // `POST /v1/auth/codes`: valid 10 minutes, resend cooldown, daily cap per destination,
-// per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
+// the organization's daily budget, per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
 // 404 `invitation_invalid`; an employee without an e-mail asked for `email`, 400
 // `validation_failed`. Public: the token is the credential.
 //
@@ -9004,8 +9036,8 @@ type ClientWithResponsesInterface interface {
 	// Sends a 6-digit one-time code to the organization's responsible person by SMS or
 	// e-mail. The answer is the same whether or not the organization exists. A code is
 	// valid for 10 minutes; another can be requested after `resendAfterSeconds`. Sending
-	// is limited per destination (cooldown and daily cap), per source IP and across the
-	// deployment; over a limit the answer is 429 with `Retry-After`.
+	// is limited per destination (cooldown and daily cap), per organization (a daily
+	// budget), per source IP and across the deployment; over a limit the answer is 429 with `Retry-After`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9017,8 +9049,8 @@ type ClientWithResponsesInterface interface {
 	// Sends a 6-digit one-time code to the organization's responsible person by SMS or
 	// e-mail. The answer is the same whether or not the organization exists. A code is
 	// valid for 10 minutes; another can be requested after `resendAfterSeconds`. Sending
-	// is limited per destination (cooldown and daily cap), per source IP and across the
-	// deployment; over a limit the answer is 429 with `Retry-After`.
+	// is limited per destination (cooldown and daily cap), per organization (a daily
+	// budget), per source IP and across the deployment; over a limit the answer is 429 with `Retry-After`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9051,8 +9083,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
 	// is single use. Passwords are checked against length limits, a blocklist of common
-	// passwords and context words (login, organization name); a rejected password answers
-	// 400 `password_rejected` with the reasons in `errors`.
+	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
+	// 10-digit number), the e-mail, the login, each part of the person's name, the
+	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
+	// service's own name (Kabinet, Кабинет). Words are compared without case and by their
+	// letters alone, so digits around them (a year) do not hide them. A password with
+	// U+0000 is refused. A rejected password answers 400 `password_rejected` with the
+	// reasons in `errors`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9063,8 +9100,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
 	// is single use. Passwords are checked against length limits, a blocklist of common
-	// passwords and context words (login, organization name); a rejected password answers
-	// 400 `password_rejected` with the reasons in `errors`.
+	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
+	// 10-digit number), the e-mail, the login, each part of the person's name, the
+	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
+	// service's own name (Kabinet, Кабинет). Words are compared without case and by their
+	// letters alone, so digits around them (a year) do not hide them. A password with
+	// U+0000 is refused. A rejected password answers 400 `password_rejected` with the
+	// reasons in `errors`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9093,7 +9135,10 @@ type ClientWithResponsesInterface interface {
 
 	// RefreshSessionWithBodyWithResponse Refresh the access token
 	//
-	// Exchanges a refresh token for a new token pair.
+	// Exchanges a refresh token for a new token pair. A refresh token works once; its
+	// successor belongs to the same family (the sign-in it descends from). Presenting a
+	// token that was already used revokes its whole family: the successors stop working
+	// too, and the person signs in again (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9102,7 +9147,10 @@ type ClientWithResponsesInterface interface {
 
 	// RefreshSessionWithResponse Refresh the access token
 	//
-	// Exchanges a refresh token for a new token pair.
+	// Exchanges a refresh token for a new token pair. A refresh token works once; its
+	// successor belongs to the same family (the sign-in it descends from). Presenting a
+	// token that was already used revokes its whole family: the successors stop working
+	// too, and the person signs in again (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9296,7 +9344,7 @@ type ClientWithResponsesInterface interface {
 	// Sends a 6-digit one-time code to the invited employee's phone (`sms`, the default)
 	// or e-mail, to confirm it at activation. Codes follow the rules of
 	// `POST /v1/auth/codes`: valid 10 minutes, resend cooldown, daily cap per destination,
-	// per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
+	// the organization's daily budget, per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
 	// 404 `invitation_invalid`; an employee without an e-mail asked for `email`, 400
 	// `validation_failed`. Public: the token is the credential.
 	//
@@ -9310,7 +9358,7 @@ type ClientWithResponsesInterface interface {
 	// Sends a 6-digit one-time code to the invited employee's phone (`sms`, the default)
 	// or e-mail, to confirm it at activation. Codes follow the rules of
 	// `POST /v1/auth/codes`: valid 10 minutes, resend cooldown, daily cap per destination,
-	// per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
+	// the organization's daily budget, per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
 	// 404 `invitation_invalid`; an employee without an e-mail asked for `email`, 400
 	// `validation_failed`. Public: the token is the credential.
 	//
@@ -10025,6 +10073,11 @@ type ListApprovalsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListApprovalsReply503Headers the declared response headers of an HTTP 503 response for ListApprovals
+type ListApprovalsReply503Headers struct {
+	RetryAfter int
+}
+
 type ListApprovalsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10042,6 +10095,8 @@ type ListApprovalsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListApprovalsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListApprovalsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10108,6 +10163,11 @@ type SendCodeReply429Headers struct {
 	RetryAfter int
 }
 
+// SendCodeReply503Headers the declared response headers of an HTTP 503 response for SendCode
+type SendCodeReply503Headers struct {
+	RetryAfter int
+}
+
 type SendCodeReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10127,6 +10187,8 @@ type SendCodeReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SendCodeReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendCodeReply503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -10198,6 +10260,11 @@ type VerifyCodeReply429Headers struct {
 	RetryAfter int
 }
 
+// VerifyCodeReply503Headers the declared response headers of an HTTP 503 response for VerifyCode
+type VerifyCodeReply503Headers struct {
+	RetryAfter int
+}
+
 type VerifyCodeReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10217,6 +10284,8 @@ type VerifyCodeReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *VerifyCodeReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *VerifyCodeReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10288,6 +10357,11 @@ type SetPasswordReply429Headers struct {
 	RetryAfter int
 }
 
+// SetPasswordReply503Headers the declared response headers of an HTTP 503 response for SetPassword
+type SetPasswordReply503Headers struct {
+	RetryAfter int
+}
+
 type SetPasswordReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10305,6 +10379,8 @@ type SetPasswordReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SetPasswordReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetPasswordReply503Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -10371,6 +10447,11 @@ type SignInReply429Headers struct {
 	RetryAfter int
 }
 
+// SignInReply503Headers the declared response headers of an HTTP 503 response for SignIn
+type SignInReply503Headers struct {
+	RetryAfter int
+}
+
 type SignInReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10392,6 +10473,8 @@ type SignInReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SignInReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SignInReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10468,6 +10551,11 @@ type RefreshSessionReply429Headers struct {
 	RetryAfter int
 }
 
+// RefreshSessionReply503Headers the declared response headers of an HTTP 503 response for RefreshSession
+type RefreshSessionReply503Headers struct {
+	RetryAfter int
+}
+
 type RefreshSessionReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10489,6 +10577,8 @@ type RefreshSessionReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RefreshSessionReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RefreshSessionReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10565,6 +10655,11 @@ type ListCabinetsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListCabinetsReply503Headers the declared response headers of an HTTP 503 response for ListCabinets
+type ListCabinetsReply503Headers struct {
+	RetryAfter int
+}
+
 type ListCabinetsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10582,6 +10677,8 @@ type ListCabinetsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListCabinetsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCabinetsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10658,6 +10755,11 @@ type RunCabinetActionReply409Headers struct {
 	RetryAfter int
 }
 
+// RunCabinetActionReply503Headers the declared response headers of an HTTP 503 response for RunCabinetAction
+type RunCabinetActionReply503Headers struct {
+	RetryAfter int
+}
+
 type RunCabinetActionReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10687,6 +10789,8 @@ type RunCabinetActionReply struct {
 	Headers401 *RunCabinetActionReply401Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *RunCabinetActionReply409Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RunCabinetActionReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10773,6 +10877,11 @@ type CountCabinetsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// CountCabinetsReply503Headers the declared response headers of an HTTP 503 response for CountCabinets
+type CountCabinetsReply503Headers struct {
+	RetryAfter int
+}
+
 type CountCabinetsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10788,6 +10897,8 @@ type CountCabinetsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CountCabinetsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CountCabinetsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10849,6 +10960,11 @@ type RemoveDeputyReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// RemoveDeputyReply503Headers the declared response headers of an HTTP 503 response for RemoveDeputy
+type RemoveDeputyReply503Headers struct {
+	RetryAfter int
+}
+
 type RemoveDeputyReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10864,6 +10980,8 @@ type RemoveDeputyReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RemoveDeputyReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RemoveDeputyReply503Headers
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -10925,6 +11043,11 @@ type GetDeputyReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetDeputyReply503Headers the declared response headers of an HTTP 503 response for GetDeputy
+type GetDeputyReply503Headers struct {
+	RetryAfter int
+}
+
 type GetDeputyReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10942,6 +11065,8 @@ type GetDeputyReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetDeputyReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDeputyReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11008,6 +11133,11 @@ type SetDeputyReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// SetDeputyReply503Headers the declared response headers of an HTTP 503 response for SetDeputy
+type SetDeputyReply503Headers struct {
+	RetryAfter int
+}
+
 type SetDeputyReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11033,6 +11163,8 @@ type SetDeputyReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SetDeputyReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetDeputyReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11119,6 +11251,11 @@ type ListEmployeesReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListEmployeesReply503Headers the declared response headers of an HTTP 503 response for ListEmployees
+type ListEmployeesReply503Headers struct {
+	RetryAfter int
+}
+
 type ListEmployeesReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11136,6 +11273,8 @@ type ListEmployeesReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListEmployeesReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListEmployeesReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11202,6 +11341,11 @@ type GetEmployeeReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetEmployeeReply503Headers the declared response headers of an HTTP 503 response for GetEmployee
+type GetEmployeeReply503Headers struct {
+	RetryAfter int
+}
+
 type GetEmployeeReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11219,6 +11363,8 @@ type GetEmployeeReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetEmployeeReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEmployeeReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11285,6 +11431,11 @@ type ActivateCabinetReply429Headers struct {
 	RetryAfter int
 }
 
+// ActivateCabinetReply503Headers the declared response headers of an HTTP 503 response for ActivateCabinet
+type ActivateCabinetReply503Headers struct {
+	RetryAfter int
+}
+
 type ActivateCabinetReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11308,6 +11459,8 @@ type ActivateCabinetReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ActivateCabinetReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ActivateCabinetReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11389,6 +11542,11 @@ type SendActivationCodeReply429Headers struct {
 	RetryAfter int
 }
 
+// SendActivationCodeReply503Headers the declared response headers of an HTTP 503 response for SendActivationCode
+type SendActivationCodeReply503Headers struct {
+	RetryAfter int
+}
+
 type SendActivationCodeReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11410,6 +11568,8 @@ type SendActivationCodeReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SendActivationCodeReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendActivationCodeReply503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -11486,6 +11646,11 @@ type OpenInvitationReply429Headers struct {
 	RetryAfter int
 }
 
+// OpenInvitationReply503Headers the declared response headers of an HTTP 503 response for OpenInvitation
+type OpenInvitationReply503Headers struct {
+	RetryAfter int
+}
+
 type OpenInvitationReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11507,6 +11672,8 @@ type OpenInvitationReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *OpenInvitationReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *OpenInvitationReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11583,6 +11750,11 @@ type GetMeReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetMeReply503Headers the declared response headers of an HTTP 503 response for GetMe
+type GetMeReply503Headers struct {
+	RetryAfter int
+}
+
 type GetMeReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11596,6 +11768,8 @@ type GetMeReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetMeReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMeReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11652,6 +11826,11 @@ type SetNotificationPreferencesReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// SetNotificationPreferencesReply503Headers the declared response headers of an HTTP 503 response for SetNotificationPreferences
+type SetNotificationPreferencesReply503Headers struct {
+	RetryAfter int
+}
+
 type SetNotificationPreferencesReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11675,6 +11854,8 @@ type SetNotificationPreferencesReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SetNotificationPreferencesReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetNotificationPreferencesReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11766,6 +11947,11 @@ type AnnounceNoticeReply409Headers struct {
 	RetryAfter int
 }
 
+// AnnounceNoticeReply503Headers the declared response headers of an HTTP 503 response for AnnounceNotice
+type AnnounceNoticeReply503Headers struct {
+	RetryAfter int
+}
+
 type AnnounceNoticeReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11793,6 +11979,8 @@ type AnnounceNoticeReply struct {
 	Headers401 *AnnounceNoticeReply401Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *AnnounceNoticeReply409Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AnnounceNoticeReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11874,6 +12062,11 @@ type ListNotificationsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListNotificationsReply503Headers the declared response headers of an HTTP 503 response for ListNotifications
+type ListNotificationsReply503Headers struct {
+	RetryAfter int
+}
+
 type ListNotificationsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11891,6 +12084,8 @@ type ListNotificationsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListNotificationsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListNotificationsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11957,6 +12152,11 @@ type ListApiKeysReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListApiKeysReply503Headers the declared response headers of an HTTP 503 response for ListApiKeys
+type ListApiKeysReply503Headers struct {
+	RetryAfter int
+}
+
 type ListApiKeysReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11974,6 +12174,8 @@ type ListApiKeysReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListApiKeysReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListApiKeysReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12040,6 +12242,11 @@ type CreateApiKeyReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// CreateApiKeyReply503Headers the declared response headers of an HTTP 503 response for CreateApiKey
+type CreateApiKeyReply503Headers struct {
+	RetryAfter int
+}
+
 type CreateApiKeyReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12057,6 +12264,8 @@ type CreateApiKeyReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateApiKeyReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateApiKeyReply503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -12123,6 +12332,11 @@ type RevokeApiKeyReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// RevokeApiKeyReply503Headers the declared response headers of an HTTP 503 response for RevokeApiKey
+type RevokeApiKeyReply503Headers struct {
+	RetryAfter int
+}
+
 type RevokeApiKeyReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12138,6 +12352,8 @@ type RevokeApiKeyReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RevokeApiKeyReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevokeApiKeyReply503Headers
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -12199,6 +12415,11 @@ type GetCabinetSettingsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetCabinetSettingsReply503Headers the declared response headers of an HTTP 503 response for GetCabinetSettings
+type GetCabinetSettingsReply503Headers struct {
+	RetryAfter int
+}
+
 type GetCabinetSettingsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12214,6 +12435,8 @@ type GetCabinetSettingsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetCabinetSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCabinetSettingsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12275,6 +12498,11 @@ type UpdateCabinetSettingsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// UpdateCabinetSettingsReply503Headers the declared response headers of an HTTP 503 response for UpdateCabinetSettings
+type UpdateCabinetSettingsReply503Headers struct {
+	RetryAfter int
+}
+
 type UpdateCabinetSettingsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12298,6 +12526,8 @@ type UpdateCabinetSettingsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateCabinetSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateCabinetSettingsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12379,6 +12609,11 @@ type GetNotificationSettingsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetNotificationSettingsReply503Headers the declared response headers of an HTTP 503 response for GetNotificationSettings
+type GetNotificationSettingsReply503Headers struct {
+	RetryAfter int
+}
+
 type GetNotificationSettingsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12394,6 +12629,8 @@ type GetNotificationSettingsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetNotificationSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetNotificationSettingsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12455,6 +12692,11 @@ type UpdateNotificationSettingsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// UpdateNotificationSettingsReply503Headers the declared response headers of an HTTP 503 response for UpdateNotificationSettings
+type UpdateNotificationSettingsReply503Headers struct {
+	RetryAfter int
+}
+
 type UpdateNotificationSettingsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12478,6 +12720,8 @@ type UpdateNotificationSettingsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateNotificationSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateNotificationSettingsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12559,6 +12803,11 @@ type ListNotificationTemplatesReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListNotificationTemplatesReply503Headers the declared response headers of an HTTP 503 response for ListNotificationTemplates
+type ListNotificationTemplatesReply503Headers struct {
+	RetryAfter int
+}
+
 type ListNotificationTemplatesReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12574,6 +12823,8 @@ type ListNotificationTemplatesReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListNotificationTemplatesReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListNotificationTemplatesReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12635,6 +12886,11 @@ type ResetNotificationTemplateReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ResetNotificationTemplateReply503Headers the declared response headers of an HTTP 503 response for ResetNotificationTemplate
+type ResetNotificationTemplateReply503Headers struct {
+	RetryAfter int
+}
+
 type ResetNotificationTemplateReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12652,6 +12908,8 @@ type ResetNotificationTemplateReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ResetNotificationTemplateReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ResetNotificationTemplateReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12718,6 +12976,11 @@ type SetNotificationTemplateReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// SetNotificationTemplateReply503Headers the declared response headers of an HTTP 503 response for SetNotificationTemplate
+type SetNotificationTemplateReply503Headers struct {
+	RetryAfter int
+}
+
 type SetNotificationTemplateReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12741,6 +13004,8 @@ type SetNotificationTemplateReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SetNotificationTemplateReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetNotificationTemplateReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12822,6 +13087,11 @@ type GetRequestSettingsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetRequestSettingsReply503Headers the declared response headers of an HTTP 503 response for GetRequestSettings
+type GetRequestSettingsReply503Headers struct {
+	RetryAfter int
+}
+
 type GetRequestSettingsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12837,6 +13107,8 @@ type GetRequestSettingsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetRequestSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestSettingsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12898,6 +13170,11 @@ type UpdateRequestSettingsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// UpdateRequestSettingsReply503Headers the declared response headers of an HTTP 503 response for UpdateRequestSettings
+type UpdateRequestSettingsReply503Headers struct {
+	RetryAfter int
+}
+
 type UpdateRequestSettingsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12921,6 +13198,8 @@ type UpdateRequestSettingsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateRequestSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateRequestSettingsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13002,6 +13281,11 @@ type ConnectOrganizationReply429Headers struct {
 	RetryAfter int
 }
 
+// ConnectOrganizationReply503Headers the declared response headers of an HTTP 503 response for ConnectOrganization
+type ConnectOrganizationReply503Headers struct {
+	RetryAfter int
+}
+
 type ConnectOrganizationReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13021,6 +13305,8 @@ type ConnectOrganizationReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ConnectOrganizationReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ConnectOrganizationReply503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -13092,6 +13378,11 @@ type ListProcessingReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListProcessingReply503Headers the declared response headers of an HTTP 503 response for ListProcessing
+type ListProcessingReply503Headers struct {
+	RetryAfter int
+}
+
 type ListProcessingReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13109,6 +13400,8 @@ type ListProcessingReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListProcessingReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProcessingReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13175,6 +13468,11 @@ type ListCannotGetCabinetReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListCannotGetCabinetReply503Headers the declared response headers of an HTTP 503 response for ListCannotGetCabinet
+type ListCannotGetCabinetReply503Headers struct {
+	RetryAfter int
+}
+
 type ListCannotGetCabinetReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13190,6 +13488,8 @@ type ListCannotGetCabinetReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListCannotGetCabinetReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCannotGetCabinetReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13261,6 +13561,11 @@ type PublishDeltaReply409Headers struct {
 	RetryAfter int
 }
 
+// PublishDeltaReply503Headers the declared response headers of an HTTP 503 response for PublishDelta
+type PublishDeltaReply503Headers struct {
+	RetryAfter int
+}
+
 type PublishDeltaReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13288,6 +13593,8 @@ type PublishDeltaReply struct {
 	Headers401 *PublishDeltaReply401Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *PublishDeltaReply409Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PublishDeltaReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13379,6 +13686,11 @@ type BeginSnapshotReply409Headers struct {
 	RetryAfter int
 }
 
+// BeginSnapshotReply503Headers the declared response headers of an HTTP 503 response for BeginSnapshot
+type BeginSnapshotReply503Headers struct {
+	RetryAfter int
+}
+
 type BeginSnapshotReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13402,6 +13714,8 @@ type BeginSnapshotReply struct {
 	Headers401 *BeginSnapshotReply401Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *BeginSnapshotReply409Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *BeginSnapshotReply503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -13483,6 +13797,11 @@ type AddSnapshotChunkReply409Headers struct {
 	RetryAfter *int
 }
 
+// AddSnapshotChunkReply503Headers the declared response headers of an HTTP 503 response for AddSnapshotChunk
+type AddSnapshotChunkReply503Headers struct {
+	RetryAfter int
+}
+
 type AddSnapshotChunkReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13512,6 +13831,8 @@ type AddSnapshotChunkReply struct {
 	Headers401 *AddSnapshotChunkReply401Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *AddSnapshotChunkReply409Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AddSnapshotChunkReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13608,6 +13929,11 @@ type CommitSnapshotReply409Headers struct {
 	RetryAfter *int
 }
 
+// CommitSnapshotReply503Headers the declared response headers of an HTTP 503 response for CommitSnapshot
+type CommitSnapshotReply503Headers struct {
+	RetryAfter int
+}
+
 type CommitSnapshotReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13633,6 +13959,8 @@ type CommitSnapshotReply struct {
 	Headers401 *CommitSnapshotReply401Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *CommitSnapshotReply409Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CommitSnapshotReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13709,6 +14037,11 @@ type ListRequestTypesReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListRequestTypesReply503Headers the declared response headers of an HTTP 503 response for ListRequestTypes
+type ListRequestTypesReply503Headers struct {
+	RetryAfter int
+}
+
 type ListRequestTypesReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13724,6 +14057,8 @@ type ListRequestTypesReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListRequestTypesReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRequestTypesReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13785,6 +14120,11 @@ type ListMyRequestsReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ListMyRequestsReply503Headers the declared response headers of an HTTP 503 response for ListMyRequests
+type ListMyRequestsReply503Headers struct {
+	RetryAfter int
+}
+
 type ListMyRequestsReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13802,6 +14142,8 @@ type ListMyRequestsReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListMyRequestsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListMyRequestsReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13878,6 +14220,11 @@ type SubmitRequestReply409Headers struct {
 	RetryAfter int
 }
 
+// SubmitRequestReply503Headers the declared response headers of an HTTP 503 response for SubmitRequest
+type SubmitRequestReply503Headers struct {
+	RetryAfter int
+}
+
 type SubmitRequestReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13907,6 +14254,8 @@ type SubmitRequestReply struct {
 	Headers401 *SubmitRequestReply401Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *SubmitRequestReply409Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SubmitRequestReply503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -13993,6 +14342,11 @@ type GetRequestReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// GetRequestReply503Headers the declared response headers of an HTTP 503 response for GetRequest
+type GetRequestReply503Headers struct {
+	RetryAfter int
+}
+
 type GetRequestReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14010,6 +14364,8 @@ type GetRequestReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetRequestReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRequestReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14076,6 +14432,11 @@ type ApproveRequestReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// ApproveRequestReply503Headers the declared response headers of an HTTP 503 response for ApproveRequest
+type ApproveRequestReply503Headers struct {
+	RetryAfter int
+}
+
 type ApproveRequestReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14101,6 +14462,8 @@ type ApproveRequestReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ApproveRequestReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ApproveRequestReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14187,6 +14550,11 @@ type CancelRequestReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// CancelRequestReply503Headers the declared response headers of an HTTP 503 response for CancelRequest
+type CancelRequestReply503Headers struct {
+	RetryAfter int
+}
+
 type CancelRequestReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14212,6 +14580,8 @@ type CancelRequestReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CancelRequestReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CancelRequestReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14298,6 +14668,11 @@ type CompleteRequestReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// CompleteRequestReply503Headers the declared response headers of an HTTP 503 response for CompleteRequest
+type CompleteRequestReply503Headers struct {
+	RetryAfter int
+}
+
 type CompleteRequestReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14323,6 +14698,8 @@ type CompleteRequestReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CompleteRequestReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompleteRequestReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14409,6 +14786,11 @@ type DeclineRequestReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// DeclineRequestReply503Headers the declared response headers of an HTTP 503 response for DeclineRequest
+type DeclineRequestReply503Headers struct {
+	RetryAfter int
+}
+
 type DeclineRequestReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14434,6 +14816,8 @@ type DeclineRequestReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeclineRequestReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeclineRequestReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14520,6 +14904,11 @@ type RejectRequestReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// RejectRequestReply503Headers the declared response headers of an HTTP 503 response for RejectRequest
+type RejectRequestReply503Headers struct {
+	RetryAfter int
+}
+
 type RejectRequestReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14545,6 +14934,8 @@ type RejectRequestReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RejectRequestReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RejectRequestReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14631,6 +15022,11 @@ type TakeRequestReply401Headers struct {
 	WWWAuthenticate string
 }
 
+// TakeRequestReply503Headers the declared response headers of an HTTP 503 response for TakeRequest
+type TakeRequestReply503Headers struct {
+	RetryAfter int
+}
+
 type TakeRequestReply struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14656,6 +15052,8 @@ type TakeRequestReply struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *TakeRequestReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TakeRequestReply503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14761,8 +15159,8 @@ func (c *ClientWithResponses) ListApprovalsWithResponse(ctx context.Context, par
 // Sends a 6-digit one-time code to the organization's responsible person by SMS or
 // e-mail. The answer is the same whether or not the organization exists. A code is
 // valid for 10 minutes; another can be requested after `resendAfterSeconds`. Sending
-// is limited per destination (cooldown and daily cap), per source IP and across the
-// deployment; over a limit the answer is 429 with `Retry-After`.
+// is limited per destination (cooldown and daily cap), per organization (a daily
+// budget), per source IP and across the deployment; over a limit the answer is 429 with `Retry-After`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14780,8 +15178,8 @@ func (c *ClientWithResponses) SendCodeWithBodyWithResponse(ctx context.Context, 
 // Sends a 6-digit one-time code to the organization's responsible person by SMS or
 // e-mail. The answer is the same whether or not the organization exists. A code is
 // valid for 10 minutes; another can be requested after `resendAfterSeconds`. Sending
-// is limited per destination (cooldown and daily cap), per source IP and across the
-// deployment; over a limit the answer is 429 with `Retry-After`.
+// is limited per destination (cooldown and daily cap), per organization (a daily
+// budget), per source IP and across the deployment; over a limit the answer is 429 with `Retry-After`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14832,8 +15230,13 @@ func (c *ClientWithResponses) VerifyCodeWithResponse(ctx context.Context, body V
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
 // is single use. Passwords are checked against length limits, a blocklist of common
-// passwords and context words (login, organization name); a rejected password answers
-// 400 `password_rejected` with the reasons in `errors`.
+// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
+// 10-digit number), the e-mail, the login, each part of the person's name, the
+// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
+// service's own name (Kabinet, Кабинет). Words are compared without case and by their
+// letters alone, so digits around them (a year) do not hide them. A password with
+// U+0000 is refused. A rejected password answers 400 `password_rejected` with the
+// reasons in `errors`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14850,8 +15253,13 @@ func (c *ClientWithResponses) SetPasswordWithBodyWithResponse(ctx context.Contex
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
 // is single use. Passwords are checked against length limits, a blocklist of common
-// passwords and context words (login, organization name); a rejected password answers
-// 400 `password_rejected` with the reasons in `errors`.
+// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
+// 10-digit number), the e-mail, the login, each part of the person's name, the
+// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
+// service's own name (Kabinet, Кабинет). Words are compared without case and by their
+// letters alone, so digits around them (a year) do not hide them. A password with
+// U+0000 is refused. A rejected password answers 400 `password_rejected` with the
+// reasons in `errors`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14898,7 +15306,10 @@ func (c *ClientWithResponses) SignInWithResponse(ctx context.Context, body SignI
 
 // RefreshSessionWithBodyWithResponse Refresh the access token
 //
-// Exchanges a refresh token for a new token pair.
+// Exchanges a refresh token for a new token pair. A refresh token works once; its
+// successor belongs to the same family (the sign-in it descends from). Presenting a
+// token that was already used revokes its whole family: the successors stop working
+// too, and the person signs in again (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14913,7 +15324,10 @@ func (c *ClientWithResponses) RefreshSessionWithBodyWithResponse(ctx context.Con
 
 // RefreshSessionWithResponse Refresh the access token
 //
-// Exchanges a refresh token for a new token pair.
+// Exchanges a refresh token for a new token pair. A refresh token works once; its
+// successor belongs to the same family (the sign-in it descends from). Presenting a
+// token that was already used revokes its whole family: the successors stop working
+// too, and the person signs in again (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15185,7 +15599,7 @@ func (c *ClientWithResponses) ActivateCabinetWithResponse(ctx context.Context, b
 // Sends a 6-digit one-time code to the invited employee's phone (`sms`, the default)
 // or e-mail, to confirm it at activation. Codes follow the rules of
 // `POST /v1/auth/codes`: valid 10 minutes, resend cooldown, daily cap per destination,
-// per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
+// the organization's daily budget, per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
 // 404 `invitation_invalid`; an employee without an e-mail asked for `email`, 400
 // `validation_failed`. Public: the token is the credential.
 //
@@ -15205,7 +15619,7 @@ func (c *ClientWithResponses) SendActivationCodeWithBodyWithResponse(ctx context
 // Sends a 6-digit one-time code to the invited employee's phone (`sms`, the default)
 // or e-mail, to confirm it at activation. Codes follow the rules of
 // `POST /v1/auth/codes`: valid 10 minutes, resend cooldown, daily cap per destination,
-// per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
+// the organization's daily budget, per-IP and deployment-wide caps (429 with `Retry-After`). An invalid token answers
 // 404 `invitation_invalid`; an employee without an e-mail asked for `email`, 400
 // `validation_failed`. Public: the token is the credential.
 //
@@ -16295,6 +16709,16 @@ func ParseListApprovalsReply(rsp *http.Response) (*ListApprovalsReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListApprovalsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16376,6 +16800,16 @@ func ParseSendCodeReply(rsp *http.Response) (*SendCodeReply, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendCodeReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16457,6 +16891,16 @@ func ParseVerifyCodeReply(rsp *http.Response) (*VerifyCodeReply, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers VerifyCodeReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16534,6 +16978,16 @@ func ParseSetPasswordReply(rsp *http.Response) (*SetPasswordReply, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetPasswordReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16622,6 +17076,16 @@ func ParseSignInReply(rsp *http.Response) (*SignInReply, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SignInReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16710,6 +17174,16 @@ func ParseRefreshSessionReply(rsp *http.Response) (*RefreshSessionReply, error) 
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RefreshSessionReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16784,6 +17258,16 @@ func ParseListCabinetsReply(rsp *http.Response) (*ListCabinetsReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCabinetsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16906,6 +17390,16 @@ func ParseRunCabinetActionReply(rsp *http.Response) (*RunCabinetActionReply, err
 			headers.RetryAfter = value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 503:
+		var headers RunCabinetActionReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16973,6 +17467,16 @@ func ParseCountCabinetsReply(rsp *http.Response) (*CountCabinetsReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CountCabinetsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17043,6 +17547,16 @@ func ParseRemoveDeputyReply(rsp *http.Response) (*RemoveDeputyReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RemoveDeputyReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17117,6 +17631,16 @@ func ParseGetDeputyReply(rsp *http.Response) (*GetDeputyReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDeputyReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17219,6 +17743,16 @@ func ParseSetDeputyReply(rsp *http.Response) (*SetDeputyReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetDeputyReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17293,6 +17827,16 @@ func ParseListEmployeesReply(rsp *http.Response) (*ListEmployeesReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListEmployeesReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17367,6 +17911,16 @@ func ParseGetEmployeeReply(rsp *http.Response) (*GetEmployeeReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEmployeeReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17462,6 +18016,16 @@ func ParseActivateCabinetReply(rsp *http.Response) (*ActivateCabinetReply, error
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ActivateCabinetReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17550,6 +18114,16 @@ func ParseSendActivationCodeReply(rsp *http.Response) (*SendActivationCodeReply,
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendActivationCodeReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17638,6 +18212,16 @@ func ParseOpenInvitationReply(rsp *http.Response) (*OpenInvitationReply, error) 
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers OpenInvitationReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17698,6 +18282,16 @@ func ParseGetMeReply(rsp *http.Response) (*GetMeReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetMeReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17793,6 +18387,16 @@ func ParseSetNotificationPreferencesReply(rsp *http.Response) (*SetNotificationP
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetNotificationPreferencesReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17908,6 +18512,16 @@ func ParseAnnounceNoticeReply(rsp *http.Response) (*AnnounceNoticeReply, error) 
 			headers.RetryAfter = value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 503:
+		var headers AnnounceNoticeReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17982,6 +18596,16 @@ func ParseListNotificationsReply(rsp *http.Response) (*ListNotificationsReply, e
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListNotificationsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18056,6 +18680,16 @@ func ParseListApiKeysReply(rsp *http.Response) (*ListApiKeysReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListApiKeysReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18130,6 +18764,16 @@ func ParseCreateApiKeyReply(rsp *http.Response) (*CreateApiKeyReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateApiKeyReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18200,6 +18844,16 @@ func ParseRevokeApiKeyReply(rsp *http.Response) (*RevokeApiKeyReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RevokeApiKeyReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18267,6 +18921,16 @@ func ParseGetCabinetSettingsReply(rsp *http.Response) (*GetCabinetSettingsReply,
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCabinetSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18362,6 +19026,16 @@ func ParseUpdateCabinetSettingsReply(rsp *http.Response) (*UpdateCabinetSettings
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateCabinetSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18429,6 +19103,16 @@ func ParseGetNotificationSettingsReply(rsp *http.Response) (*GetNotificationSett
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetNotificationSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18524,6 +19208,16 @@ func ParseUpdateNotificationSettingsReply(rsp *http.Response) (*UpdateNotificati
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateNotificationSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18591,6 +19285,16 @@ func ParseListNotificationTemplatesReply(rsp *http.Response) (*ListNotificationT
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListNotificationTemplatesReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18665,6 +19369,16 @@ func ParseResetNotificationTemplateReply(rsp *http.Response) (*ResetNotification
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ResetNotificationTemplateReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18760,6 +19474,16 @@ func ParseSetNotificationTemplateReply(rsp *http.Response) (*SetNotificationTemp
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetNotificationTemplateReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18827,6 +19551,16 @@ func ParseGetRequestSettingsReply(rsp *http.Response) (*GetRequestSettingsReply,
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18922,6 +19656,16 @@ func ParseUpdateRequestSettingsReply(rsp *http.Response) (*UpdateRequestSettings
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateRequestSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19003,6 +19747,16 @@ func ParseConnectOrganizationReply(rsp *http.Response) (*ConnectOrganizationRepl
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ConnectOrganizationReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19077,6 +19831,16 @@ func ParseListProcessingReply(rsp *http.Response) (*ListProcessingReply, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListProcessingReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19144,6 +19908,16 @@ func ParseListCannotGetCabinetReply(rsp *http.Response) (*ListCannotGetCabinetRe
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCannotGetCabinetReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19259,6 +20033,16 @@ func ParsePublishDeltaReply(rsp *http.Response) (*PublishDeltaReply, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 503:
+		var headers PublishDeltaReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19360,6 +20144,16 @@ func ParseBeginSnapshotReply(rsp *http.Response) (*BeginSnapshotReply, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 503:
+		var headers BeginSnapshotReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19482,6 +20276,16 @@ func ParseAddSnapshotChunkReply(rsp *http.Response) (*AddSnapshotChunkReply, err
 			headers.RetryAfter = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 503:
+		var headers AddSnapshotChunkReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19590,6 +20394,16 @@ func ParseCommitSnapshotReply(rsp *http.Response) (*CommitSnapshotReply, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 503:
+		var headers CommitSnapshotReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19657,6 +20471,16 @@ func ParseListRequestTypesReply(rsp *http.Response) (*ListRequestTypesReply, err
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRequestTypesReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19731,6 +20555,16 @@ func ParseListMyRequestsReply(rsp *http.Response) (*ListMyRequestsReply, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListMyRequestsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19853,6 +20687,16 @@ func ParseSubmitRequestReply(rsp *http.Response) (*SubmitRequestReply, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 503:
+		var headers SubmitRequestReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19927,6 +20771,16 @@ func ParseGetRequestReply(rsp *http.Response) (*GetRequestReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRequestReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -20029,6 +20883,16 @@ func ParseApproveRequestReply(rsp *http.Response) (*ApproveRequestReply, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ApproveRequestReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -20131,6 +20995,16 @@ func ParseCancelRequestReply(rsp *http.Response) (*CancelRequestReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CancelRequestReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -20233,6 +21107,16 @@ func ParseCompleteRequestReply(rsp *http.Response) (*CompleteRequestReply, error
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompleteRequestReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -20335,6 +21219,16 @@ func ParseDeclineRequestReply(rsp *http.Response) (*DeclineRequestReply, error) 
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeclineRequestReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -20437,6 +21331,16 @@ func ParseRejectRequestReply(rsp *http.Response) (*RejectRequestReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RejectRequestReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -20539,6 +21443,16 @@ func ParseTakeRequestReply(rsp *http.Response) (*TakeRequestReply, error) {
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers TakeRequestReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
