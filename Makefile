@@ -132,7 +132,7 @@ gotest-short:
 # Every benchmark once at a small size, so that a broken one fails the build.
 .PHONY: bench-smoke
 bench-smoke: $(MOTO_SERVER)
-	KABINET_BENCH_SIZE=small go test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
+	KABINET_BENCH_SIZE=small go test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 45m ./...
 
 .PHONY: sam-validate
 sam-validate: $(SAM)
