@@ -301,7 +301,7 @@ func BenchmarkInvitationJob10k(b *testing.B) {
 		if kinds["due"] != due {
 			b.Fatalf("set up %d due cabinets, want %d", kinds["due"], due)
 		}
-		unwritten, err := svc.Store.PutNewCabinets(ctx, cs, time.Now().Add(5*time.Minute))
+		_, unwritten, err := svc.Store.PutNewCabinets(ctx, cs, time.Now().Add(5*time.Minute))
 		if err != nil || len(unwritten) > 0 {
 			b.Fatalf("put cabinets: %v, %d unwritten", err, len(unwritten))
 		}
