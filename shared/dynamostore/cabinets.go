@@ -299,8 +299,8 @@ func (s *Cabinets) PutNewCabinets(ctx context.Context, cs []cabinets.Cabinet, de
 			ws[i] = conditionalWrite{item: toCabinetItem(c, 1), cond: notExists(), now: c.UpdatedAt, shared: true}
 		}
 		org := group[0].OrganizationID
-		// The groups in flight take different counter items.
-		shard := (countShard(org, group[0].EmployeeID) + g) % countShards
+		// Groups in flight at once take different counter items.
+		shard := (countShard(org, cs[0].EmployeeID) + g) % countShards
 		results[g] = saveAllWithMessages(ctx, s.t, "put new cabinets", ws, func(in []int) (types.TransactWriteItem, bool, error) {
 			d := countDelta{}
 			for _, i := range in {
