@@ -427,23 +427,6 @@ var txMethods = []txMethod{
 		},
 	},
 	{
-		name: "Cabinets.PutNewCabinets",
-		write: func(t *testing.T, f *faultEnv) (func(context.Context) error, func(*testing.T)) {
-			c := cabinets.Cabinet{OrganizationID: f.org.ID, EmployeeID: "N-" + ids.New(), FullName: "Новый Сотрудник",
-				State: cabinets.NotCreated, Eligible: true, UpdatedAt: f.now}
-			return func(ctx context.Context) error { return putNew(ctx, f, c) },
-				func(t *testing.T) {
-					if got, err := f.cabinets.Cabinet(ctx, f.org.ID, c.EmployeeID); err != nil || got.Version != 1 {
-						t.Fatalf("cabinet %+v %v", got, err)
-					}
-				}
-		},
-		refused: func(t *testing.T, f *faultEnv) (func(context.Context) error, error) {
-			c := f.cabinet(t) // stored: the first record's condition fails
-			return func(ctx context.Context) error { return putNew(ctx, f, c) }, errExisted
-		},
-	},
-	{
 		name: "Cabinets.Activate",
 		write: func(t *testing.T, f *faultEnv) (func(context.Context) error, func(*testing.T)) {
 			a := f.activation(t, domain.Login("u"+strings.ToLower(ids.New())))
@@ -689,22 +672,4 @@ func TestTransactionFaults(t *testing.T) {
 func saveOne(ctx context.Context, f *faultEnv, c cabinets.Cabinet, prev int64) error {
 	return f.cabinets.SaveCabinets(ctx, []cabinets.CabinetWrite{{Cabinet: c, PrevVersion: prev, PrevState: cabinets.InvitationSent,
 		Msgs: []notify.Message{f.message(notify.KindInvitation)}}})[0]
-}
-
-// errExisted is putNew's answer for a first record stored already.
-var errExisted = errors.New("the cabinet existed")
-
-// putNew writes c as a first record and answers its outcome as an error:
-// errExisted, a record left unwritten, or the store's failure.
-func putNew(ctx context.Context, f *faultEnv, c cabinets.Cabinet) error {
-	existed, unwritten, err := f.cabinets.PutNewCabinets(ctx, []cabinets.Cabinet{c}, time.Now().Add(time.Minute))
-	switch {
-	case err != nil:
-		return err
-	case len(existed) > 0:
-		return errExisted
-	case len(unwritten) > 0:
-		return fmt.Errorf("unwritten: %v", unwritten)
-	}
-	return nil
 }

@@ -467,20 +467,6 @@ func (c *captureWrites) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWr
 	return &dynamodb.BatchWriteItemOutput{}, nil
 }
 
-// TransactWriteItems records the cabinet items of the transactions that
-// write first records (each only if absent, with the counts' update), as
-// the put requests the baseline sends; nothing is sent.
-func (c *captureWrites) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, a := range in.TransactItems {
-		if a.Put != nil {
-			c.reqs = append(c.reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: a.Put.Item}})
-		}
-	}
-	return &dynamodb.TransactWriteItemsOutput{}, nil
-}
-
 // adapterItems runs the publication of chunks for orgID with writes
 // captured, and returns the put requests the adapter would send: one item
 // per row, and one cabinet item ("CAB#<employee>", state not_created) per
