@@ -205,7 +205,7 @@ func (s *Activations) Activate(ctx context.Context, in ActivateInput) (Activated
 	next := c
 	next.State, next.Reasons, next.PersonID, next.ActivatedAt, next.UpdatedAt = Active, nil, person.ID, now, now
 	dropInvitation(&next)
-	err = s.Store.Activate(ctx, Activation{Cabinet: next, PrevVersion: c.Version, Person: person, Code: rec})
+	err = s.Store.Activate(ctx, Activation{Cabinet: next, PrevVersion: c.Version, PrevState: c.State, Person: person, Code: rec})
 	switch {
 	case errors.Is(err, ErrLoginTaken):
 		return Activated{}, domain.NewError(domain.CodeLoginTaken, "this login is taken in your organization; choose another")

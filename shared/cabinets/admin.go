@@ -83,16 +83,17 @@ type Counts struct {
 	ByState map[State]int `json:"byState"`
 }
 
-// Count counts the organization's cabinets per state.
+// Count counts the organization's cabinets per state, from the counts the
+// store keeps with every write (one read, whatever the organization's size).
 func (s *Administration) Count(ctx context.Context, orgID string) (Counts, error) {
-	out := Counts{ByState: map[State]int{}}
+	n, err := s.Store.CabinetCounts(ctx, orgID)
+	if err != nil {
+		return Counts{}, err
+	}
+	out := Counts{ByState: make(map[State]int, len(States))}
 	for _, st := range States {
-		n, err := s.Store.CountCabinets(ctx, orgID, st)
-		if err != nil {
-			return Counts{}, err
-		}
-		out.ByState[st] = n
-		out.Total += n
+		out.ByState[st] = n[st]
+		out.Total += n[st]
 	}
 	return out, nil
 }
@@ -229,9 +230,10 @@ func (s *Administration) Bulk(ctx context.Context, orgID string, in BulkInput) (
 	return res, nil
 }
 
-// BulkChunk is how many cabinets one SaveCabinets call writes: fifty
-// invitations (a cabinet and its message each) fill one transaction.
-const BulkChunk = 50
+// BulkChunk is how many cabinets one SaveCabinets call writes: 49
+// invitations (a cabinet and its message each) and the update of the
+// counts per state fill one transaction of DynamoDB's 100 actions.
+const BulkChunk = 49
 
 // BulkChunksInFlight bounds the chunks written at once.
 const BulkChunksInFlight = 4
@@ -267,7 +269,7 @@ func (s *Administration) save(ctx context.Context, plans []planned, items []Item
 			defer func() { <-sem }()
 			ws := make([]CabinetWrite, len(chunk))
 			for i, pl := range chunk {
-				ws[i] = CabinetWrite{Cabinet: pl.next, PrevVersion: pl.prev}
+				ws[i] = CabinetWrite{Cabinet: pl.next, PrevVersion: pl.prev, PrevState: pl.old.State}
 				if pl.msg != nil {
 					ws[i].Msgs = []notify.Message{*pl.msg}
 				}

@@ -59,7 +59,7 @@ func (s *InvitationJob) RunJob(ctx context.Context, deadline time.Time) (JobRepo
 			if msg != nil {
 				staged = append(staged, *msg)
 			}
-			if err := s.Store.SaveCabinet(ctx, next, c.Version, staged...); err != nil {
+			if err := s.Store.SaveCabinet(ctx, next, c.Version, c.State, staged...); err != nil {
 				if errors.Is(err, ErrStale) {
 					rep.Lost++
 					skip[k] = true

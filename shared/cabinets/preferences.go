@@ -34,7 +34,7 @@ func (s *Preferences) SetPreferredChannel(ctx context.Context, orgID, employeeID
 		}
 		next := c
 		next.PreferredChannel, next.UpdatedAt = ch, s.Clock.Now()
-		err = s.Store.SaveCabinet(ctx, next, c.Version)
+		err = s.Store.SaveCabinet(ctx, next, c.Version, c.State)
 		if err == nil {
 			next.Version++
 			return ViewOf(next), nil

@@ -58,7 +58,7 @@ func (s *DeliveryReports) Report(ctx context.Context, m notify.Message, r notify
 		if r.Failure != "" && m.Fallback != nil {
 			staged = append(staged, *m.Fallback)
 		}
-		err = s.Store.SaveCabinet(ctx, next, c.Version, staged...)
+		err = s.Store.SaveCabinet(ctx, next, c.Version, c.State, staged...)
 		if err == nil {
 			notify.Dispatcher{Queue: s.Queue, Clock: s.Clock}.Dispatch(ctx, staged...)
 		}

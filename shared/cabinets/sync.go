@@ -47,11 +47,20 @@ func (s *PublicationSync) EmployeesChanged(ctx context.Context, orgID string, ch
 		known = append(known, ch)
 	}
 	if len(fresh) > 0 {
-		unwritten, err := s.Store.PutNewCabinets(ctx, fresh, deadline)
+		existed, unwritten, err := s.Store.PutNewCabinets(ctx, fresh, deadline)
 		if err != nil {
 			return nil, err
 		}
 		failed = append(failed, unwritten...)
+		// A record there already (an earlier attempt of this publication
+		// wrote it) is brought up to date like any known one.
+		byID := make(map[string]publication.EmployeeChange, len(changes))
+		for _, ch := range changes {
+			byID[ch.Employee.ExternalID] = ch
+		}
+		for _, id := range existed {
+			known = append(known, byID[id])
+		}
 	}
 	if len(known) == 0 {
 		return failed, nil
@@ -91,8 +100,9 @@ func (s *PublicationSync) EmployeesChanged(ctx context.Context, orgID string, ch
 func (s *PublicationSync) syncOne(ctx context.Context, orgID string, ch publication.EmployeeChange, c Cabinet, ok bool, st Settings, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		var prev int64
+		var prevState State
 		if ok {
-			prev = c.Version
+			prev, prevState = c.Version, c.State
 		} else {
 			if ch.Unpublished {
 				return nil // nothing to disable
@@ -102,7 +112,7 @@ func (s *PublicationSync) syncOne(ctx context.Context, orgID string, ch publicat
 		}
 		before := c
 		next := step(c, ch, st, now)
-		if err := s.Store.SaveCabinet(ctx, next, prev); err != nil {
+		if err := s.Store.SaveCabinet(ctx, next, prev, prevState); err != nil {
 			if errors.Is(err, ErrStale) && attempt < 3 {
 				c, err = s.Store.Cabinet(ctx, orgID, ch.Employee.ExternalID)
 				ok = err == nil

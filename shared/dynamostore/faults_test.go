@@ -228,7 +228,7 @@ func (f *faultEnv) cabinet(t *testing.T) cabinets.Cabinet {
 	t.Helper()
 	c := cabinets.Cabinet{OrganizationID: f.org.ID, EmployeeID: "E-" + ids.New(), FullName: "Петров Иван", State: cabinets.InvitationSent,
 		Eligible: true, Phone: "+79161112233", Email: "e@example.ru", TokenHash: "tok", UpdatedAt: f.now}
-	if err := f.cabinets.SaveCabinet(ctx, c, 0); err != nil {
+	if err := f.cabinets.SaveCabinet(ctx, c, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	c.Version = 1
@@ -250,7 +250,7 @@ func (f *faultEnv) activation(t *testing.T, login domain.Login) cabinets.Activat
 	p := domain.Person{ID: next.PersonID, OrganizationID: f.org.ID, Role: domain.RoleEmployee, FullName: c.FullName,
 		Phone: domain.Phone(fmt.Sprintf("+7985%07d", time.Now().UnixNano()%10000000)), Email: domain.Email(next.PersonID + "@x.ru"),
 		PasswordHash: "pw", EmployeeID: c.EmployeeID, Login: login, CreatedAt: f.now}
-	return cabinets.Activation{Cabinet: next, PrevVersion: c.Version, Person: p, Code: rec}
+	return cabinets.Activation{Cabinet: next, PrevVersion: c.Version, PrevState: c.State, Person: p, Code: rec}
 }
 
 // pendingRequest is a stored vacation request at version 1 and its
@@ -391,7 +391,7 @@ var txMethods = []txMethod{
 			c := f.cabinet(t)
 			c.State = cabinets.Failed
 			return func(ctx context.Context) error {
-					return f.cabinets.SaveCabinet(ctx, c, 1, f.message(notify.KindInvitation))
+					return f.cabinets.SaveCabinet(ctx, c, 1, cabinets.InvitationSent, f.message(notify.KindInvitation))
 				},
 				func(t *testing.T) {
 					if got, err := f.cabinets.Cabinet(ctx, f.org.ID, c.EmployeeID); err != nil || got.Version != 2 || got.State != cabinets.Failed {
@@ -402,7 +402,7 @@ var txMethods = []txMethod{
 		refused: func(t *testing.T, f *faultEnv) (func(context.Context) error, error) {
 			c := f.cabinet(t)
 			return func(ctx context.Context) error {
-					return f.cabinets.SaveCabinet(ctx, c, 7, f.message(notify.KindInvitation))
+					return f.cabinets.SaveCabinet(ctx, c, 7, cabinets.InvitationSent, f.message(notify.KindInvitation))
 				},
 				cabinets.ErrStale
 		},
@@ -670,6 +670,6 @@ func TestTransactionFaults(t *testing.T) {
 // saveOne saves c with an invitation through SaveCabinets, as a bulk
 // action of one does, and answers that write's error.
 func saveOne(ctx context.Context, f *faultEnv, c cabinets.Cabinet, prev int64) error {
-	return f.cabinets.SaveCabinets(ctx, []cabinets.CabinetWrite{{Cabinet: c, PrevVersion: prev,
+	return f.cabinets.SaveCabinets(ctx, []cabinets.CabinetWrite{{Cabinet: c, PrevVersion: prev, PrevState: cabinets.InvitationSent,
 		Msgs: []notify.Message{f.message(notify.KindInvitation)}}})[0]
 }

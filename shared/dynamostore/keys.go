@@ -77,6 +77,8 @@ var Catalogue = []Entry{
 			{Index: "GSI4", PK: "ORG#<org>#CAB#<state>", SK: "<name>#<id>"},
 			{Index: "GSI5", PK: "ORG#<org>#CAB", SK: "<name>#<id>"},
 			{Index: "GSI6", PK: "DUE#<0-3>", SK: "<due ms>#<org>#<id>", When: "while due"}}},
+	{Item: "cabinet counts per state, the base (before counting began)", PK: "ORG#<org>", SK: "CABCOUNT"},
+	{Item: "cabinet counts per state, the moves of one counter shard", PK: "ORG#<org>", SK: "CABCOUNT#<00-15>"},
 	{Item: "cabinet settings", PK: "ORG#<org>", SK: "SETTINGS#CABINETS"},
 	{Item: "notification settings", PK: "ORG#<org>", SK: "SETTINGS#NOTIFICATIONS"},
 	{Item: "notification template override", PK: "ORG#<org>", SK: "TEMPLATE#<kind>"},
@@ -195,6 +197,13 @@ func cabStatePK(orgID string, st cabinets.State) string { // GSI4
 func cabNamePK(orgID string) string { return orgPK(orgID) + "#CAB" } // GSI5
 func cabDuePK(orgID, employeeID string) string { // GSI6
 	return shard("DUE#", orgID+"/"+employeeID, dueShards)
+}
+
+// cabCountKey is the base of the counts per state (what was there before
+// counting began); cabCountShardKey one of the counter items of the moves.
+func cabCountKey(orgID string) key { return key{orgPK(orgID), "CABCOUNT"} }
+func cabCountShardKey(orgID string, shard int) key {
+	return key{orgPK(orgID), fmt.Sprintf("CABCOUNT#%02d", shard)}
 }
 
 func settingsKey(orgID string) key        { return key{orgPK(orgID), "SETTINGS#CABINETS"} }

@@ -70,7 +70,7 @@ func activeCabinets(e *benchEnv, orgID string, n int) ([]cabinets.Cabinet, int) 
 // putCabinets writes cs directly as first records.
 func putCabinets(b *testing.B, db *dynamodb.Client, table string, cs []cabinets.Cabinet) {
 	b.Helper()
-	unwritten, err := dynamostore.NewCabinets(db, table).PutNewCabinets(context.Background(), cs, time.Now().Add(5*time.Minute))
+	_, unwritten, err := dynamostore.NewCabinets(db, table).PutNewCabinets(context.Background(), cs, time.Now().Add(5*time.Minute))
 	if err != nil || len(unwritten) > 0 {
 		b.Fatalf("put cabinets: %v, %d unwritten", err, len(unwritten))
 	}

@@ -80,23 +80,38 @@ type conditionalWrite struct {
 	cond *expression.ConditionBuilder
 	msgs []notify.Message
 	now  time.Time
+	// shared: the write goes in a shared transaction even without
+	// messages, for what the group action adds for it (a count it moves).
+	shared bool
 }
+
+// groupAction is one more action a shared transaction carries for the
+// writes it holds (by index), after theirs: the update of the counts they
+// move, summed, so that one transaction touches one counter item whatever
+// it holds. ok false: nothing to add for them.
+type groupAction func(group []int) (act types.TransactWriteItem, ok bool, err error)
 
 // maxTransactActions is DynamoDB's limit of actions in one transaction.
 const maxTransactActions = 100
 
 // saveAllWithMessages does saveWithMessages for each write and says, for
 // each, nil, domain.ErrStale or the failure. Writes that stage messages
-// are packed into shared transactions; when one is cancelled by a failed
-// condition, the writes whose actions failed are stale and the others go
-// again in the next transaction, so a lost race fails only its own write.
-// Writes without messages are single conditional puts, in parallel.
-func saveAllWithMessages(ctx context.Context, t *table, op string, ws []conditionalWrite) []error {
+// (or are marked shared) are packed into shared transactions, each with
+// the action extra adds for its writes when extra is not nil; when one is
+// cancelled by a failed condition, the writes whose actions failed are
+// stale and the others go again in the next transaction, so a lost race
+// fails only its own write. Other writes are single conditional puts, in
+// parallel.
+func saveAllWithMessages(ctx context.Context, t *table, op string, ws []conditionalWrite, extra groupAction) []error {
+	room := maxTransactActions
+	if extra != nil {
+		room-- // the group's own action
+	}
 	errs := make([]error, len(ws))
 	actions := make([][]types.TransactWriteItem, len(ws))
 	var plain, pending []int
 	for i, w := range ws {
-		if len(w.msgs) == 0 {
+		if len(w.msgs) == 0 && !w.shared {
 			plain = append(plain, i)
 			continue
 		}
@@ -107,7 +122,7 @@ func saveAllWithMessages(ctx context.Context, t *table, op string, ws []conditio
 				actions[i] = append([]types.TransactWriteItem{p}, staged...)
 			}
 		}
-		if err != nil || len(actions[i]) > maxTransactActions {
+		if err != nil || len(actions[i]) > room {
 			errs[i] = cmp.Or(err, fmt.Errorf("%s: a write of %d actions exceeds a transaction", op, len(actions[i])))
 			continue
 		}
@@ -123,12 +138,22 @@ func saveAllWithMessages(ctx context.Context, t *table, op string, ws []conditio
 	for len(pending) > 0 {
 		var group []int
 		var acts []types.TransactWriteItem
-		for len(pending) > 0 && len(acts)+len(actions[pending[0]]) <= maxTransactActions {
+		for len(pending) > 0 && len(acts)+len(actions[pending[0]]) <= room {
 			group = append(group, pending[0])
 			acts = append(acts, actions[pending[0]]...)
 			pending = pending[1:]
 		}
-		err := t.transact(ctx, op, "", acts...)
+		var err error
+		if extra != nil {
+			var act types.TransactWriteItem
+			var ok bool
+			if act, ok, err = extra(group); ok {
+				acts = append(acts, act)
+			}
+		}
+		if err == nil {
+			err = t.transact(ctx, op, "", acts...)
+		}
 		if err == nil {
 			continue
 		}

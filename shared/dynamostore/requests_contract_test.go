@@ -76,7 +76,7 @@ func seedRequestWorld(t *testing.T, db *dynamodb.Client, table string, w request
 		} else {
 			cab.Phone = domain.Phone(c.To)
 		}
-		if err := cabs.SaveCabinet(ctx, cab, 0); err != nil {
+		if err := cabs.SaveCabinet(ctx, cab, 0, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -480,14 +480,14 @@ func TestRequestsContacts(t *testing.T) {
 	}
 	c := cabinets.Cabinet{OrganizationID: e.org, EmployeeID: "E1", FullName: "Иванов Иван", Phone: "+79161234567",
 		Email: "ivanov@romashka.ru", Eligible: true, State: cabinets.InvitationSent, UpdatedAt: requestsAt}
-	if err := cabs.SaveCabinet(ctx, c, 0); err != nil {
+	if err := cabs.SaveCabinet(ctx, c, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := e.store.EmployeeContact(ctx, e.org, "E1"); err != nil || ok {
 		t.Errorf("invited, not active: ok %v, %v; want false", ok, err)
 	}
 	c.State = cabinets.Active
-	if err := cabs.SaveCabinet(ctx, c, 1); err != nil {
+	if err := cabs.SaveCabinet(ctx, c, 1, cabinets.InvitationSent); err != nil {
 		t.Fatal(err)
 	}
 	want := requests.Contact{Channel: domain.ChannelSMS, To: "+79161234567"}
@@ -495,7 +495,7 @@ func TestRequestsContacts(t *testing.T) {
 		t.Errorf("active: %+v, %v, %v; want %+v", got, ok, err, want)
 	}
 	c.PreferredChannel = domain.ChannelEmail
-	if err := cabs.SaveCabinet(ctx, c, 2); err != nil {
+	if err := cabs.SaveCabinet(ctx, c, 2, cabinets.Active); err != nil {
 		t.Fatal(err)
 	}
 	want = requests.Contact{Channel: domain.ChannelEmail, To: "ivanov@romashka.ru"}

@@ -164,7 +164,7 @@ func (f *fixture) activate(t *testing.T, p person, preferred domain.Channel) {
 	next := c
 	next.State, next.PreferredChannel, next.PersonID = cabinets.Active, preferred, "P-"+p.id
 	next.ActivatedAt, next.UpdatedAt = f.clock.Now(), f.clock.Now()
-	if err := f.cabs.SaveCabinet(ctx, next, c.Version); err != nil {
+	if err := f.cabs.SaveCabinet(ctx, next, c.Version, c.State); err != nil {
 		t.Fatal(err)
 	}
 }

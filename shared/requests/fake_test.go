@@ -485,7 +485,9 @@ func (f *fakeStore) Awaiting(_ context.Context, orgID string, after AwaitingPlac
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	less := func(a, b AwaitingPlace) bool { return a.DepartmentID < b.DepartmentID || a.DepartmentID == b.DepartmentID && a.ID < b.ID }
+	less := func(a, b AwaitingPlace) bool {
+		return a.DepartmentID < b.DepartmentID || a.DepartmentID == b.DepartmentID && a.ID < b.ID
+	}
 	rs := f.sorted(orgID, func(r Request) bool {
 		return r.State.Awaiting() && (after == AwaitingPlace{} || less(after, AwaitingPlaceOf(r)))
 	})

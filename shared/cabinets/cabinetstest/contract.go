@@ -88,10 +88,10 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		c := cab(org, "E1", "Петров Иван", cabinets.Created, now)
 		c.Reasons = []cabinets.Reason{{Code: "x", Message: "y"}}
 		c.InvitedAt, c.ExpiresAt = now, now.Add(7*24*time.Hour)
-		if err := e.Store.SaveCabinet(ctx, c, 0); err != nil {
+		if err := e.Store.SaveCabinet(ctx, c, 0, ""); err != nil {
 			t.Fatal(err)
 		}
-		is(t, e.Store.SaveCabinet(ctx, c, 0), cabinets.ErrStale)
+		is(t, e.Store.SaveCabinet(ctx, c, 0, ""), cabinets.ErrStale)
 		got, err := e.Store.Cabinet(ctx, org, "E1")
 		want := c
 		want.Version = 1
@@ -99,7 +99,7 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			t.Fatalf("read back\n%+v\nwant\n%+v (%v)", got, want, err)
 		}
 		got.State = cabinets.InvitationSent
-		if err := e.Store.SaveCabinet(ctx, got, 1, msg(org, "inv-1", now)); err != nil {
+		if err := e.Store.SaveCabinet(ctx, got, 1, cabinets.Created, msg(org, "inv-1", now)); err != nil {
 			t.Fatal(err)
 		}
 		if ids := notifytest.DueOf(t, e.Outbox, org, now.Add(notify.BulkGrace)); fmt.Sprint(ids) != "[inv-1]" {
@@ -107,9 +107,9 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		// Stale: neither the cabinet nor its message is written.
 		got.State = cabinets.Failed
-		is(t, e.Store.SaveCabinet(ctx, got, 1, msg(org, "inv-2", now)), cabinets.ErrStale)
+		is(t, e.Store.SaveCabinet(ctx, got, 1, cabinets.Created, msg(org, "inv-2", now)), cabinets.ErrStale)
 		// A message staged before: nothing is written either.
-		is(t, e.Store.SaveCabinet(ctx, got, 2, msg(org, "inv-1", now)), cabinets.ErrStale)
+		is(t, e.Store.SaveCabinet(ctx, got, 2, cabinets.InvitationSent, msg(org, "inv-1", now)), cabinets.ErrStale)
 		if ids := notifytest.DueOf(t, e.Outbox, org, now.Add(notify.BulkGrace)); fmt.Sprint(ids) != "[inv-1]" {
 			t.Fatalf("staged %v", ids)
 		}
@@ -118,7 +118,7 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		// The batch read leaves out the absent and other tenants' cabinets.
 		other := notifytest.NewID("org")
-		if err := e.Store.SaveCabinet(ctx, cab(other, "E2", "Чужой", cabinets.Created, now), 0); err != nil {
+		if err := e.Store.SaveCabinet(ctx, cab(other, "E2", "Чужой", cabinets.Created, now), 0, ""); err != nil {
 			t.Fatal(err)
 		}
 		many, err := e.Store.Cabinets(ctx, org, []string{"E1", "E2", "E3"})
@@ -140,10 +140,10 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		// E005 exists already (its write expects none: stale); E047's
 		// message was staged before (stale too).
-		if err := e.Store.SaveCabinet(ctx, cab(org, "E005", "Сотрудник", cabinets.Created, now), 0); err != nil {
+		if err := e.Store.SaveCabinet(ctx, cab(org, "E005", "Сотрудник", cabinets.Created, now), 0, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.Store.SaveCabinet(ctx, cab(org, "X1", "Другой", cabinets.Created, now), 0, msg(org, "inv-047", now)); err != nil {
+		if err := e.Store.SaveCabinet(ctx, cab(org, "X1", "Другой", cabinets.Created, now), 0, "", msg(org, "inv-047", now)); err != nil {
 			t.Fatal(err)
 		}
 		// Two writes without a message: one new, one stale.
@@ -185,7 +185,7 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		e := newEnv(t)
 		org, now := notifytest.NewID("org"), notifytest.Era(1990)
 		c := cab(org, "E1", "Петров Иван", cabinets.Created, now)
-		if err := e.Store.SaveCabinet(ctx, c, 0); err != nil {
+		if err := e.Store.SaveCabinet(ctx, c, 0, ""); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
@@ -196,7 +196,7 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 				defer wg.Done()
 				next := c
 				next.State = cabinets.InvitationSent
-				err := e.Store.SaveCabinet(ctx, next, 1, msg(org, fmt.Sprintf("race-%d", i), now))
+				err := e.Store.SaveCabinet(ctx, next, 1, cabinets.Created, msg(org, fmt.Sprintf("race-%d", i), now))
 				switch {
 				case err == nil:
 					wins.Add(1)
@@ -233,16 +233,32 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		if err != nil || !reflect.DeepEqual(can, map[string]bool{"A": true, "B": false, "C": false}) {
 			t.Fatalf("can have %v %v", can, err)
 		}
-		unwritten, err := e.Store.PutNewCabinets(ctx, []cabinets.Cabinet{cab(org, "A", "А А", cabinets.NotCreated, now),
+		existed, unwritten, err := e.Store.PutNewCabinets(ctx, []cabinets.Cabinet{cab(org, "A", "А А", cabinets.NotCreated, now),
 			cab(org, "B", "Б Б", cabinets.Failed, now)}, time.Now().Add(20*time.Second))
-		if err != nil || len(unwritten) != 0 {
-			t.Fatalf("put new %v %v", unwritten, err)
+		if err != nil || len(unwritten) != 0 || len(existed) != 0 {
+			t.Fatalf("put new: existed %v, unwritten %v, %v", existed, unwritten, err)
 		}
 		got, _ := e.Store.Cabinets(ctx, org, []string{"A", "B"})
 		if got["A"].Version != 1 || got["B"].State != cabinets.Failed {
 			t.Fatalf("new %+v", got)
 		}
-		is(t, e.Store.SaveCabinet(ctx, got["A"], 0), cabinets.ErrStale)
+		is(t, e.Store.SaveCabinet(ctx, got["A"], 0, ""), cabinets.ErrStale)
+		// A repeated first record (a publication's retry) leaves the stored
+		// one as it is and says so; counts do not move.
+		moved := got["A"]
+		moved.State = cabinets.Created
+		if err := e.Store.SaveCabinet(ctx, moved, 1, cabinets.NotCreated); err != nil {
+			t.Fatal(err)
+		}
+		existed, unwritten, err = e.Store.PutNewCabinets(ctx, []cabinets.Cabinet{cab(org, "A", "А А", cabinets.NotCreated, now),
+			cab(org, "C", "В В", cabinets.NotCreated, now)}, time.Now().Add(20*time.Second))
+		if err != nil || len(unwritten) != 0 || fmt.Sprint(existed) != "[A]" {
+			t.Fatalf("put again: existed %v, unwritten %v, %v", existed, unwritten, err)
+		}
+		if c, _ := e.Store.Cabinet(ctx, org, "A"); c.State != cabinets.Created || c.Version != 2 {
+			t.Fatalf("a repeated first record overwrote the cabinet: %+v", c)
+		}
+		countsMatch(t, e, org, map[cabinets.State]int{cabinets.Created: 1, cabinets.Failed: 1, cabinets.NotCreated: 1})
 	})
 
 	t.Run("ListInNameOrderWithCursorAndCount", func(t *testing.T) {
@@ -255,11 +271,11 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			cab(org, "E4", "Елкин Павел", cabinets.Failed, now),
 			cab(org, "E0", "Алексеев Антон", cabinets.Created, now), // same name: the id decides
 		} {
-			if err := e.Store.SaveCabinet(ctx, c, 0); err != nil {
+			if err := e.Store.SaveCabinet(ctx, c, 0, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := e.Store.SaveCabinet(ctx, cab(notifytest.NewID("org"), "E9", "Алексеев Антон", cabinets.Created, now), 0); err != nil {
+		if err := e.Store.SaveCabinet(ctx, cab(notifytest.NewID("org"), "E9", "Алексеев Антон", cabinets.Created, now), 0, ""); err != nil {
 			t.Fatal(err)
 		}
 		page := func(st cabinets.State, prefix string, limit int) []string {
@@ -309,10 +325,151 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		if _, _, err := e.Store.ListCabinets(ctx, org, "", "бор", 1, next); err == nil {
 			t.Fatal("a cursor of another search must be refused")
 		}
-		for st, want := range map[cabinets.State]int{cabinets.Created: 3, cabinets.NotCreated: 1, cabinets.Failed: 1, cabinets.Active: 0} {
-			if n, err := e.Store.CountCabinets(ctx, org, st); err != nil || n != want {
-				t.Fatalf("count %s: %d %v", st, n, err)
+		countsMatch(t, e, org, map[cabinets.State]int{cabinets.Created: 3, cabinets.NotCreated: 1, cabinets.Failed: 1})
+	})
+
+	// The counts per state move with every write that changes a state, in
+	// the write itself: exact after creates, first records, invitations
+	// in bulk and activations; unmoved by a write that lost its race.
+	t.Run("CountsMatchARecount", func(t *testing.T) {
+		e := newEnv(t)
+		now := notifytest.Era(1992)
+		org, _ := onboardingtest.NewOrganization(t, e.Onboarding, now)
+		countsMatch(t, e, org.ID, nil)
+		for i := range 5 {
+			if err := e.Store.SaveCabinet(ctx, cab(org.ID, fmt.Sprintf("C%d", i), "Создан", cabinets.Created, now), 0, ""); err != nil {
+				t.Fatal(err)
 			}
+		}
+		var fresh []cabinets.Cabinet
+		for i := range 30 {
+			fresh = append(fresh, cab(org.ID, fmt.Sprintf("N%02d", i), "Новый", cabinets.NotCreated, now))
+		}
+		fresh = append(fresh, cab(org.ID, "F0", "Без телефона", cabinets.Failed, now))
+		if existed, unwritten, err := e.Store.PutNewCabinets(ctx, fresh, time.Now().Add(time.Minute)); err != nil || len(existed)+len(unwritten) > 0 {
+			t.Fatalf("put new: existed %v, unwritten %v, %v", existed, unwritten, err)
+		}
+		countsMatch(t, e, org.ID, map[cabinets.State]int{cabinets.Created: 5, cabinets.NotCreated: 30, cabinets.Failed: 1})
+
+		// Invitations in bulk: each moves its cabinet, one loses its race
+		// (its version moved), one its message (staged before).
+		var ws []cabinets.CabinetWrite
+		for i := range 30 {
+			c := cab(org.ID, fmt.Sprintf("N%02d", i), "Новый", cabinets.InvitationSent, now)
+			ws = append(ws, cabinets.CabinetWrite{Cabinet: c, PrevVersion: 1, PrevState: cabinets.NotCreated,
+				Msgs: []notify.Message{msg(org.ID, "count-inv-"+c.EmployeeID, now)}})
+		}
+		ws[3].PrevVersion = 4
+		if err := e.Store.SaveCabinet(ctx, cab(org.ID, "X", "Другой", cabinets.Created, now), 0, "", msg(org.ID, "count-inv-N07", now)); err != nil {
+			t.Fatal(err)
+		}
+		// A cabinet created without a message, and one whose state stays.
+		ws = append(ws, cabinets.CabinetWrite{Cabinet: cab(org.ID, "C0", "Создан", cabinets.Active, now), PrevVersion: 1, PrevState: cabinets.Created},
+			cabinets.CabinetWrite{Cabinet: cab(org.ID, "C1", "Создан заново", cabinets.Created, now), PrevVersion: 1, PrevState: cabinets.Created})
+		errs := e.Store.SaveCabinets(ctx, ws)
+		for i, err := range errs {
+			if i == 3 || i == 7 {
+				is(t, err, cabinets.ErrStale)
+			} else if err != nil {
+				t.Fatalf("%s: %v", ws[i].Cabinet.EmployeeID, err)
+			}
+		}
+		want := map[cabinets.State]int{cabinets.Created: 5, cabinets.NotCreated: 2, cabinets.InvitationSent: 28, cabinets.Failed: 1, cabinets.Active: 1}
+		countsMatch(t, e, org.ID, want)
+
+		// Stale writes move nothing: a version that moved, a state that is
+		// not the stored one, a message staged before.
+		c2, _ := e.Store.Cabinet(ctx, org.ID, "C2")
+		next := c2
+		next.State = cabinets.Active
+		is(t, e.Store.SaveCabinet(ctx, next, 2, cabinets.Created), cabinets.ErrStale)
+		is(t, e.Store.SaveCabinet(ctx, next, 1, cabinets.NotCreated), cabinets.ErrStale)
+		is(t, e.Store.SaveCabinet(ctx, next, 1, cabinets.Created, msg(org.ID, "count-inv-N00", now)), cabinets.ErrStale)
+		countsMatch(t, e, org.ID, want)
+
+		// An activation moves its cabinet to active; a refused one nothing.
+		c2.State, c2.TokenHash = cabinets.InvitationSent, "tok"
+		if err := e.Store.SaveCabinet(ctx, c2, 1, cabinets.Created); err != nil {
+			t.Fatal(err)
+		}
+		c2.Version = 2
+		rec := onboarding.CodeRecord{OrganizationID: org.ID, Purpose: cabinets.PurposeActivation, Slot: "C2", Subject: "C2",
+			Channel: domain.ChannelSMS, Destination: "+79160000000", Hash: "code-C2", SentAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+		if err := e.Onboarding.PutCode(ctx, rec, now.Add(-time.Minute), msg(org.ID, "count-code-C2", now)); err != nil {
+			t.Fatal(err)
+		}
+		act := c2
+		act.State, act.TokenHash, act.PersonID, act.ActivatedAt = cabinets.Active, "", notifytest.NewID("p"), now
+		a := cabinets.Activation{Cabinet: act, PrevVersion: 2, PrevState: cabinets.InvitationSent, Code: rec,
+			Person: domain.Person{ID: act.PersonID, OrganizationID: org.ID, Role: domain.RoleEmployee, FullName: act.FullName,
+				Phone: "+79851112233", Email: domain.Email(act.PersonID + "@x.ru"), PasswordHash: "pw", EmployeeID: "C2", CreatedAt: now}}
+		stale := a
+		stale.PrevState = cabinets.Created
+		is(t, e.Store.Activate(ctx, stale), cabinets.ErrStale)
+		if err := e.Store.Activate(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		want[cabinets.Created]--
+		want[cabinets.Active]++
+		countsMatch(t, e, org.ID, want)
+	})
+
+	// Bulk actions at once on the same cabinets, with first records and
+	// single writes beside them: whoever wins each cabinet, the counts
+	// equal a recount.
+	t.Run("CountsExactUnderConcurrentBulkActions", func(t *testing.T) {
+		e := newEnv(t)
+		org, now := notifytest.NewID("org"), notifytest.Era(1993)
+		const n = 60
+		var first []cabinets.Cabinet
+		for i := range n {
+			first = append(first, cab(org, fmt.Sprintf("E%03d", i), "Сотрудник", cabinets.Created, now))
+		}
+		if _, unwritten, err := e.Store.PutNewCabinets(ctx, first, time.Now().Add(time.Minute)); err != nil || len(unwritten) > 0 {
+			t.Fatalf("put new: unwritten %v, %v", unwritten, err)
+		}
+		targets := []cabinets.State{cabinets.InvitationSent, cabinets.Failed, cabinets.Disabled}
+		var wg sync.WaitGroup
+		var won atomic.Int32
+		for r, to := range targets {
+			wg.Go(func() {
+				var ws []cabinets.CabinetWrite
+				for i := range n {
+					c := first[(i+r*n/3)%n] // each starts elsewhere, so the racers meet midway
+					c.State = to
+					w := cabinets.CabinetWrite{Cabinet: c, PrevVersion: 1, PrevState: cabinets.Created}
+					if to == cabinets.InvitationSent {
+						w.Msgs = []notify.Message{msg(org, fmt.Sprintf("bulk-%d-%s", r, c.EmployeeID), now)}
+					}
+					ws = append(ws, w)
+				}
+				for i, err := range e.Store.SaveCabinets(ctx, ws) {
+					switch {
+					case err == nil:
+						won.Add(1)
+					case !errors.Is(err, cabinets.ErrStale):
+						t.Errorf("%s: %v", ws[i].Cabinet.EmployeeID, err)
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			var more []cabinets.Cabinet
+			for i := range 20 {
+				more = append(more, cab(org, fmt.Sprintf("M%02d", i), "Новый", cabinets.NotCreated, now))
+			}
+			if _, unwritten, err := e.Store.PutNewCabinets(ctx, more, time.Now().Add(time.Minute)); err != nil || len(unwritten) > 0 {
+				t.Errorf("put new: unwritten %v, %v", unwritten, err)
+			}
+		})
+		wg.Wait()
+		if won.Load() != n {
+			t.Fatalf("%d writes won, want one per cabinet: %d", won.Load(), n)
+		}
+		got := countsMatch(t, e, org, nil)
+		if got[cabinets.NotCreated] != 20 || got[cabinets.Created] != 0 ||
+			got[cabinets.InvitationSent]+got[cabinets.Failed]+got[cabinets.Disabled] != n {
+			t.Fatalf("counts %v", got)
 		}
 	})
 
@@ -331,7 +488,7 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			} else {
 				want = append(want, c.EmployeeID)
 			}
-			if err := e.Store.SaveCabinet(ctx, c, 0); err != nil {
+			if err := e.Store.SaveCabinet(ctx, c, 0, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -364,7 +521,7 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			cs, _ := e.Store.Cabinets(ctx, org, []string{"E4"})
 			if c, ok := cs["E4"]; ok {
 				c.DueAt = time.Time{}
-				if err := e.Store.SaveCabinet(ctx, c, c.Version); err != nil {
+				if err := e.Store.SaveCabinet(ctx, c, c.Version, c.State); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -382,7 +539,7 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			t.Helper()
 			c := cab(org.ID, empID, "Сотрудник "+empID, cabinets.InvitationSent, now)
 			c.TokenHash = "tok-" + empID
-			if err := e.Store.SaveCabinet(ctx, c, 0); err != nil {
+			if err := e.Store.SaveCabinet(ctx, c, 0, ""); err != nil {
 				t.Fatal(err)
 			}
 			c.Version = 1
@@ -399,7 +556,7 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			p := domain.Person{ID: next.PersonID, OrganizationID: org.ID, Role: domain.RoleEmployee, FullName: c.FullName,
 				Phone: domain.Phone(fmt.Sprintf("+7985%07d", time.Now().UnixNano()%10000000)), Email: domain.Email(next.PersonID + "@x.ru"),
 				PasswordHash: "pw", EmployeeID: c.EmployeeID, Login: login, CreatedAt: now}
-			return cabinets.Activation{Cabinet: next, PrevVersion: c.Version, Person: p, Code: rec}
+			return cabinets.Activation{Cabinet: next, PrevVersion: c.Version, PrevState: c.State, Person: p, Code: rec}
 		}
 		c1, r1 := invite("E1")
 		a1 := activation(c1, r1, "ivan")
@@ -505,4 +662,40 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 			t.Fatalf("organization %+v %v", o, err)
 		}
 	})
+}
+
+// countsMatch checks that the store's counts per state equal a recount of
+// the cabinets it lists, and, when want is given, equal want (states left
+// out: none). It returns the counts.
+func countsMatch(t *testing.T, e Env, orgID string, want map[cabinets.State]int) map[cabinets.State]int {
+	t.Helper()
+	ctx := context.Background()
+	got, err := e.Store.CabinetCounts(ctx, orgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recount := map[cabinets.State]int{}
+	cursor := ""
+	for {
+		items, next, err := e.Store.ListCabinets(ctx, orgID, "", "", 100, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range items {
+			recount[c.State]++
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	for _, st := range cabinets.States {
+		n, ok := got[st]
+		if !ok || n != recount[st] || want != nil && n != want[st] {
+			t.Fatalf("counts %v; a recount finds %v, want %v (every state present)", got, recount, want)
+		}
+	}
+	if len(got) != len(cabinets.States) {
+		t.Fatalf("counts of unknown states: %v", got)
+	}
+	return got
 }

@@ -143,21 +143,22 @@ func (s *Store) CanHaveCabinet(ctx context.Context, orgID string, ids []string) 
 	return out, nil
 }
 
-// versionOK: the cabinet is absent (version 0) or still at prevVersion.
-func (s *Store) versionOK(orgID, employeeID string, prevVersion int64) bool {
+// versionOK: the cabinet is absent (version 0) or still at prevVersion
+// and prevState, as the repository's condition has it.
+func (s *Store) versionOK(orgID, employeeID string, prevVersion int64, prevState cabinets.State) bool {
 	c, ok := s.cabs[orgID+"/"+employeeID]
 	if !ok {
 		return prevVersion == 0
 	}
-	return c.Version == prevVersion
+	return c.Version == prevVersion && c.State == prevState
 }
 
-// SaveCabinet writes c if the stored version is still prevVersion, with
-// msgs staged in the same write.
-func (s *Store) SaveCabinet(_ context.Context, c cabinets.Cabinet, prevVersion int64, msgs ...notify.Message) error {
+// SaveCabinet writes c if the stored version and state are still
+// prevVersion and prevState, with msgs staged in the same write.
+func (s *Store) SaveCabinet(_ context.Context, c cabinets.Cabinet, prevVersion int64, prevState cabinets.State, msgs ...notify.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.versionOK(c.OrganizationID, c.EmployeeID, prevVersion) || s.onb.Outbox().CheckStageLocked(msgs) != nil {
+	if !s.versionOK(c.OrganizationID, c.EmployeeID, prevVersion, prevState) || s.onb.Outbox().CheckStageLocked(msgs) != nil {
 		return cabinets.ErrStale
 	}
 	s.onb.Outbox().StageLocked(msgs, c.UpdatedAt)
@@ -169,19 +170,25 @@ func (s *Store) SaveCabinet(_ context.Context, c cabinets.Cabinet, prevVersion i
 func (s *Store) SaveCabinets(ctx context.Context, ws []cabinets.CabinetWrite) []error {
 	errs := make([]error, len(ws))
 	for i, w := range ws {
-		errs[i] = s.SaveCabinet(ctx, w.Cabinet, w.PrevVersion, w.Msgs...)
+		errs[i] = s.SaveCabinet(ctx, w.Cabinet, w.PrevVersion, w.PrevState, w.Msgs...)
 	}
 	return errs
 }
 
-// PutNewCabinets writes first records at version 1, unconditionally.
-func (s *Store) PutNewCabinets(_ context.Context, cs []cabinets.Cabinet, _ time.Time) ([]string, error) {
+// PutNewCabinets writes first records at version 1, leaving (and
+// reporting) those stored already.
+func (s *Store) PutNewCabinets(_ context.Context, cs []cabinets.Cabinet, _ time.Time) (existed, unwritten []string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range cs {
-		s.cabs[c.OrganizationID+"/"+c.EmployeeID] = stored(c, 1)
+		k := c.OrganizationID + "/" + c.EmployeeID
+		if _, ok := s.cabs[k]; ok {
+			existed = append(existed, c.EmployeeID)
+			continue
+		}
+		s.cabs[k] = stored(c, 1)
 	}
-	return nil, nil
+	return existed, nil, nil
 }
 
 type cursor struct {
@@ -225,17 +232,21 @@ func (s *Store) ListCabinets(_ context.Context, orgID string, st cabinets.State,
 	return page, base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
-// CountCabinets counts one state's cabinets.
-func (s *Store) CountCabinets(_ context.Context, orgID string, st cabinets.State) (int, error) {
+// CabinetCounts counts the organization's cabinets per state (the fake
+// recounts; the repository reads counts kept with every write).
+func (s *Store) CabinetCounts(_ context.Context, orgID string) (map[cabinets.State]int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
+	out := make(map[cabinets.State]int, len(cabinets.States))
+	for _, st := range cabinets.States {
+		out[st] = 0
+	}
 	for _, c := range s.cabs {
-		if c.OrganizationID == orgID && c.State == st {
-			n++
+		if c.OrganizationID == orgID {
+			out[c.State]++
 		}
 	}
-	return n, nil
+	return out, nil
 }
 
 // DueCabinets reads cabinets due by now across organizations, earliest
@@ -264,7 +275,7 @@ func (s *Store) Activate(_ context.Context, a cabinets.Activation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := a.Person
-	stale := !s.versionOK(a.Cabinet.OrganizationID, a.Cabinet.EmployeeID, a.PrevVersion)
+	stale := !s.versionOK(a.Cabinet.OrganizationID, a.Cabinet.EmployeeID, a.PrevVersion, a.PrevState)
 	code, ok := s.onb.CodeLocked(a.Code.OrganizationID, a.Code.Purpose, a.Code.Slot)
 	stale = stale || !ok || code.Hash != a.Code.Hash || !code.UsedAt.IsZero()
 	stale = stale || s.onb.PersonExistsLocked(p.OrganizationID, p.ID)

@@ -92,7 +92,7 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		for i, st := range []cabinets.State{cabinets.Active, cabinets.InvitationSent, cabinets.Active, cabinets.Active} {
 			c := cabinets.Cabinet{OrganizationID: org, EmployeeID: fmt.Sprintf("E%d", i), FullName: fmt.Sprintf("Сотрудник %d", 4-i),
 				State: st, Eligible: true, UpdatedAt: now}
-			if err := e.Cabinets.SaveCabinet(ctx, c, 0); err != nil {
+			if err := e.Cabinets.SaveCabinet(ctx, c, 0, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
