@@ -632,3 +632,22 @@ func TestBulkActionAnswersWithinItsTime(t *testing.T) {
 		}
 	}
 }
+
+// A bulk action that has no time left writes nothing and answers each
+// employee unavailable, not a failure of the whole request.
+func TestBulkActionWithoutTimeAnswersEachUnavailable(t *testing.T) {
+	f := newFixture(t)
+	p, q := newPerson("Первый", "Пётр"), newPerson("Вторая", "Вера")
+	f.publish(t, p.row, q.row)
+	ctx, cancel := context.WithTimeout(ctx, cabinets.BulkReserve/2)
+	defer cancel()
+	res, err := f.cab.Bulk(ctx, f.org, cabinets.BulkInput{Action: cabinets.ActionCreate, EmployeeIDs: []string{p.id, q.id}})
+	if err != nil || res.Done != 0 || res.Failed != 2 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	for _, it := range res.Items {
+		if it.Code != "unavailable" || f.cabinet(t, it.EmployeeID).State != cabinets.NotCreated {
+			t.Fatalf("%+v", it)
+		}
+	}
+}
