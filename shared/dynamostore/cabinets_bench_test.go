@@ -361,10 +361,10 @@ func BenchmarkInvitationJob10k(b *testing.B) {
 // The design minimum of the invitation is: the organization, its cabinet
 // settings and its notification preferences (quiet hours hold
 // invitations; GetItem each), the cabinets and the employee records
-// (ceil(n/100) BatchGetItem each) and the writes, 49 invitations (a
-// cabinet and its message) and the update of the counts per state to a
-// transaction: ceil(n/49); and ceil(n/10) SendMessageBatch calls. The goal
-// is within 5% of both.
+// (ceil(n/100) BatchGetItem each) and the writes, cabinets.BulkChunk
+// invitations (a cabinet and its message) and the update of the counts per
+// state to a transaction: ceil(n/BulkChunk); and ceil(n/10)
+// SendMessageBatch calls. The goal is within 5% of both.
 func BenchmarkBulkCreateAndInvite1k(b *testing.B) {
 	// The bulk invites the first chunk's employees: all 1,000, or 100 under
 	// KABINET_BENCH_SIZE=small, still three transactions. The emulator
