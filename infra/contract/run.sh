@@ -118,7 +118,7 @@ import json, re, sys, time, urllib.error, urllib.request
 
 base = sys.argv[1]
 phone, email = "+79165557319", "contract-run@example.ru"
-password = "contract run: kettle harbor 7319"
+password = "kettle harbor lamp violet 4826"
 
 def call(method, path, body=None, headers=None, want=(200, 201, 202, 204)):
     data = None if body is None else json.dumps(body).encode()
