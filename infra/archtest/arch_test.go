@@ -39,6 +39,9 @@ var sharedLayers = map[string]layer{
 	"shared/phone":    kernel,
 	"shared/security": kernel,
 	"shared/platform": kernel,
+	// Employee signatures' cryptography: keys, the CA, sealed keys, CMS.
+	// Its AWS parts (the KMS CA key and data keys) are ports.
+	"shared/esign": kernel,
 
 	"shared/onboarding":  useCase,
 	"shared/publication": useCase,
