@@ -71,6 +71,8 @@ var sharedLayers = map[string]layer{
 	"shared/sqsqueue/sqsqueuetest": adapter,
 	"shared/senders":               adapter,
 	"shared/awserr":                adapter,
+	// KMS: the CA's signing key and the data keys of sealed keys.
+	"shared/kmsca": adapter,
 
 	"shared/httpapi":  edge,
 	"shared/api":      edge,
