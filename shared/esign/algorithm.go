@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // KeyAlgorithm is a family of employee key pairs. Everything that depends on
@@ -65,10 +66,30 @@ func (ecdsaP256) ParsePrivateKey(der []byte) (crypto.Signer, error) {
 }
 
 // algorithms are the KeyAlgorithms sealed records may name.
-var algorithms = map[string]KeyAlgorithm{ECDSAP256.Name(): ECDSAP256}
+var algorithms = struct {
+	sync.RWMutex
+	byName map[string]KeyAlgorithm
+}{byName: map[string]KeyAlgorithm{ECDSAP256.Name(): ECDSAP256}}
+
+// RegisterAlgorithm makes a KeyAlgorithm available to sealed records (a GOST
+// provider's package calls it from init). A name is registered once.
+func RegisterAlgorithm(a KeyAlgorithm) error {
+	algorithms.Lock()
+	defer algorithms.Unlock()
+	if a == nil || a.Name() == "" {
+		return errors.New("esign: an algorithm needs a name")
+	}
+	if _, dup := algorithms.byName[a.Name()]; dup {
+		return fmt.Errorf("esign: algorithm %q is already registered", a.Name())
+	}
+	algorithms.byName[a.Name()] = a
+	return nil
+}
 
 // Algorithm returns the registered KeyAlgorithm of that name.
 func Algorithm(name string) (KeyAlgorithm, bool) {
-	a, ok := algorithms[name]
+	algorithms.RLock()
+	defer algorithms.RUnlock()
+	a, ok := algorithms.byName[name]
 	return a, ok
 }
