@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/esign"
 )
 
@@ -205,7 +206,10 @@ func TestSignManyRefusesAnotherCertificate(t *testing.T) {
 	if _, err := k.SignMany(ctx, a.Sealed, b.Certificate, "Подпись-2026!", [][]byte{[]byte("x")}); !errors.Is(err, esign.ErrKeyMismatch) {
 		t.Fatalf("another certificate: %v", err)
 	}
-	if _, err := k.SignMany(ctx, a.Sealed, a.Certificate, "Подпись-2026!", nil); err == nil {
-		t.Fatal("no documents were accepted")
+	for _, n := range []int{0, esign.MaxDocuments + 1} {
+		_, err := k.SignMany(ctx, a.Sealed, a.Certificate, "Подпись-2026!", make([][]byte, n))
+		if e, ok := domain.AsError(err); !ok || e.Code != domain.CodeValidationFailed {
+			t.Errorf("%d documents: %v, want validation_failed", n, err)
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/smallstep/pkcs7"
+
+	"github.com/kabinet/kabinet/shared/domain"
 )
 
 // Enrollment is a new employee key: its certificate and the sealed private
@@ -74,10 +76,11 @@ const MaxDocuments = 1000
 // once (one KMS Decrypt, one argon2id derivation) and makes n detached CMS
 // signatures (DER), SHA-256, with the signing time among the signed
 // attributes and the signer's certificate included. A wrong password is
-// ErrWrongPassword and signs nothing.
+// ErrWrongPassword and signs nothing; no documents, or more than
+// MaxDocuments, is validation_failed.
 func (k *Keyring) SignMany(ctx context.Context, sealed SealedKey, cert *x509.Certificate, password string, docs [][]byte) ([][]byte, error) {
 	if len(docs) == 0 || len(docs) > MaxDocuments {
-		return nil, fmt.Errorf("esign: SignMany takes 1 to %d documents, got %d", MaxDocuments, len(docs))
+		return nil, domain.NewError(domain.CodeValidationFailed, fmt.Sprintf("one signing call takes 1 to %d documents, got %d", MaxDocuments, len(docs)))
 	}
 	if cert == nil || sealed.KeyID != SerialHex(cert.SerialNumber) {
 		return nil, ErrKeyMismatch
