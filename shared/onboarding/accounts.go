@@ -410,11 +410,18 @@ type SessionsEnded struct {
 const maxSessionsEnded = 1000
 
 // EndOtherSessions ends every session of the signed-in person but current
-// (all of them when the access token names none).
+// (all of them when the access token names none), and counts the live
+// ones it ended; the records of sessions ended by a password reset or
+// change are cleared on the way.
 func (s *Account) EndOtherSessions(ctx context.Context, orgID, personID, current string) (SessionsEnded, error) {
 	now := s.Clock.Now()
 	var out SessionsEnded
+	person, err := s.Store.Person(ctx, orgID, personID)
+	if err != nil {
+		return out, err
+	}
 	var ids []string
+	wasLive := map[string]bool{}
 	cursor := ""
 	for len(ids) < maxSessionsEnded {
 		recs, next, err := s.Store.Sessions(ctx, orgID, personID, 100, cursor)
@@ -424,6 +431,7 @@ func (s *Account) EndOtherSessions(ctx context.Context, orgID, personID, current
 		for _, r := range recs {
 			if r.ID != current {
 				ids = append(ids, r.ID)
+				wasLive[r.ID] = live(r, person, now)
 			}
 		}
 		if next == "" {
@@ -439,7 +447,9 @@ func (s *Account) EndOtherSessions(ctx context.Context, orgID, personID, current
 		if err != nil {
 			return out, err
 		}
-		out.Ended++
+		if wasLive[id] {
+			out.Ended++
+		}
 	}
 	return out, nil
 }
