@@ -300,7 +300,8 @@ func (s *Store) RedeemCode(ctx context.Context, r onboarding.CodeRecord, setupTo
 
 // SetPassword consumes the setup token and sets the password in one
 // transaction, so a token can set a password once (onboarding.ErrStale
-// otherwise).
+// otherwise). Like a reset, it moves the SessionEpoch on: a password set
+// anew ends every session.
 func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwordHash string, now time.Time) error {
 	codeUpd, err := s.t.update(codeKey(r.OrganizationID, r.Purpose, r.Slot),
 		expression.Remove(expression.Name("SetupTokenHash")).Set(expression.Name("SetupUsedAt"), expression.Value(ms(now))),
@@ -315,7 +316,8 @@ func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwo
 	}
 	personUpd, err := s.t.update(personKey(r.OrganizationID, r.Subject),
 		expression.Set(expression.Name("PasswordHash"), expression.Value(passwordHash)).
-			Set(expression.Name(verified), expression.Value(ms(now))), exists())
+			Set(expression.Name(verified), expression.Value(ms(now))).
+			Add(expression.Name("SessionEpoch"), expression.Value(1)), exists())
 	if err != nil {
 		return err
 	}

@@ -456,3 +456,23 @@ func mustHash(t *testing.T, password string) string {
 	}
 	return h
 }
+
+// The responsible person's setup flow, used again to reset the password,
+// ends every session as the reset does.
+func TestPasswordSetAgainEndsEverySession(t *testing.T) {
+	f := newFixture(t)
+	conn := f.signedUp(t)
+	a := f.signIn(t, conn.ResponsiblePerson.Email, oldPassword, "laptop")
+	f.clock.Advance(time.Minute)
+	f.sendCode(t, conn.Organization.ID, "email")
+	v, err := f.svc.VerifyCode(ctx, onboarding.VerifyCodeInput{OrganizationID: conn.Organization.ID, Code: f.outbox.lastCode(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPassword(ctx, onboarding.SetPasswordInput{SetupToken: v.SetupToken, Password: newPassword}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.refresh(a.RefreshToken)
+	wantCode(t, err, domain.CodeRefreshTokenInvalid)
+	f.signIn(t, conn.ResponsiblePerson.Email, newPassword, "laptop")
+}

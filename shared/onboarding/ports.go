@@ -90,8 +90,9 @@ type Store interface {
 	// ErrStale if another request redeemed it first.
 	RedeemCode(ctx context.Context, rec CodeRecord, setupTokenHash string, setupExpiresAt, now time.Time) error
 	// SetPassword consumes the setup token and sets the password hash and the
-	// verification of the channel the code went to, atomically; ErrStale if
-	// the token was already used, replaced or expired.
+	// verification of the channel the code went to, and moves the person's
+	// SessionEpoch on (a password set anew ends every session), atomically;
+	// ErrStale if the token was already used, replaced or expired.
 	SetPassword(ctx context.Context, rec CodeRecord, passwordHash string, now time.Time) error
 
 	PutRefreshToken(ctx context.Context, t RefreshToken) error

@@ -4128,7 +4128,8 @@ type ClientInterface interface {
 	// SetPasswordWithBody Set the responsible person's password
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-	// is single use. Passwords are checked against length limits, a blocklist of common
+	// is single use. Setting the password again (the responsible person's way to reset it)
+	// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 	// 10-digit number), the e-mail, the login, each part of the person's name, the
 	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -4145,7 +4146,8 @@ type ClientInterface interface {
 	// SetPassword Set the responsible person's password
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-	// is single use. Passwords are checked against length limits, a blocklist of common
+	// is single use. Setting the password again (the responsible person's way to reset it)
+	// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 	// 10-digit number), the e-mail, the login, each part of the person's name, the
 	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -5330,7 +5332,8 @@ func (c *Client) VerifyCode(ctx context.Context, body VerifyCodeJSONRequestBody,
 // SetPasswordWithBody Set the responsible person's password
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-// is single use. Passwords are checked against length limits, a blocklist of common
+// is single use. Setting the password again (the responsible person's way to reset it)
+// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 // passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 // 10-digit number), the e-mail, the login, each part of the person's name, the
 // organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -5357,7 +5360,8 @@ func (c *Client) SetPasswordWithBody(ctx context.Context, contentType string, bo
 // SetPassword Set the responsible person's password
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-// is single use. Passwords are checked against length limits, a blocklist of common
+// is single use. Setting the password again (the responsible person's way to reset it)
+// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 // passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 // 10-digit number), the e-mail, the login, each part of the person's name, the
 // organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -9921,7 +9925,8 @@ type ClientWithResponsesInterface interface {
 	// SetPasswordWithBodyWithResponse Set the responsible person's password
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-	// is single use. Passwords are checked against length limits, a blocklist of common
+	// is single use. Setting the password again (the responsible person's way to reset it)
+	// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 	// 10-digit number), the e-mail, the login, each part of the person's name, the
 	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -9938,7 +9943,8 @@ type ClientWithResponsesInterface interface {
 	// SetPasswordWithResponse Set the responsible person's password
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-	// is single use. Passwords are checked against length limits, a blocklist of common
+	// is single use. Setting the password again (the responsible person's way to reset it)
+	// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 	// 10-digit number), the e-mail, the login, each part of the person's name, the
 	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -16854,7 +16860,8 @@ func (c *ClientWithResponses) VerifyCodeWithResponse(ctx context.Context, body V
 // SetPasswordWithBodyWithResponse Set the responsible person's password
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-// is single use. Passwords are checked against length limits, a blocklist of common
+// is single use. Setting the password again (the responsible person's way to reset it)
+// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 // passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 // 10-digit number), the e-mail, the login, each part of the person's name, the
 // organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -16877,7 +16884,8 @@ func (c *ClientWithResponses) SetPasswordWithBodyWithResponse(ctx context.Contex
 // SetPasswordWithResponse Set the responsible person's password
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-// is single use. Passwords are checked against length limits, a blocklist of common
+// is single use. Setting the password again (the responsible person's way to reset it)
+// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 // passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 // 10-digit number), the e-mail, the login, each part of the person's name, the
 // organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the

@@ -179,7 +179,8 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		is(t, e.Store.SetPassword(ctx, got, "pw-2", now.Add(3*time.Minute)), onboarding.ErrStale)
 		person, _ := e.Store.Person(ctx, org.ID, p.ID)
-		if person.PasswordHash != "pw-hash" || !person.PhoneVerifiedAt.Equal(now.Add(2*time.Minute)) || !person.EmailVerifiedAt.IsZero() {
+		if person.PasswordHash != "pw-hash" || !person.PhoneVerifiedAt.Equal(now.Add(2*time.Minute)) || !person.EmailVerifiedAt.IsZero() ||
+			person.SessionEpoch != 1 {
 			t.Fatalf("person %+v", person)
 		}
 	})

@@ -275,6 +275,7 @@ func (s *Store) SetPassword(_ context.Context, r onboarding.CodeRecord, password
 	c.SetupTokenHash = ""
 	s.codes[k] = c
 	p.PasswordHash = passwordHash
+	p.SessionEpoch++
 	if r.Channel == domain.ChannelEmail {
 		p.EmailVerifiedAt = T(now)
 	} else {
