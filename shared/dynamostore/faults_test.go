@@ -380,7 +380,9 @@ var txMethods = []txMethod{
 		name: "Store.ResetPassword",
 		write: func(t *testing.T, f *faultEnv) (func(context.Context) error, func(*testing.T)) {
 			rec := f.resetCode(t)
-			return func(ctx context.Context) error { return f.store.ResetPassword(ctx, rec, "reset-hash", f.now.Add(time.Minute)) },
+			return func(ctx context.Context) error {
+					return f.store.ResetPassword(ctx, rec, "reset-hash", f.now.Add(time.Minute))
+				},
 				func(t *testing.T) {
 					p, err := f.store.Person(ctx, f.org.ID, f.person.ID)
 					if err != nil || p.PasswordHash != "reset-hash" || p.SessionEpoch != 1 {
@@ -393,7 +395,9 @@ var txMethods = []txMethod{
 			if err := f.store.ResetPassword(ctx, rec, "first", f.now.Add(time.Minute)); err != nil {
 				t.Fatal(err)
 			}
-			return func(ctx context.Context) error { return f.store.ResetPassword(ctx, rec, "second", f.now.Add(time.Minute)) },
+			return func(ctx context.Context) error {
+					return f.store.ResetPassword(ctx, rec, "second", f.now.Add(time.Minute))
+				},
 				onboarding.ErrStale
 		},
 	},

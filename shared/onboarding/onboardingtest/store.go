@@ -36,13 +36,13 @@ type Store struct {
 	people  map[string]domain.Person // by org/person
 	logins  map[string]loginEntry    // by org/sort key
 	codes   map[string]onboarding.CodeRecord
-	refresh map[string]refreshToken  // by org/hash
-	revoked map[string]time.Time     // refresh token families by org/family, until
+	refresh map[string]refreshToken // by org/hash
+	revoked map[string]time.Time    // refresh token families by org/family, until
 	// sessions by org/person/session: the person is part of the key, as
 	// in the table's sort key, so one person cannot reach another's.
 	sessions map[string]onboarding.SessionRecord
-	keys    map[string]domain.APIKey // by org/key
-	prefs   map[string]notify.Preferences
+	keys     map[string]domain.APIKey // by org/key
+	prefs    map[string]notify.Preferences
 }
 
 // refreshToken is a refresh token as the table keeps it: used ones stay
@@ -74,7 +74,7 @@ func New(out *notifytest.Outbox) *Store {
 	return &Store{mu: out.Mutex(), out: out, orgs: map[string]*org{}, people: map[string]domain.Person{},
 		logins: map[string]loginEntry{}, codes: map[string]onboarding.CodeRecord{}, refresh: map[string]refreshToken{}, revoked: map[string]time.Time{},
 		sessions: map[string]onboarding.SessionRecord{},
-		keys: map[string]domain.APIKey{}, prefs: map[string]notify.Preferences{}}
+		keys:     map[string]domain.APIKey{}, prefs: map[string]notify.Preferences{}}
 }
 
 // Outbox is where the store stages messages.
