@@ -476,3 +476,51 @@ func TestPasswordSetAgainEndsEverySession(t *testing.T) {
 	wantCode(t, err, domain.CodeRefreshTokenInvalid)
 	f.signIn(t, conn.ResponsiblePerson.Email, newPassword, "laptop")
 }
+
+// A refresh token from before sessions were recorded (no family, or a
+// family without a session) keeps working: its refresh starts the
+// session, which is then listed and can be ended.
+func TestTokensFromBeforeSessionsAreAdopted(t *testing.T) {
+	f := newFixture(t)
+	conn := f.signedUp(t)
+	org, me := conn.Organization.ID, conn.ResponsiblePerson.ID
+	for _, family := range []string{"", "legacy-family-" + me} {
+		secret, err := security.NewSecret()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := security.JoinToken(org, secret)
+		// Epoch 1: issued after the password was set (which moved the
+		// person's epoch from 0); in the table, people and tokens from
+		// before epochs both read 0.
+		err = world.People.PutRefreshToken(ctx, onboarding.RefreshToken{OrganizationID: org, PersonID: me, FamilyID: family,
+			Hash: security.HashSecret(tok), ExpiresAt: f.clock.Now().Add(time.Hour), Epoch: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.refresh(tok)
+		if err != nil {
+			t.Fatalf("family %q: %v", family, err)
+		}
+		claims, _ := f.deps.Config.Tokens.Verify(s.AccessToken, f.clock.Now())
+		if family != "" && claims.SessionID != family {
+			t.Fatalf("the family's session is %q, want %q", claims.SessionID, family)
+		}
+		page, err := f.svc.Sessions(ctx, org, me, claims.SessionID, 100, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, it := range page.Items {
+			found = found || it.ID == claims.SessionID && it.Current
+		}
+		if !found {
+			t.Fatalf("family %q: the adopted session is not listed: %+v", family, page.Items)
+		}
+		if err := f.svc.EndSession(ctx, org, me, claims.SessionID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.refresh(s.RefreshToken)
+		wantCode(t, err, domain.CodeRefreshTokenInvalid)
+	}
+}
