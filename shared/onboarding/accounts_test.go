@@ -524,3 +524,21 @@ func TestTokensFromBeforeSessionsAreAdopted(t *testing.T) {
 		wantCode(t, err, domain.CodeRefreshTokenInvalid)
 	}
 }
+
+// A reset lifts the lock that wrong passwords put on sign-in: the person
+// who forgot it and guessed wrong signs in with the new one at once.
+func TestResetLiftsTheWrongPasswordLock(t *testing.T) {
+	f := newFixture(t)
+	conn := f.signedUp(t)
+	email := conn.ResponsiblePerson.Email
+	for i := 0; i < 5; i++ {
+		_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: email, Password: fmt.Sprintf("was it this %d", i)}, "203.0.113.60")
+		wantCode(t, err, domain.CodeInvalidCredentials)
+	}
+	_, err := f.svc.SignIn(ctx, onboarding.SignInInput{Login: email, Password: oldPassword}, "203.0.113.60")
+	wantCode(t, err, domain.CodeRateLimited)
+	if err := f.reset(email, f.forgot(t, email), newPassword); err != nil {
+		t.Fatal(err)
+	}
+	f.signIn(t, email, newPassword, "")
+}

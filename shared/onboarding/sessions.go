@@ -3,6 +3,7 @@ package onboarding
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -258,8 +259,16 @@ func (s *deps) issue(ctx context.Context, p domain.Person, prev RefreshToken, cl
 	}, nil
 }
 
+// loginFailuresKey counts an account's wrong passwords. It names the
+// session epoch (from 1; epoch 0 keeps the key it had before epochs), so
+// that a password reset, which moves the epoch on, also lifts a lock the
+// wrong guesses before it left: whoever confirmed the code has the account.
 func loginFailuresKey(p domain.Person) string {
-	return "login:" + p.OrganizationID + ":" + p.ID
+	k := "login:" + p.OrganizationID + ":" + p.ID
+	if p.SessionEpoch > 0 {
+		k += ":" + strconv.Itoa(p.SessionEpoch)
+	}
+	return k
 }
 
 // windowLeft is the time until the fixed window holding now ends.
