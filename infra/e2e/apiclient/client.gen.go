@@ -4198,7 +4198,8 @@ type ClientInterface interface {
 	// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
 	// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
 	// session of the account ends: every refresh token issued before is refused (401
-	// `refresh_token_invalid`); sign in again with the new password. A wrong code answers
+	// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+	// passwords put on sign-in is lifted). A wrong code answers
 	// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
 	// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
 	// one sets its password; the others answer `code_expired`.
@@ -4213,7 +4214,8 @@ type ClientInterface interface {
 	// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
 	// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
 	// session of the account ends: every refresh token issued before is refused (401
-	// `refresh_token_invalid`); sign in again with the new password. A wrong code answers
+	// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+	// passwords put on sign-in is lifted). A wrong code answers
 	// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
 	// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
 	// one sets its password; the others answer `code_expired`.
@@ -5442,7 +5444,8 @@ func (c *Client) ForgotPassword(ctx context.Context, body ForgotPasswordJSONRequ
 // Sets a new password with the code from `POST /v1/auth/password-reset`. The password
 // follows the policy of `POST /v1/auth/password`. The code is consumed, and every
 // session of the account ends: every refresh token issued before is refused (401
-// `refresh_token_invalid`); sign in again with the new password. A wrong code answers
+// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+// passwords put on sign-in is lifted). A wrong code answers
 // `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
 // one out of attempts, `code_expired`. Of concurrent resets with one code exactly
 // one sets its password; the others answer `code_expired`.
@@ -5467,7 +5470,8 @@ func (c *Client) ResetPasswordWithBody(ctx context.Context, contentType string, 
 // Sets a new password with the code from `POST /v1/auth/password-reset`. The password
 // follows the policy of `POST /v1/auth/password`. The code is consumed, and every
 // session of the account ends: every refresh token issued before is refused (401
-// `refresh_token_invalid`); sign in again with the new password. A wrong code answers
+// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+// passwords put on sign-in is lifted). A wrong code answers
 // `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
 // one out of attempts, `code_expired`. Of concurrent resets with one code exactly
 // one sets its password; the others answer `code_expired`.
@@ -9995,7 +9999,8 @@ type ClientWithResponsesInterface interface {
 	// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
 	// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
 	// session of the account ends: every refresh token issued before is refused (401
-	// `refresh_token_invalid`); sign in again with the new password. A wrong code answers
+	// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+	// passwords put on sign-in is lifted). A wrong code answers
 	// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
 	// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
 	// one sets its password; the others answer `code_expired`.
@@ -10010,7 +10015,8 @@ type ClientWithResponsesInterface interface {
 	// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
 	// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
 	// session of the account ends: every refresh token issued before is refused (401
-	// `refresh_token_invalid`); sign in again with the new password. A wrong code answers
+	// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+	// passwords put on sign-in is lifted). A wrong code answers
 	// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
 	// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
 	// one sets its password; the others answer `code_expired`.
@@ -16954,7 +16960,8 @@ func (c *ClientWithResponses) ForgotPasswordWithResponse(ctx context.Context, bo
 // Sets a new password with the code from `POST /v1/auth/password-reset`. The password
 // follows the policy of `POST /v1/auth/password`. The code is consumed, and every
 // session of the account ends: every refresh token issued before is refused (401
-// `refresh_token_invalid`); sign in again with the new password. A wrong code answers
+// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+// passwords put on sign-in is lifted). A wrong code answers
 // `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
 // one out of attempts, `code_expired`. Of concurrent resets with one code exactly
 // one sets its password; the others answer `code_expired`.
@@ -16975,7 +16982,8 @@ func (c *ClientWithResponses) ResetPasswordWithBodyWithResponse(ctx context.Cont
 // Sets a new password with the code from `POST /v1/auth/password-reset`. The password
 // follows the policy of `POST /v1/auth/password`. The code is consumed, and every
 // session of the account ends: every refresh token issued before is refused (401
-// `refresh_token_invalid`); sign in again with the new password. A wrong code answers
+// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+// passwords put on sign-in is lifted). A wrong code answers
 // `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
 // one out of attempts, `code_expired`. Of concurrent resets with one code exactly
 // one sets its password; the others answer `code_expired`.
