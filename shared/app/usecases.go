@@ -105,9 +105,10 @@ func Credentials(d Deps) (*onboarding.Credentials, error) {
 		d.Config.Onboarding)
 }
 
-// Account builds the use case: who am I, and the organization's API keys.
+// Account builds the use case: who am I, the person's password and
+// sessions, and the organization's API keys.
 func Account(d Deps) (*onboarding.Account, error) {
-	return onboarding.NewAccount(d.Stores.People, d.Clock, d.IDs, d.Config.Onboarding)
+	return onboarding.NewAccount(d.Stores.People, d.Stores.Limiter, d.Config.Tokens, d.Clock, d.IDs, d.Config.Onboarding)
 }
 
 // APIKeys checks the employer system's API keys.

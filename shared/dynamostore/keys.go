@@ -61,6 +61,7 @@ var Catalogue = []Entry{
 	{Item: "one-time code", PK: "ORG#<org>", SK: "CODE#<purpose>#<slot>"},
 	{Item: "refresh token (kept, used, until it expires)", PK: "ORG#<org>", SK: "REFRESH#<sha256>"},
 	{Item: "refresh token family, revoked", PK: "ORG#<org>", SK: "REFRESHFAMILY#<family>"},
+	{Item: "session (a sign-in: one refresh token family, while live)", PK: "ORG#<org>", SK: "SESSION#<person>#<family>"},
 	{Item: "API key", PK: "ORG#<org>", SK: "APIKEY#<key>"},
 	{Item: "notification record, also the ledger", PK: "ORG#<org>", SK: "NOTIF#<id>",
 		Indexes: []IndexEntry{
@@ -141,6 +142,13 @@ func refreshFamilyKey(orgID, familyID string) key {
 	return key{orgPK(orgID), "REFRESHFAMILY#" + familyID}
 }
 func apiKeyKey(orgID, keyID string) key { return key{orgPK(orgID), "APIKEY#" + keyID} }
+
+// sessionKey is a person's session; sessionsPrefix begins the sort keys of
+// all of one person's, which a query lists.
+func sessionKey(orgID, personID, familyID string) key {
+	return key{orgPK(orgID), sessionsPrefix(personID) + familyID}
+}
+func sessionsPrefix(personID string) string { return "SESSION#" + personID + "#" }
 
 // loginKey is a sign-in entry: login is "PHONE#…", "EMAIL#…" or
 // "USER#<login>"; GSI1 finds it by login before the tenant is known.
