@@ -1,0 +1,125 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/app/apptest"
+	"github.com/kabinet/kabinet/shared/cabinets"
+	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/security"
+)
+
+// The КЭДО settings through CabinetsFunction's router, built by its
+// builder on the in-memory fakes: the organization comes from the token
+// alone, only the responsible person reads or changes them, and a refused
+// call writes nothing.
+func TestEDOSettingsRoutes(t *testing.T) {
+	w := apptest.NewWorld()
+	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
+	cfg := app.Defaults()
+	cfg.Tokens, cfg.PublicBaseURL = tokens, "https://kabinet.example"
+	r, err := app.CabinetsFunction(app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: w.Stores(), Queue: discard{},
+		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := func(org, person, role string) string {
+		tok, err := tokens.Issue(security.Claims{PersonID: person, OrganizationID: org, Role: role}, time.Now(), "j-"+person)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + tok
+	}
+	adminA, adminB := token("orgA", "pA", "responsible_person"), token("orgB", "pB", "responsible_person")
+	employeeA := token("orgA", "eA", "employee")
+	do := func(routeKey, auth, body string) events.APIGatewayV2HTTPResponse {
+		h := map[string]string{"authorization": auth}
+		if body != "" {
+			h["content-type"] = "application/json"
+		}
+		return call(r, routeKey, body, h)
+	}
+	view := func(resp events.APIGatewayV2HTTPResponse) cabinets.EDOSettingsView {
+		t.Helper()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d %s", resp.StatusCode, resp.Body)
+		}
+		var v cabinets.EDOSettingsView
+		if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	stored := func(org string) string {
+		st, err := w.Cabinets.EDOSettings(context.Background(), org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(st)
+		return string(b)
+	}
+	const get, patch = "GET /v1/organization/edo-settings", "PATCH /v1/organization/edo-settings"
+
+	if v := view(do(patch, adminA, `{"hrEdo":true,"employeeSignatures":true}`)); !v.SignaturesInEffect || len(v.NextSteps) != 4 || v.Version != 1 {
+		t.Fatalf("A turns both on: %+v", v)
+	}
+	before := stored("orgA")
+	// Another organization's responsible person reads and changes their own.
+	if v := view(do(get, adminB, "")); v.HREdo || v.Version != 0 {
+		t.Fatalf("B reads A's settings: %+v", v)
+	}
+	if v := view(do(patch, adminB, `{"hrEdo":true}`)); !v.HREdo || v.EmployeeSignatures || v.Version != 1 {
+		t.Fatalf("B's patch: %+v", v)
+	}
+	if got := stored("orgA"); got != before {
+		t.Fatalf("B's patch changed A's settings: %s -> %s", before, got)
+	}
+	if v := view(do(get, adminA, "")); !v.SignaturesInEffect {
+		t.Fatalf("A reads %+v", v)
+	}
+
+	refusals := []struct {
+		name, route, auth, body string
+		status                  int
+		code                    string
+	}{
+		{"employee reads", get, employeeA, "", 403, "forbidden"},
+		{"employee changes", patch, employeeA, `{"hrEdo":false}`, 403, "forbidden"},
+		{"no token", patch, "", `{"hrEdo":false}`, 401, "unauthorized"},
+		{"unknown field", patch, adminA, `{"hrEdo":false,"organizationId":"orgB"}`, 400, "malformed_json"},
+		{"wrong type", patch, adminA, `{"hrEdo":"no"}`, 400, "malformed_json"},
+		{"empty body", patch, adminA, ``, 400, "malformed_json"},
+	}
+	for _, c := range refusals {
+		resp := do(c.route, c.auth, c.body)
+		if resp.StatusCode != c.status || problemCode(t, resp) != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.name, resp.StatusCode, resp.Body, c.status, c.code)
+		}
+	}
+	// Signatures on while КЭДО is off: a field error, nothing written.
+	bBefore := stored("orgB")
+	view(do(patch, adminB, `{"hrEdo":false}`))
+	bOff := stored("orgB")
+	resp := do(patch, adminB, `{"employeeSignatures":true}`)
+	var p httpapi.Problem
+	_ = json.Unmarshal([]byte(resp.Body), &p)
+	if resp.StatusCode != 400 || p.Code != "validation_failed" || len(p.Errors) != 1 || p.Errors[0].Field != "employeeSignatures" || p.Errors[0].Code != "hr_edo_required" {
+		t.Fatalf("signatures without КЭДО: %d %s", resp.StatusCode, resp.Body)
+	}
+	if got := stored("orgB"); got != bOff || got == bBefore {
+		t.Fatalf("a refused patch wrote: %s -> %s", bOff, got)
+	}
+	if got := stored("orgA"); got != before {
+		t.Fatalf("the refusals changed A's settings: %s -> %s", before, got)
+	}
+}
