@@ -10,12 +10,18 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/kabinet/kabinet/infra/testenv"
 
 	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/app/apptest"
 	"github.com/kabinet/kabinet/shared/cabinets"
+	"github.com/kabinet/kabinet/shared/domain"
+	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/httpapi"
 	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/publication"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -121,5 +127,59 @@ func TestEDOSettingsRoutes(t *testing.T) {
 	}
 	if got := stored("orgA"); got != before {
 		t.Fatalf("the refusals changed A's settings: %s -> %s", before, got)
+	}
+}
+
+// Against DynamoDB in moto, through the functions' Stores: the settings a
+// responsible person saves by PATCH are what the guard reads, with the
+// consent the publication stored.
+func TestEDOGuardOnDynamoDB(t *testing.T) {
+	env := testenv.Get(t)
+	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
+	cfg := app.Defaults()
+	cfg.Table, cfg.Tokens, cfg.PublicBaseURL = env.Table(), tokens, "https://kabinet.example"
+	db := dynamodb.NewFromConfig(env.AWS)
+	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(db, env.Table()), Queue: discard{},
+		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
+	r, err := app.CabinetsFunction(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guard, err := app.EDOGuard(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := platform.NewULIDs().New()
+	emps := []publication.Employee{
+		{ExternalID: "G", LastName: "А", FirstName: "Б", Consent: domain.Consent{State: domain.ConsentGiven, Date: "2023-02-01"}},
+		{ExternalID: "R", LastName: "А", FirstName: "Б", Consent: domain.Consent{State: domain.ConsentRefused, Date: "2023-02-01"}},
+	}
+	if failed, err := dynamostore.NewPublication(db, env.Table()).Write(context.Background(), org, publication.Writes{Employees: emps},
+		time.Now(), time.Now().Add(20*time.Second)); err != nil || len(failed) > 0 {
+		t.Fatalf("publish: %v %v", failed, err)
+	}
+	code := func(id string) string {
+		if e, ok := domain.AsError(guard.Check(context.Background(), org, id)); ok {
+			return string(e.Code)
+		}
+		return "allowed"
+	}
+	admin, _ := tokens.Issue(security.Claims{PersonID: "p", OrganizationID: org, Role: "responsible_person"}, time.Now(), "j")
+	if c := code("G"); c != "hr_edo_off" {
+		t.Fatalf("before the settings: %s", c)
+	}
+	resp := call(r, "PATCH /v1/organization/edo-settings", `{"hrEdo":true}`, map[string]string{"authorization": "Bearer " + admin})
+	if resp.StatusCode != 200 {
+		t.Fatalf("patch: %d %s", resp.StatusCode, resp.Body)
+	}
+	if c := code("G"); c != "signatures_off" {
+		t.Fatalf("КЭДО on: %s", c)
+	}
+	resp = call(r, "PATCH /v1/organization/edo-settings", `{"employeeSignatures":true}`, map[string]string{"authorization": "Bearer " + admin})
+	if resp.StatusCode != 200 {
+		t.Fatalf("patch: %d %s", resp.StatusCode, resp.Body)
+	}
+	if g, rf, x := code("G"), code("R"), code("X"); g != "allowed" || rf != "consent_required" || x != "not_found" {
+		t.Fatalf("signatures on: given %s, refused %s, unknown employee %s", g, rf, x)
 	}
 }

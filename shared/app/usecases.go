@@ -159,6 +159,13 @@ func EDO(d Deps) (*cabinets.EDO, error) {
 	return cabinets.NewEDO(d.Stores.EDO, d.Clock)
 }
 
+// EDOGuard builds the check that the signature use cases make before each
+// employee signature action: the organization's КЭДО settings and the
+// employee's published consent.
+func EDOGuard(d Deps) (*cabinets.EDOGuard, error) {
+	return cabinets.NewEDOGuard(d.Stores.EDO, d.Stores.Publication)
+}
+
 // Requests builds the use case: employees' requests, approvals, processing and settings.
 func Requests(d Deps) (*requests.Requests, error) {
 	return requests.NewRequests(d.Stores.Requests, d.Queue, d.Clock, d.IDs, d.requestsConfig())

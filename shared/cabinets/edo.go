@@ -7,6 +7,7 @@ import (
 
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/publication"
 )
 
 // The organization's КЭДО settings (HR electronic document exchange): the
@@ -159,4 +160,53 @@ func (s *EDO) UpdateSettings(ctx context.Context, orgID string, in EDOSettingsIn
 		}
 	}
 	return EDOSettingsView{}, domain.NewError(domain.CodeConflict, "the settings changed meanwhile; read them and try again")
+}
+
+// EmployeeReader reads one published employee (publication.Store has it).
+type EmployeeReader interface {
+	Employee(ctx context.Context, orgID, externalID string) (publication.PublishedEmployee, error)
+}
+
+// EDOGuard checks, before an employee signature action, that the
+// organization's settings and the employee's published consent allow it
+// (domain.EDOPolicy). The signature use cases take it as their guard, so
+// their wiring only calls Check. Its ports only read: a refusal writes
+// nothing.
+type EDOGuard struct {
+	Settings  EDOStore
+	Employees EmployeeReader
+}
+
+// NewEDOGuard builds the guard; no port may be nil.
+func NewEDOGuard(settings EDOStore, employees EmployeeReader) (*EDOGuard, error) {
+	if err := platform.Required("cabinets.EDOGuard", "settings", settings, "employees", employees); err != nil {
+		return nil, err
+	}
+	return &EDOGuard{Settings: settings, Employees: employees}, nil
+}
+
+// Check refuses with hr_edo_off, signatures_off or consent_required, or
+// not_found for an employee the organization (taken from the caller's
+// credential) does not have published; another organization's employee
+// answers like a missing one. The settings are read first, so an
+// organization with signatures off costs one read.
+func (g *EDOGuard) Check(ctx context.Context, orgID, employeeID string) error {
+	s, err := g.Settings.EDOSettings(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	if !s.SignaturesOn() {
+		return domain.EDOPolicy(s, domain.Consent{})
+	}
+	if _, err := publication.ParseExternalID(employeeID); err != nil {
+		return domain.ErrNotFound
+	}
+	e, err := g.Employees.Employee(ctx, orgID, employeeID)
+	if err != nil {
+		return err
+	}
+	if !e.Published {
+		return domain.ErrNotFound
+	}
+	return domain.EDOPolicy(s, e.Consent)
 }

@@ -239,3 +239,146 @@ func TestConsentIsSeenByTheResponsiblePersonAndTheEmployee(t *testing.T) {
 		t.Fatal("a refused consent lets documents through")
 	}
 }
+
+// A publication with bad consents rejects those rows, each with its field
+// and code, writes nothing of them (a stored consent stays as it was),
+// and applies the other rows.
+func TestBadConsentRejectsTheRowAndWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	known, fresh := newPerson("Орлова", "Вера"), newPerson("Белов", "Олег")
+	known.row.Consent = &publication.ConsentRow{State: "given", Date: str("2023-02-01")}
+	f.publish(t, known.row)
+	bad := []struct {
+		consent     publication.ConsentRow
+		field, code string
+	}{
+		{publication.ConsentRow{State: "agreed", Date: str("2023-02-01")}, "consent.state", "consent_state_unknown"},
+		{publication.ConsentRow{State: "given"}, "consent.date", "consent_date_required"},
+		{publication.ConsentRow{State: "refused", Date: str(f.clock.Now().AddDate(0, 0, 3).Format(time.DateOnly))}, "consent.date", "consent_date_future"},
+	}
+	rows := []publication.EmployeeRow{fresh.row}
+	want := map[string]string{}
+	for _, b := range bad {
+		p := newPerson("Плохов", "Пётр")
+		p.row.Consent = &b.consent
+		rows = append(rows, p.row)
+		want[p.id] = b.field + ":" + b.code
+	}
+	again := known.row
+	again.Version++
+	again.Consent = &publication.ConsentRow{State: "not_required", Date: str("2022-03-01")}
+	rows = append(rows, again)
+	want[known.id] = "consent.date:consent_date_unexpected"
+
+	res, err := f.pub.Delta(ctx, f.org, publication.Batch{Employees: rows}, time.Now().Add(20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range res.Rejected {
+		got[r.ExternalID] = r.Field + ":" + r.Code
+	}
+	if len(got) != len(want) || res.Employees.Written != 1 || res.Employees.Rejected != len(want) {
+		t.Fatalf("result %+v", res)
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s rejected as %q, want %q", id, got[id], w)
+		}
+	}
+	dir := build(t, app.Directory, f.deps)
+	for id := range want {
+		e, err := dir.Employee(ctx, f.org, id)
+		if id == known.id {
+			if err != nil || e.Consent != (domain.Consent{State: domain.ConsentGiven, Date: "2023-02-01"}) || e.Version != int64(known.row.Version) {
+				t.Errorf("the stored employee changed: %+v %v", e, err)
+			}
+			continue
+		}
+		if e2, ok := domain.AsError(err); !ok || e2.Code != domain.CodeNotFound {
+			t.Errorf("rejected %s was written: %+v %v", id, e, err)
+		}
+	}
+	if e, err := dir.Employee(ctx, f.org, fresh.id); err != nil || !e.Consent.IsZero() {
+		t.Errorf("the good row: %+v %v", e, err)
+	}
+}
+
+// The guard of signature actions, as the signature use cases will call it:
+// КЭДО off, signatures off, consent refused or unknown, and another
+// organization's employee are each refused with their code; the guard only
+// reads, so nothing is written.
+func TestEDOGuardRefusesEachWithItsCode(t *testing.T) {
+	a, b := newFixture(t), newFixture(t)
+	given, refused, unknown, notRequired := newPerson("Акимова", "Ольга"), newPerson("Борисов", "Игорь"),
+		newPerson("Васильев", "Денис"), newPerson("Глебова", "Нина")
+	given.row.Consent = &publication.ConsentRow{State: "given", Date: str("2023-02-01")}
+	refused.row.Consent = &publication.ConsentRow{State: "refused", Date: str("2023-02-01")}
+	notRequired.row.Consent = &publication.ConsentRow{State: "not_required"}
+	a.publish(t, given.row, refused.row, unknown.row, notRequired.row)
+	theirs := newPerson("Денисова", "Юлия")
+	theirs.row.Consent = &publication.ConsentRow{State: "given", Date: str("2024-05-05")}
+	b.publish(t, theirs.row)
+
+	guard := build(t, app.EDOGuard, a.deps)
+	settings := build(t, app.EDO, a.deps)
+	check := func(org string, p person, want domain.ErrorCode) {
+		t.Helper()
+		err := guard.Check(ctx, org, p.id)
+		if want == "" {
+			if err != nil {
+				t.Fatalf("%s refused: %v", p.id, err)
+			}
+			return
+		}
+		if e, ok := domain.AsError(err); !ok || e.Code != want {
+			t.Fatalf("%s: %v, want %s", p.id, err, want)
+		}
+	}
+	check(a.org, given, domain.CodeHREdoOff)
+	if _, err := settings.UpdateSettings(ctx, a.org, cabinets.EDOSettingsInput{HREdo: ptrB(true)}); err != nil {
+		t.Fatal(err)
+	}
+	check(a.org, given, domain.CodeSignaturesOff)
+	on, err := settings.UpdateSettings(ctx, a.org, cabinets.EDOSettingsInput{EmployeeSignatures: ptrB(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(a.org, given, "")
+	check(a.org, notRequired, "")
+	check(a.org, refused, domain.CodeConsentRequired)
+	check(a.org, unknown, domain.CodeConsentRequired)
+	// Organization B has КЭДО off: its employee is refused whatever A allows.
+	check(b.org, theirs, domain.CodeHREdoOff)
+	if _, err := settings.UpdateSettings(ctx, b.org, cabinets.EDOSettingsInput{HREdo: ptrB(true), EmployeeSignatures: ptrB(true)}); err != nil {
+		t.Fatal(err)
+	}
+	check(b.org, theirs, "")
+	// Another organization's employee answers like a missing one, both ways.
+	check(a.org, theirs, domain.CodeNotFound)
+	check(b.org, given, domain.CodeNotFound)
+	check(a.org, person{id: "no such#id"}, domain.CodeNotFound)
+	// КЭДО off again: the signature choice is kept, but refused.
+	if _, err := settings.UpdateSettings(ctx, a.org, cabinets.EDOSettingsInput{HREdo: ptrB(false)}); err != nil {
+		t.Fatal(err)
+	}
+	check(a.org, given, domain.CodeHREdoOff)
+	// Nothing the checks did was written: the settings moved only with the
+	// three updates above, and the employees are as published.
+	if st, err := build(t, app.EDO, a.deps).Settings(ctx, a.org); err != nil || st.Version != on.Version+1 || !st.EmployeeSignatures {
+		t.Fatalf("settings after the checks: %+v %v", st, err)
+	}
+	e, err := build(t, app.Directory, a.deps).Employee(ctx, a.org, refused.id)
+	if err != nil || e.Consent.State != domain.ConsentRefused || e.Version != int64(refused.row.Version) {
+		t.Fatalf("the refused employee after the checks: %+v %v", e, err)
+	}
+}
+
+func TestNewEDOGuardRefusesMissingPorts(t *testing.T) {
+	if _, err := cabinets.NewEDOGuard(nil, apptest.NewWorld().Publication); err == nil {
+		t.Error("built without settings")
+	}
+	if _, err := cabinets.NewEDOGuard(apptest.NewWorld().Cabinets, nil); err == nil {
+		t.Error("built without employees")
+	}
+}
