@@ -3,14 +3,20 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kabinet/kabinet/infra/testenv"
 
@@ -138,7 +144,8 @@ func TestEDOGuardOnDynamoDB(t *testing.T) {
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	cfg := app.Defaults()
 	cfg.Table, cfg.Tokens, cfg.PublicBaseURL = env.Table(), tokens, "https://kabinet.example"
-	db := dynamodb.NewFromConfig(env.AWS)
+	ops := &opCounter{n: map[string]int{}}
+	db := dynamodb.NewFromConfig(env.AWS, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, ops.add) })
 	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(db, env.Table()), Queue: discard{},
 		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
 	r, err := app.CabinetsFunction(d)
@@ -165,12 +172,29 @@ func TestEDOGuardOnDynamoDB(t *testing.T) {
 		return "allowed"
 	}
 	admin, _ := tokens.Issue(security.Claims{PersonID: "p", OrganizationID: org, Role: "responsible_person"}, time.Now(), "j")
-	if c := code("G"); c != "hr_edo_off" {
-		t.Fatalf("before the settings: %s", c)
+	// cost runs fn and answers the DynamoDB requests it made, by operation.
+	cost := func(fn func()) string {
+		ops.reset()
+		fn()
+		return ops.String()
 	}
-	resp := call(r, "PATCH /v1/organization/edo-settings", `{"hrEdo":true}`, map[string]string{"authorization": "Bearer " + admin})
-	if resp.StatusCode != 200 {
-		t.Fatalf("patch: %d %s", resp.StatusCode, resp.Body)
+	if c := cost(func() {
+		if c := code("G"); c != "hr_edo_off" {
+			t.Fatalf("before the settings: %s", c)
+		}
+	}); c != "GetItem:1" {
+		t.Errorf("a refusal on the settings costs %s, want the settings' one GetItem", c)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if c := cost(func() {
+		resp = call(r, "PATCH /v1/organization/edo-settings", `{"hrEdo":true}`, map[string]string{"authorization": "Bearer " + admin})
+	}); resp.StatusCode != 200 || c != "GetItem:1 PutItem:1" {
+		t.Fatalf("patch: %d %s, cost %s", resp.StatusCode, resp.Body, c)
+	}
+	if c := cost(func() {
+		resp = call(r, "PATCH /v1/organization/edo-settings", `{"hrEdo":true}`, map[string]string{"authorization": "Bearer " + admin})
+	}); resp.StatusCode != 200 || c != "GetItem:1" {
+		t.Fatalf("a patch that changes nothing: %d %s, cost %s", resp.StatusCode, resp.Body, c)
 	}
 	if c := code("G"); c != "signatures_off" {
 		t.Fatalf("КЭДО on: %s", c)
@@ -179,7 +203,41 @@ func TestEDOGuardOnDynamoDB(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("patch: %d %s", resp.StatusCode, resp.Body)
 	}
-	if g, rf, x := code("G"), code("R"), code("X"); g != "allowed" || rf != "consent_required" || x != "not_found" {
+	var g, rf, x string
+	if c := cost(func() { g = code("G") }); c != "GetItem:2" {
+		t.Errorf("an allowed check costs %s, want two GetItems (settings, employee)", c)
+	}
+	if rf, x = code("R"), code("X"); g != "allowed" || rf != "consent_required" || x != "not_found" {
 		t.Fatalf("signatures on: given %s, refused %s, unknown employee %s", g, rf, x)
 	}
+}
+
+// opCounter counts DynamoDB requests by operation (once per operation,
+// after the SDK's retries).
+type opCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *opCounter) add(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("CountOperations",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			c.mu.Lock()
+			c.n[awsmiddleware.GetOperationName(ctx)]++
+			c.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
+func (c *opCounter) reset() { c.mu.Lock(); c.n = map[string]int{}; c.mu.Unlock() }
+
+func (c *opCounter) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var parts []string
+	for op, n := range c.n {
+		parts = append(parts, fmt.Sprintf("%s:%d", op, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
 }
