@@ -149,7 +149,8 @@ func (s *EDO) UpdateSettings(ctx context.Context, orgID string, in EDOSettingsIn
 		if next.HREdo == cur.HREdo && next.EmployeeSignatures == cur.EmployeeSignatures {
 			return viewEDO(cur), nil
 		}
-		next.OrganizationID, next.UpdatedAt = orgID, s.Clock.Now()
+		// Milliseconds, as stored: the answer shows what a later read will.
+		next.OrganizationID, next.UpdatedAt = orgID, s.Clock.Now().Truncate(time.Millisecond).UTC()
 		err = s.Store.SaveEDOSettings(ctx, next, cur.Version)
 		if err == nil {
 			next.Version = cur.Version + 1

@@ -95,3 +95,37 @@ func TestEDOPolicy(t *testing.T) {
 		t.Errorf("default settings are not all off: %+v", s)
 	}
 }
+
+// Whatever the accounting system sends, an accepted consent keeps the
+// rules, and the guard agrees with CanReceiveSignedDocuments.
+func FuzzParseConsent(f *testing.F) {
+	for _, s := range [][2]string{{"given", "2023-02-01"}, {"refused", ""}, {"not_required", ""}, {"not_required", "2022-01-01"},
+		{"given", "2026-12-04"}, {"given", "2019-12-31"}, {"given", "2023-02-30"}, {"given", "+2023-02-01"}, {"x", "y"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, state, date string) {
+		c, field, err := domain.ParseConsent(state, date, today)
+		if err != nil {
+			if field != "state" && field != "date" || !c.IsZero() {
+				t.Fatalf("%q %q: refused on %q with %+v", state, date, field, c)
+			}
+			return
+		}
+		switch c.State {
+		case domain.ConsentGiven, domain.ConsentRefused:
+			if len(c.Date) != 10 || c.Date > today || c.Date < "2020-01-01" {
+				t.Fatalf("%q %q: accepted date %q", state, date, c.Date)
+			}
+		case domain.ConsentNotRequired:
+			if c.Date != "" {
+				t.Fatalf("%q %q: not required with a date", state, date)
+			}
+		default:
+			t.Fatalf("%q %q: accepted state %q", state, date, c.State)
+		}
+		allowed := domain.EDOPolicy(domain.EDOSettings{HREdo: true, EmployeeSignatures: true}, c) == nil
+		if allowed != domain.CanReceiveSignedDocuments(c) {
+			t.Fatalf("%+v: guard %v, CanReceiveSignedDocuments %v", c, allowed, domain.CanReceiveSignedDocuments(c))
+		}
+	})
+}
