@@ -12,6 +12,7 @@ import (
 	"github.com/kabinet/kabinet/shared/httpapi"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/publication"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -86,7 +87,7 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Credentials, cab *cabinets.Act
 // AccountRoutes serves AccountFunction: who am I, and API keys. Every route
 // needs a bearer token, and the organization comes from it alone; the API
 // keys are the responsible person's alone.
-func AccountRoutes(log *slog.Logger, svc *onboarding.Account, cab *cabinets.Preferences, tokens Verifier) *httpapi.Router {
+func AccountRoutes(log *slog.Logger, svc *onboarding.Account, cab *cabinets.Preferences, dir *publication.Directory, tokens Verifier) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	auth := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return httpapi.Authenticated(tokens, h)
@@ -105,6 +106,11 @@ func AccountRoutes(log *slog.Logger, svc *onboarding.Account, cab *cabinets.Pref
 				return httpapi.Response{}, err
 			}
 			out.Cabinet = c
+			consent, err := consentOf(ctx, dir, req.Caller.OrganizationID, out.EmployeeID)
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			return httpapi.JSON(http.StatusOK, employeeMe{Me: out, Consent: consent})
 		}
 		return httpapi.JSON(http.StatusOK, out)
 	}))

@@ -82,6 +82,7 @@ var Catalogue = []Entry{
 	{Item: "cabinet counts per state, the moves of one counter shard", PK: "ORG#<org>", SK: "CABCOUNT#<00-15>"},
 	{Item: "cabinet settings", PK: "ORG#<org>", SK: "SETTINGS#CABINETS"},
 	{Item: "notification settings", PK: "ORG#<org>", SK: "SETTINGS#NOTIFICATIONS"},
+	{Item: "КЭДО settings (HR e-document exchange, employee signatures)", PK: "ORG#<org>", SK: "SETTINGS#EDO"},
 	{Item: "notification template override", PK: "ORG#<org>", SK: "TEMPLATE#<kind>"},
 	{Item: "request", PK: "ORG#<org>", SK: "REQ#<id>",
 		Indexes: []IndexEntry{
@@ -217,6 +218,7 @@ func cabCountShardKey(orgID string, shard int) key {
 func settingsKey(orgID string) key        { return key{orgPK(orgID), "SETTINGS#CABINETS"} }
 func preferencesKey(orgID string) key     { return key{orgPK(orgID), "SETTINGS#NOTIFICATIONS"} }
 func requestSettingsKey(orgID string) key { return key{orgPK(orgID), "SETTINGS#REQUESTS"} }
+func edoSettingsKey(orgID string) key     { return key{orgPK(orgID), "SETTINGS#EDO"} }
 func templateKey(orgID, kind string) key  { return key{orgPK(orgID), "TEMPLATE#" + kind} }
 
 // requestDueShards spreads due requests over a few GSI12 partitions.

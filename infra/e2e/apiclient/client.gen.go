@@ -306,6 +306,54 @@ func (e CabinetState) Valid() bool {
 	}
 }
 
+// Defines values for ConsentState.
+const (
+	ConsentStateGiven       ConsentState = "given"
+	ConsentStateNotRequired ConsentState = "not_required"
+	ConsentStateRefused     ConsentState = "refused"
+)
+
+// Valid indicates whether the value is a known member of the ConsentState enum.
+func (e ConsentState) Valid() bool {
+	switch e {
+	case ConsentStateGiven:
+		return true
+	case ConsentStateNotRequired:
+		return true
+	case ConsentStateRefused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EdoSettingsNextStepsCode.
+const (
+	EdoSettingsNextStepsCodeEmployeeConsent       EdoSettingsNextStepsCode = "employee_consent"
+	EdoSettingsNextStepsCodeEmployeeSignatures    EdoSettingsNextStepsCode = "employee_signatures"
+	EdoSettingsNextStepsCodeEmployeeSignaturesOff EdoSettingsNextStepsCode = "employee_signatures_off"
+	EdoSettingsNextStepsCodeEmployerSignature     EdoSettingsNextStepsCode = "employer_signature"
+	EdoSettingsNextStepsCodeLocalAct              EdoSettingsNextStepsCode = "local_act"
+)
+
+// Valid indicates whether the value is a known member of the EdoSettingsNextStepsCode enum.
+func (e EdoSettingsNextStepsCode) Valid() bool {
+	switch e {
+	case EdoSettingsNextStepsCodeEmployeeConsent:
+		return true
+	case EdoSettingsNextStepsCodeEmployeeSignatures:
+		return true
+	case EdoSettingsNextStepsCodeEmployeeSignaturesOff:
+		return true
+	case EdoSettingsNextStepsCodeEmployerSignature:
+		return true
+	case EdoSettingsNextStepsCodeLocalAct:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MeRole.
 const (
 	MeRoleEmployee          MeRole = "employee"
@@ -1476,6 +1524,36 @@ type ConnectOrganizationResponse struct {
 	} `json:"responsiblePerson"`
 }
 
+// Consent An employee's consent to electronic interaction (Labour Code article 22.2), as
+// published: `given` or `refused` on `date`, or `not_required` (no work record before
+// 2022). Documents that need the employee's signature go to them electronically only
+// when it is `given` or `not_required`; otherwise they stay on paper.
+type Consent struct {
+	// Date When consent was given or refused; absent for `not_required`.
+	Date  *openapi_types.Date `json:"date,omitempty"`
+	State ConsentState        `json:"state"`
+}
+
+// ConsentState defines model for Consent.State.
+type ConsentState string
+
+// ConsentRow The employee's consent to electronic interaction (Labour Code article 22.2); absent
+// or null: not known, and a row sent without it clears a consent published before.
+// `state` is `given` or `refused`, each with the `date` it was given or refused, or
+// `not_required` (no work record before 2022), without a date. Row rules (reported in
+// `rejected`, field `consent.state` or `consent.date`): `consent_state_unknown` (any
+// other state), `consent_date_required`, `date_format` (not `YYYY-MM-DD`),
+// `consent_date_future` (after today anywhere in Russia), `consent_date_implausible`
+// (before 2020), `consent_date_unexpected` (a date with `not_required`). Unknown fields
+// or wrong JSON types answer 400 `malformed_json` for the whole request.
+type ConsentRow struct {
+	// Date Examples: 2023-02-01
+	Date *string `json:"date,omitempty"`
+
+	// State Examples: given
+	State *string `json:"state,omitempty"`
+}
+
 // Copies How many copies, 1 to 10; 0 or null means 1.
 type Copies = int
 
@@ -1565,6 +1643,39 @@ type DirectorRow struct {
 // E164Phone defines model for E164Phone.
 type E164Phone = string
 
+// EdoSettings defines model for EdoSettings.
+type EdoSettings struct {
+	// EmployeeSignatures Employees may create and use their own electronic signature (УНЭП); kept while `hrEdo` is off.
+	EmployeeSignatures bool `json:"employeeSignatures"`
+
+	// HrEdo The organization exchanges HR documents electronically (КЭДО).
+	HrEdo bool `json:"hrEdo"`
+
+	// NextSteps What the organization must do for КЭДО, in order, in Russian for the responsible
+	// person; empty while `hrEdo` is off. Codes: `local_act`, `employer_signature`,
+	// `employee_consent`, then `employee_signatures` or `employee_signatures_off`.
+	NextSteps []struct {
+		Code EdoSettingsNextStepsCode `json:"code"`
+		Text string                   `json:"text"`
+	} `json:"nextSteps"`
+
+	// SignaturesInEffect Employees may create and use signatures now (`hrEdo` and `employeeSignatures` both on).
+	SignaturesInEffect bool       `json:"signaturesInEffect"`
+	UpdatedAt          *Timestamp `json:"updatedAt,omitempty"`
+
+	// Version Counts the changes; 0 while the defaults apply.
+	Version int `json:"version"`
+}
+
+// EdoSettingsNextStepsCode defines model for EdoSettings.NextSteps.Code.
+type EdoSettingsNextStepsCode string
+
+// EdoSettingsPatch The settings to change; absent or null fields keep their value.
+type EdoSettingsPatch struct {
+	EmployeeSignatures *bool `json:"employeeSignatures,omitempty"`
+	HrEdo              *bool `json:"hrEdo,omitempty"`
+}
+
 // EmployeeList defines model for EmployeeList.
 type EmployeeList struct {
 	Items []PublishedEmployee `json:"items"`
@@ -1584,8 +1695,19 @@ type EmployeeList struct {
 // unusable mobile `phone` (any common notation, stored as E.164) or `email`, or a
 // dismissal date today or earlier, does not reject the row: the employee is published
 // but cannot get a cabinet, and is listed in the result's `cannotGetCabinet`.
+// `consent` is checked with the row (see `ConsentRow`); a bad one rejects the row.
 type EmployeeRow struct {
-	DepartmentId *string `json:"departmentId,omitempty"`
+	// Consent The employee's consent to electronic interaction (Labour Code article 22.2); absent
+	// or null: not known, and a row sent without it clears a consent published before.
+	// `state` is `given` or `refused`, each with the `date` it was given or refused, or
+	// `not_required` (no work record before 2022), without a date. Row rules (reported in
+	// `rejected`, field `consent.state` or `consent.date`): `consent_state_unknown` (any
+	// other state), `consent_date_required`, `date_format` (not `YYYY-MM-DD`),
+	// `consent_date_future` (after today anywhere in Russia), `consent_date_implausible`
+	// (before 2020), `consent_date_unexpected` (a date with `not_required`). Unknown fields
+	// or wrong JSON types answer 400 `malformed_json` for the whole request.
+	Consent      *ConsentRow `json:"consent,omitempty"`
+	DepartmentId *string     `json:"departmentId,omitempty"`
 
 	// DismissalDate A calendar date as `YYYY-MM-DD` (checked per row), or null.
 	//
@@ -1862,7 +1984,13 @@ type Me struct {
 	// Cabinet An employee's cabinet. `reasons` say why the state is `error` or `disabled`; the
 	// delivery fields describe the latest invitation message; optional fields are absent
 	// when empty.
-	Cabinet *Cabinet            `json:"cabinet,omitempty"`
+	Cabinet *Cabinet `json:"cabinet,omitempty"`
+
+	// Consent An employee's consent to electronic interaction (Labour Code article 22.2), as
+	// published: `given` or `refused` on `date`, or `not_required` (no work record before
+	// 2022). Documents that need the employee's signature go to them electronically only
+	// when it is `given` or `not_required`; otherwise they stay on paper.
+	Consent *Consent            `json:"consent,omitempty"`
 	Email   openapi_types.Email `json:"email"`
 
 	// EmployeeId An id the employer system gave: 1 to 64 bytes of printable characters without spaces
@@ -2286,6 +2414,12 @@ type PublicationResult struct {
 type PublishedEmployee struct {
 	// CabinetProblems Present when the employee cannot get a cabinet.
 	CabinetProblems *[]CabinetProblem `json:"cabinetProblems,omitempty"`
+
+	// Consent An employee's consent to electronic interaction (Labour Code article 22.2), as
+	// published: `given` or `refused` on `date`, or `not_required` (no work record before
+	// 2022). Documents that need the employee's signature go to them electronically only
+	// when it is `given` or `not_required`; otherwise they stay on paper.
+	Consent *Consent `json:"consent,omitempty"`
 
 	// DepartmentId An id the employer system gave: 1 to 64 bytes of printable characters without spaces
 	// or `#`.
@@ -3673,6 +3807,9 @@ type AnnounceNoticeJSONRequestBody = AnnounceNoticeRequest
 // UpdateCabinetSettingsJSONRequestBody defines body for UpdateCabinetSettings for application/json ContentType.
 type UpdateCabinetSettingsJSONRequestBody = CabinetSettingsPatch
 
+// UpdateEdoSettingsJSONRequestBody defines body for UpdateEdoSettings for application/json ContentType.
+type UpdateEdoSettingsJSONRequestBody = EdoSettingsPatch
+
 // UpdateNotificationSettingsJSONRequestBody defines body for UpdateNotificationSettings for application/json ContentType.
 type UpdateNotificationSettingsJSONRequestBody = NotificationSettingsPatch
 
@@ -4522,7 +4659,9 @@ type ClientInterface interface {
 	// GetMe The signed-in person
 	//
 	// The signed-in person and their organization; for an employee also their
-	// `employeeId`, their `login` if they chose one, and their `cabinet`.
+	// `employeeId`, their `login` if they chose one, their `cabinet`, and their `consent`
+	// to electronic interaction as the accounting system published it (absent when none
+	// was published).
 	//
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4738,6 +4877,52 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/organization/cabinet-settings (the `UpdateCabinetSettings` operationId).
 	UpdateCabinetSettings(ctx context.Context, body UpdateCabinetSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEdoSettings The organization's КЭДО settings
+	//
+	// Whether the organization uses HR electronic document exchange (`hrEdo`) and lets
+	// employees create and use their own electronic signatures (`employeeSignatures`).
+	// Signatures are in effect (`signaturesInEffect`) only while both are on: turning
+	// `hrEdo` off keeps the signature choice, which takes effect again with `hrEdo`. While
+	// `hrEdo` is on, `nextSteps` says in Russian what the organization must do. An
+	// organization that never changed them gets everything off (with `version` 0). With
+	// signatures not in effect, creating and using them is refused (403 `hr_edo_off` or
+	// `signatures_off`); so is signing by an employee whose consent is refused or not
+	// published (403 `consent_required`). For the responsible person only (403
+	// `forbidden` for another role).
+	//
+	// Corresponds with GET /v1/organization/edo-settings (the `GetEdoSettings` operationId).
+	GetEdoSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEdoSettingsWithBody Turn КЭДО and employee signatures on or off
+	//
+	// Changes the settings the body names; absent or null fields keep their value, and a
+	// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+	// on, in the same body or already (400 `validation_failed`, `errors` with field
+	// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+	// change is read again and the body applied to it; 409 `conflict` only if the
+	// settings keep changing. For the responsible person only (403 `forbidden` for
+	// another role).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+	UpdateEdoSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEdoSettings Turn КЭДО and employee signatures on or off
+	//
+	// Changes the settings the body names; absent or null fields keep their value, and a
+	// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+	// on, in the same body or already (400 `validation_failed`, `errors` with field
+	// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+	// change is read again and the body applied to it; 409 `conflict` only if the
+	// settings keep changing. For the responsible person only (403 `forbidden` for
+	// another role).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+	UpdateEdoSettings(ctx context.Context, body UpdateEdoSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetNotificationSettings The organization's notification settings
 	//
@@ -6008,7 +6193,9 @@ func (c *Client) OpenInvitation(ctx context.Context, body OpenInvitationJSONRequ
 // GetMe The signed-in person
 //
 // The signed-in person and their organization; for an employee also their
-// `employeeId`, their `login` if they chose one, and their `cabinet`.
+// `employeeId`, their `login` if they chose one, their `cabinet`, and their `consent`
+// to electronic interaction as the accounting system published it (absent when none
+// was published).
 //
 // Corresponds with GET /v1/me (the `GetMe` operationId).
 func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6385,6 +6572,82 @@ func (c *Client) UpdateCabinetSettingsWithBody(ctx context.Context, contentType 
 // Corresponds with PATCH /v1/organization/cabinet-settings (the `UpdateCabinetSettings` operationId).
 func (c *Client) UpdateCabinetSettings(ctx context.Context, body UpdateCabinetSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCabinetSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEdoSettings The organization's КЭДО settings
+//
+// Whether the organization uses HR electronic document exchange (`hrEdo`) and lets
+// employees create and use their own electronic signatures (`employeeSignatures`).
+// Signatures are in effect (`signaturesInEffect`) only while both are on: turning
+// `hrEdo` off keeps the signature choice, which takes effect again with `hrEdo`. While
+// `hrEdo` is on, `nextSteps` says in Russian what the organization must do. An
+// organization that never changed them gets everything off (with `version` 0). With
+// signatures not in effect, creating and using them is refused (403 `hr_edo_off` or
+// `signatures_off`); so is signing by an employee whose consent is refused or not
+// published (403 `consent_required`). For the responsible person only (403
+// `forbidden` for another role).
+//
+// Corresponds with GET /v1/organization/edo-settings (the `GetEdoSettings` operationId).
+func (c *Client) GetEdoSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEdoSettingsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEdoSettingsWithBody Turn КЭДО and employee signatures on or off
+//
+// Changes the settings the body names; absent or null fields keep their value, and a
+// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+// on, in the same body or already (400 `validation_failed`, `errors` with field
+// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+// change is read again and the body applied to it; 409 `conflict` only if the
+// settings keep changing. For the responsible person only (403 `forbidden` for
+// another role).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+func (c *Client) UpdateEdoSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEdoSettingsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEdoSettings Turn КЭДО and employee signatures on or off
+//
+// Changes the settings the body names; absent or null fields keep their value, and a
+// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+// on, in the same body or already (400 `validation_failed`, `errors` with field
+// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+// change is read again and the body applied to it; 409 `conflict` only if the
+// settings keep changing. For the responsible person only (403 `forbidden` for
+// another role).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+func (c *Client) UpdateEdoSettings(ctx context.Context, body UpdateEdoSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEdoSettingsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8733,6 +8996,73 @@ func NewUpdateCabinetSettingsRequestWithBody(server string, contentType string, 
 	return req, nil
 }
 
+// NewGetEdoSettingsRequest constructs an http.Request for the GetEdoSettings method
+func NewGetEdoSettingsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organization/edo-settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateEdoSettingsRequest calls the generic UpdateEdoSettings builder with application/json body
+func NewUpdateEdoSettingsRequest(server string, body UpdateEdoSettingsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateEdoSettingsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdateEdoSettingsRequestWithBody constructs an http.Request for the UpdateEdoSettings method, with any body, and a specified content type
+func NewUpdateEdoSettingsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organization/edo-settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetNotificationSettingsRequest constructs an http.Request for the GetNotificationSettings method
 func NewGetNotificationSettingsRequest(server string) (*http.Request, error) {
 	var err error
@@ -10335,7 +10665,9 @@ type ClientWithResponsesInterface interface {
 	// GetMeWithResponse The signed-in person
 	//
 	// The signed-in person and their organization; for an employee also their
-	// `employeeId`, their `login` if they chose one, and their `cabinet`.
+	// `employeeId`, their `login` if they chose one, their `cabinet`, and their `consent`
+	// to electronic interaction as the accounting system published it (absent when none
+	// was published).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10569,6 +10901,54 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/organization/cabinet-settings (the `UpdateCabinetSettings` operationId).
 	UpdateCabinetSettingsWithResponse(ctx context.Context, body UpdateCabinetSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCabinetSettingsReply, error)
+
+	// GetEdoSettingsWithResponse The organization's КЭДО settings
+	//
+	// Whether the organization uses HR electronic document exchange (`hrEdo`) and lets
+	// employees create and use their own electronic signatures (`employeeSignatures`).
+	// Signatures are in effect (`signaturesInEffect`) only while both are on: turning
+	// `hrEdo` off keeps the signature choice, which takes effect again with `hrEdo`. While
+	// `hrEdo` is on, `nextSteps` says in Russian what the organization must do. An
+	// organization that never changed them gets everything off (with `version` 0). With
+	// signatures not in effect, creating and using them is refused (403 `hr_edo_off` or
+	// `signatures_off`); so is signing by an employee whose consent is refused or not
+	// published (403 `consent_required`). For the responsible person only (403
+	// `forbidden` for another role).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/organization/edo-settings (the `GetEdoSettings` operationId).
+	GetEdoSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetEdoSettingsReply, error)
+
+	// UpdateEdoSettingsWithBodyWithResponse Turn КЭДО and employee signatures on or off
+	//
+	// Changes the settings the body names; absent or null fields keep their value, and a
+	// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+	// on, in the same body or already (400 `validation_failed`, `errors` with field
+	// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+	// change is read again and the body applied to it; 409 `conflict` only if the
+	// settings keep changing. For the responsible person only (403 `forbidden` for
+	// another role).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+	UpdateEdoSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEdoSettingsReply, error)
+
+	// UpdateEdoSettingsWithResponse Turn КЭДО and employee signatures on or off
+	//
+	// Changes the settings the body names; absent or null fields keep their value, and a
+	// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+	// on, in the same body or already (400 `validation_failed`, `errors` with field
+	// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+	// change is read again and the body applied to it; 409 `conflict` only if the
+	// settings keep changing. For the responsible person only (403 `forbidden` for
+	// another role).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+	UpdateEdoSettingsWithResponse(ctx context.Context, body UpdateEdoSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEdoSettingsReply, error)
 
 	// GetNotificationSettingsWithResponse The organization's notification settings
 	//
@@ -14241,6 +14621,200 @@ func (r UpdateCabinetSettingsReply) ContentType() string {
 	return ""
 }
 
+// GetEdoSettingsReply401Headers the declared response headers of an HTTP 401 response for GetEdoSettings
+type GetEdoSettingsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetEdoSettingsReply503Headers the declared response headers of an HTTP 503 response for GetEdoSettings
+type GetEdoSettingsReply503Headers struct {
+	RetryAfter int
+}
+
+type GetEdoSettingsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EdoSettings
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEdoSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEdoSettingsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEdoSettingsReply) GetJSON200() *EdoSettings {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetEdoSettingsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetEdoSettingsReply) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetEdoSettingsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetEdoSettingsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEdoSettingsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEdoSettingsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEdoSettingsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEdoSettingsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateEdoSettingsReply401Headers the declared response headers of an HTTP 401 response for UpdateEdoSettings
+type UpdateEdoSettingsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// UpdateEdoSettingsReply503Headers the declared response headers of an HTTP 503 response for UpdateEdoSettings
+type UpdateEdoSettingsReply503Headers struct {
+	RetryAfter int
+}
+
+type UpdateEdoSettingsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EdoSettings
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateEdoSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateEdoSettingsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateEdoSettingsReply) GetJSON200() *EdoSettings {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateEdoSettingsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateEdoSettingsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateEdoSettingsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateEdoSettingsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetNotificationSettingsReply401Headers the declared response headers of an HTTP 401 response for GetNotificationSettings
 type GetNotificationSettingsReply401Headers struct {
 	WWWAuthenticate string
@@ -17440,7 +18014,9 @@ func (c *ClientWithResponses) OpenInvitationWithResponse(ctx context.Context, bo
 // GetMeWithResponse The signed-in person
 //
 // The signed-in person and their organization; for an employee also their
-// `employeeId`, their `login` if they chose one, and their `cabinet`.
+// `employeeId`, their `login` if they chose one, their `cabinet`, and their `consent`
+// to electronic interaction as the accounting system published it (absent when none
+// was published).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -17775,6 +18351,72 @@ func (c *ClientWithResponses) UpdateCabinetSettingsWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseUpdateCabinetSettingsReply(rsp)
+}
+
+// GetEdoSettingsWithResponse The organization's КЭДО settings
+//
+// Whether the organization uses HR electronic document exchange (`hrEdo`) and lets
+// employees create and use their own electronic signatures (`employeeSignatures`).
+// Signatures are in effect (`signaturesInEffect`) only while both are on: turning
+// `hrEdo` off keeps the signature choice, which takes effect again with `hrEdo`. While
+// `hrEdo` is on, `nextSteps` says in Russian what the organization must do. An
+// organization that never changed them gets everything off (with `version` 0). With
+// signatures not in effect, creating and using them is refused (403 `hr_edo_off` or
+// `signatures_off`); so is signing by an employee whose consent is refused or not
+// published (403 `consent_required`). For the responsible person only (403
+// `forbidden` for another role).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/organization/edo-settings (the `GetEdoSettings` operationId).
+func (c *ClientWithResponses) GetEdoSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetEdoSettingsReply, error) {
+	rsp, err := c.GetEdoSettings(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEdoSettingsReply(rsp)
+}
+
+// UpdateEdoSettingsWithBodyWithResponse Turn КЭДО and employee signatures on or off
+//
+// Changes the settings the body names; absent or null fields keep their value, and a
+// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+// on, in the same body or already (400 `validation_failed`, `errors` with field
+// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+// change is read again and the body applied to it; 409 `conflict` only if the
+// settings keep changing. For the responsible person only (403 `forbidden` for
+// another role).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+func (c *ClientWithResponses) UpdateEdoSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEdoSettingsReply, error) {
+	rsp, err := c.UpdateEdoSettingsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEdoSettingsReply(rsp)
+}
+
+// UpdateEdoSettingsWithResponse Turn КЭДО and employee signatures on or off
+//
+// Changes the settings the body names; absent or null fields keep their value, and a
+// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+// on, in the same body or already (400 `validation_failed`, `errors` with field
+// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+// change is read again and the body applied to it; 409 `conflict` only if the
+// settings keep changing. For the responsible person only (403 `forbidden` for
+// another role).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+func (c *ClientWithResponses) UpdateEdoSettingsWithResponse(ctx context.Context, body UpdateEdoSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEdoSettingsReply, error) {
+	rsp, err := c.UpdateEdoSettings(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEdoSettingsReply(rsp)
 }
 
 // GetNotificationSettingsWithResponse The organization's notification settings
@@ -21491,6 +22133,188 @@ func ParseUpdateCabinetSettingsReply(rsp *http.Response) (*UpdateCabinetSettings
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateCabinetSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEdoSettingsReply parses an HTTP response from a GetEdoSettingsWithResponse call
+func ParseGetEdoSettingsReply(rsp *http.Response) (*GetEdoSettingsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEdoSettingsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EdoSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetEdoSettingsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEdoSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateEdoSettingsReply parses an HTTP response from a UpdateEdoSettingsWithResponse call
+func ParseUpdateEdoSettingsReply(rsp *http.Response) (*UpdateEdoSettingsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateEdoSettingsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EdoSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateEdoSettingsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateEdoSettingsReply503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
