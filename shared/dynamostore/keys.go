@@ -99,6 +99,7 @@ var Catalogue = []Entry{
 	{Item: "snapshot chunk (what it named)", PK: "ORG#<org>", SK: "SNAP#<id>#CHUNK#<chunk>"},
 	{Item: "publication lock", PK: "ORG#<org>", SK: "PUBLOCK"},
 	{Item: "re-routing a publication owes pending approvals", PK: "ORG#<org>", SK: "REROUTE"},
+	{Item: "the organization's awaiting requests all keyed by department in GSI11 (migration done)", PK: "ORG#<org>", SK: "MIGRATED#GSI11SK"},
 	{Item: "idempotency key (hashed) and stored response", PK: "ORG#<org>", SK: "IDEM#<sha256>"},
 	{Item: "rate-limit window (deployment-wide, no tenant)", PK: "RATE#<scope>:<key>", SK: "<window start in Unix s>"},
 }
@@ -230,9 +231,17 @@ func requestsByPK(orgID, employeeID string) string { return orgPK(orgID) + "#REQ
 func awaitingPK(orgID string) string               { return orgPK(orgID) + "#AWAITING" }            // GSI11
 
 // awaitingSK orders GSI11 by department, then id: one department's
-// requests are one key range ("<department>#").
+// requests are one key range ("<department>#"). Requests written before
+// GSI11 was keyed by department carry "<id>" alone; awaitingSKOf is what
+// both SaveRequest and their migration (requests_migrate.go) write, so the
+// two cannot disagree.
 func awaitingSK(p requests.AwaitingPlace) string { return p.DepartmentID + "#" + p.ID }
+func awaitingSKOf(r requests.Request) string     { return awaitingSK(requests.AwaitingPlaceOf(r)) }
 func requestDuePK(id string) string              { return shard("REQDUE#", id, requestDueShards) } // GSI12
+
+// awaitingKeysKey marks an organization whose requests awaiting a decision
+// all carry the GSI11 key by department (see Requests.keysCurrent).
+func awaitingKeysKey(orgID string) key { return key{orgPK(orgID), "MIGRATED#GSI11SK"} }
 
 // inboxPK is the GSI10 partition of an inbox.
 func inboxPK(orgID string, in requests.Inbox) (string, error) {
