@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -112,6 +113,9 @@ func Main(name string, with ...func(aws.Config, *Deps)) {
 // Run runs f as Main runs a function by name, linking only f's builder.
 func Run(f Function, with ...func(aws.Config, *Deps)) {
 	log := platform.NewLogger()
+	// Business metrics as EMF log lines, one series per deployed function
+	// (its name is unique to the stack, so dev and prod never add up).
+	platform.SetMetrics(platform.NewEMF(os.Stdout, platform.MetricsNamespace, map[string]string{"FunctionName": os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}))
 	name := f.name
 	env := &platform.Env{}
 	c := Defaults()
