@@ -54,7 +54,7 @@ func Count(ctx context.Context, name string, n int) {
 type EMF struct {
 	log        *slog.Logger
 	namespace  string
-	dimNames   []string
+	sets       [][]string
 	dimensions []slog.Attr
 	// now gives the metric's timestamp; CloudWatch drops metrics stamped more
 	// than two weeks in the past or two hours in the future, so it is the
@@ -62,22 +62,28 @@ type EMF struct {
 	now func() time.Time
 }
 
-// NewEMF returns an EMF writer to w in namespace. dimensions are attached to
-// every metric (one dimension set, e.g. the function's name, so two stacks in
-// one account never add up into one metric).
-func NewEMF(w io.Writer, namespace string, dimensions map[string]string) *EMF {
+// NewEMF returns an EMF writer to w in namespace. dimensions are written on
+// every line; sets are the dimension sets CloudWatch makes a metric of
+// (each name must be a key of dimensions), e.g. {"Stage"} for the stack's
+// total and {"Stage", "FunctionName"} for one function's share. Without
+// sets, all dimensions form one set.
+func NewEMF(w io.Writer, namespace string, dimensions map[string]string, sets ...[]string) *EMF {
 	e := &EMF{
 		log:       slog.New(slog.NewJSONHandler(w, nil)),
 		namespace: namespace,
-		dimNames:  []string{},
+		sets:      sets,
 		now:       time.Now,
 	}
+	names := make([]string, 0, len(dimensions))
 	for k := range dimensions {
-		e.dimNames = append(e.dimNames, k)
+		names = append(names, k)
 	}
-	sort.Strings(e.dimNames)
-	for _, k := range e.dimNames {
+	sort.Strings(names)
+	for _, k := range names {
 		e.dimensions = append(e.dimensions, slog.String(k, dimensions[k]))
+	}
+	if len(e.sets) == 0 {
+		e.sets = [][]string{names}
 	}
 	return e
 }
@@ -92,7 +98,7 @@ func (e *EMF) Count(ctx context.Context, name string, n int) {
 		Timestamp: e.now().UnixMilli(),
 		CloudWatchMetrics: []emfDirective{{
 			Namespace:  e.namespace,
-			Dimensions: [][]string{e.dimNames},
+			Dimensions: e.sets,
 			Metrics:    []emfMetric{{Name: name, Unit: "Count"}},
 		}},
 	}))

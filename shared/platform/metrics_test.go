@@ -16,7 +16,8 @@ import (
 // dimension set and the metric; the dimension and the value as root members.
 func TestEMFLineHasTheEmbeddedMetricFormatShape(t *testing.T) {
 	var buf bytes.Buffer
-	e := NewEMF(&buf, "Kabinet", map[string]string{"FunctionName": "kabinet-dev-AuthFunction-1"})
+	e := NewEMF(&buf, "Kabinet", map[string]string{"Stage": "dev", "FunctionName": "kabinet-dev-AuthFunction-1"},
+		[]string{"Stage"}, []string{"Stage", "FunctionName"})
 	at := time.Date(2026, 12, 3, 17, 0, 0, 123e6, time.UTC)
 	e.now = func() time.Time { return at }
 
@@ -34,14 +35,14 @@ func TestEMFLineHasTheEmbeddedMetricFormatShape(t *testing.T) {
 		"Timestamp": float64(at.UnixMilli()),
 		"CloudWatchMetrics": []any{map[string]any{
 			"Namespace":  "Kabinet",
-			"Dimensions": []any{[]any{"FunctionName"}},
+			"Dimensions": []any{[]any{"Stage"}, []any{"Stage", "FunctionName"}},
 			"Metrics":    []any{map[string]any{"Name": "CodesSent", "Unit": "Count"}},
 		}},
 	}
 	if !reflect.DeepEqual(got["_aws"], wantAWS) {
 		t.Errorf("_aws = %#v\nwant %#v", got["_aws"], wantAWS)
 	}
-	if got["CodesSent"] != float64(2) || got["FunctionName"] != "kabinet-dev-AuthFunction-1" {
+	if got["CodesSent"] != float64(2) || got["FunctionName"] != "kabinet-dev-AuthFunction-1" || got["Stage"] != "dev" {
 		t.Errorf("value or dimension missing at the root: %s", lines[0])
 	}
 	// The line is a normal log line too: Lambda's JSON level filter keeps INFO.
@@ -59,6 +60,7 @@ func TestEMFLineHasTheEmbeddedMetricFormatShape(t *testing.T) {
 	}
 }
 
+// Without explicit sets, all dimensions form one set, in a stable order.
 func TestEMFDimensionsAreSortedAndNothingIsWrittenForZero(t *testing.T) {
 	var buf bytes.Buffer
 	e := NewEMF(&buf, "Kabinet", map[string]string{"b": "2", "a": "1"})
