@@ -2,10 +2,14 @@ package templatecheck
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/kabinet/kabinet/infra/samtemplate"
+	"github.com/kabinet/kabinet/infra/testenv"
 )
 
 // The operations invariants of issue 14: every function is traced, keeps its
@@ -338,6 +342,70 @@ func TestNoPlaceholderDefaultsAndStackUniqueNames(t *testing.T) {
 			}
 			if !strings.Contains(fmt.Sprint(v), "${Stage}") {
 				t.Errorf("%s %s = %v does not carry ${Stage}", r.LogicalID, check.path, v)
+			}
+		}
+	}
+}
+
+// samconfig reads the parts of samconfig.toml the checks need: every
+// `[env.command.parameters]` section's `key = "string"` entries (TOML escapes
+// of quotes undone). It is not a TOML parser; the file uses nothing more.
+func samconfig(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "samconfig.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]map[string]string{}
+	var cur map[string]string
+	entry := regexp.MustCompile(`^(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*$`)
+	for _, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "["):
+			cur = map[string]string{}
+			sections[strings.Trim(line, "[]")] = cur
+		case cur != nil:
+			if m := entry.FindStringSubmatch(line); m != nil {
+				cur[m[1]] = strings.ReplaceAll(m[2], `\"`, `"`)
+			}
+		}
+	}
+	return sections
+}
+
+func TestSamconfigEnvironmentsDeployTheirStage(t *testing.T) {
+	tmpl := load(t)
+	cfg := samconfig(t)
+	override := regexp.MustCompile(`(\w+)="([^"]*)"`)
+	for _, env := range []string{"dev", "prod"} {
+		deploy, ok := cfg[env+".deploy.parameters"]
+		if !ok {
+			t.Errorf("samconfig.toml has no [%s.deploy.parameters]", env)
+			continue
+		}
+		if !strings.Contains(deploy["stack_name"], env) {
+			t.Errorf("%s: stack_name %q does not name the environment", env, deploy["stack_name"])
+		}
+		if !strings.Contains(deploy["capabilities"], "CAPABILITY_IAM") {
+			t.Errorf("%s: capabilities %q lack CAPABILITY_IAM (the functions' roles)", env, deploy["capabilities"])
+		}
+		values := map[string]string{}
+		for _, m := range override.FindAllStringSubmatch(deploy["parameter_overrides"], -1) {
+			values[m[1]] = m[2]
+		}
+		if values["Stage"] != env {
+			t.Errorf("%s: Stage override %q", env, values["Stage"])
+		}
+		for name, v := range values {
+			p, ok := tmpl.Parameter(name)
+			switch {
+			case !ok:
+				t.Errorf("%s: override of unknown parameter %s", env, name)
+			case p.NoEcho:
+				t.Errorf("%s: secret parameter %s is written in samconfig.toml", env, name)
+			case strings.Contains(strings.ToLower(v), "example"):
+				t.Errorf("%s: %s=%q is a placeholder", env, name, v)
 			}
 		}
 	}
