@@ -141,6 +141,7 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 		}
 		return fmt.Errorf("%w: %w", ErrRetryLater, err)
 	}
+	platform.Count(ctx, "NotificationsDelivered", 1)
 	if err := n.Ledger.Complete(ctx, m, Result{ProviderID: providerID}, n.Clock.Now()); err != nil {
 		// Sent but not recorded: the claim's lease keeps a redelivery from
 		// sending again until it expires; log loudly.
@@ -148,7 +149,6 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 		return nil
 	}
 	log.Info("notification sent", "providerId", providerID)
-	platform.Count(ctx, "NotificationsDelivered", 1)
 	if n.Reports != nil && m.About != nil {
 		if err := n.Reports.Report(ctx, m, Result{ProviderID: providerID}); err != nil {
 			log.Error("delivery result not recorded", "error", err.Error())
