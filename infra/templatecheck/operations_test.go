@@ -1,6 +1,7 @@
 package templatecheck
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/kabinet/kabinet/infra/samtemplate"
 	"github.com/kabinet/kabinet/infra/testenv"
+	"github.com/kabinet/kabinet/shared/platform"
 )
 
 // The operations invariants of issue 14: every function is traced, keeps its
@@ -409,4 +411,81 @@ func TestSamconfigEnvironmentsDeployTheirStage(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The dashboard body is JSON only once CloudFormation substitutes it, so a
+// stray comma would surface at deploy time; this resolves it as the local
+// environment would and decodes it. Every custom metric it draws must be one
+// the code counts, or its line stays empty forever.
+func TestDashboardIsValidJSONAndDrawsMetricsTheCodeCounts(t *testing.T) {
+	tmpl := load(t)
+	dashboards := resourcesOfType(tmpl, "AWS::CloudWatch::Dashboard")
+	if len(dashboards) != 1 {
+		t.Fatalf("%d dashboards, want one", len(dashboards))
+	}
+	r, err := samtemplate.NewResolver(tmpl, samtemplate.ResolverOptions{GenerateMissing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := r.Resolve(dashboards[0].Properties["DashboardBody"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Widgets []struct {
+			Properties struct {
+				Title   string
+				Metrics [][]any
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &dash); err != nil {
+		t.Fatalf("dashboard body is not JSON: %v\n%s", err, body)
+	}
+	counted := countedMetrics(t)
+	drawn := 0
+	for _, w := range dash.Widgets {
+		for _, m := range w.Properties.Metrics {
+			if len(m) < 2 || m[0] != platform.MetricsNamespace {
+				continue
+			}
+			drawn++
+			if name, _ := m[1].(string); !counted[name] {
+				t.Errorf("widget %q draws %s, which no code counts (counted: %v)", w.Properties.Title, name, counted)
+			}
+		}
+	}
+	if drawn == 0 {
+		t.Error("the dashboard draws none of the custom metrics")
+	}
+}
+
+// countedMetrics finds the metric names shared/ counts: platform.Count(ctx,
+// "Name", ...) and the senders' countSend(ctx, "Channel", ...), which counts
+// <Channel>Sent and <Channel>Failed.
+func countedMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	count := regexp.MustCompile(`platform\.Count\(ctx, "(\w+)"`)
+	send := regexp.MustCompile(`countSend\(ctx, "(\w+)"`)
+	names := map[string]bool{}
+	err := filepath.WalkDir(filepath.Join(testenv.RepoRoot(), "shared"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range count.FindAllSubmatch(src, -1) {
+			names[string(m[1])] = true
+		}
+		for _, m := range send.FindAllSubmatch(src, -1) {
+			names[string(m[1])+"Sent"], names[string(m[1])+"Failed"] = true, true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }
