@@ -127,12 +127,15 @@ const validConnect = `{"name":"ООО «Ромашка»","inn":"7707083893","re
 func TestBadInputOnEveryRouteIsAClear4xx(t *testing.T) {
 	rs := routers(t)
 	bodyRoutes := map[string]string{
-		"POST /v1/organizations":         "ConnectFunction",
-		"POST /v1/auth/codes":            "AuthFunction",
-		"POST /v1/auth/codes/verify":     "AuthFunction",
-		"POST /v1/auth/password":         "AuthFunction",
-		"POST /v1/auth/sessions":         "AuthFunction",
-		"POST /v1/auth/sessions/refresh": "AuthFunction",
+		"POST /v1/organizations":               "ConnectFunction",
+		"POST /v1/auth/codes":                  "AuthFunction",
+		"POST /v1/auth/codes/verify":           "AuthFunction",
+		"POST /v1/auth/password":               "AuthFunction",
+		"POST /v1/auth/sessions":               "AuthFunction",
+		"POST /v1/auth/sessions/refresh":       "AuthFunction",
+		"POST /v1/auth/sessions/revoke":        "AuthFunction",
+		"POST /v1/auth/password-reset":         "AuthFunction",
+		"POST /v1/auth/password-reset/confirm": "AuthFunction",
 	}
 	bad := []struct {
 		name, body, ctype string

@@ -21,8 +21,8 @@ import (
 const bulkBodyBytes = 300 << 10
 
 // CabinetsRoutes serves CabinetsFunction: the responsible person's cabinet
-// administration and cabinet settings.
-func CabinetsRoutes(log *slog.Logger, svc *cabinets.Administration, tokens Verifier, idem httpapi.IdempotencyStore) *httpapi.Router {
+// administration, cabinet settings and КЭДО settings.
+func CabinetsRoutes(log *slog.Logger, svc *cabinets.Administration, edo *cabinets.EDO, tokens Verifier, idem httpapi.IdempotencyStore) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	admin := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return httpapi.Authenticated(tokens, httpapi.RequireRole(domain.RoleResponsiblePerson, h))
@@ -88,6 +88,7 @@ func CabinetsRoutes(log *slog.Logger, svc *cabinets.Administration, tokens Verif
 		func(ctx context.Context, req *httpapi.Request, in cabinets.SettingsInput) (cabinets.Settings, error) {
 			return svc.UpdateSettings(ctx, req.Caller.OrganizationID, in)
 		})))
+	edoSettingsRoutes(r, edo, admin)
 	return r
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/kabinet/kabinet/shared/httpapi"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/publication"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -50,19 +51,43 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Credentials, cab *cabinets.Act
 	})
 	r.Handle("POST /v1/auth/sessions", httpapi.WithBody(http.StatusOK,
 		func(ctx context.Context, req *httpapi.Request, in onboarding.SignInInput) (onboarding.Session, error) {
-			return svc.SignIn(ctx, in, sourceIP(req))
+			return svc.SignInFrom(ctx, in, client(req))
 		}))
 	r.Handle("POST /v1/auth/sessions/refresh", httpapi.WithBody(http.StatusOK,
-		func(ctx context.Context, _ *httpapi.Request, in onboarding.RefreshInput) (onboarding.Session, error) {
-			return svc.Refresh(ctx, in)
+		func(ctx context.Context, req *httpapi.Request, in onboarding.RefreshInput) (onboarding.Session, error) {
+			return svc.RefreshFrom(ctx, in, client(req))
 		}))
+	r.Handle("POST /v1/auth/sessions/revoke", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in onboarding.SignOutInput
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		if err := svc.SignOut(ctx, in); err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.NoContent()
+	})
+	r.Handle("POST /v1/auth/password-reset", httpapi.WithBody(http.StatusAccepted,
+		func(ctx context.Context, req *httpapi.Request, in onboarding.ForgotPasswordInput) (onboarding.CodeSent, error) {
+			return svc.ForgotPassword(ctx, in, sourceIP(req))
+		}))
+	r.Handle("POST /v1/auth/password-reset/confirm", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in onboarding.ResetPasswordInput
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		if err := svc.ResetPassword(ctx, in, sourceIP(req)); err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.NoContent()
+	})
 	return r
 }
 
 // AccountRoutes serves AccountFunction: who am I, and API keys. Every route
 // needs a bearer token, and the organization comes from it alone; the API
 // keys are the responsible person's alone.
-func AccountRoutes(log *slog.Logger, svc *onboarding.Account, cab *cabinets.Preferences, tokens Verifier) *httpapi.Router {
+func AccountRoutes(log *slog.Logger, svc *onboarding.Account, cab *cabinets.Preferences, dir *publication.Directory, tokens Verifier) *httpapi.Router {
 	r := httpapi.NewRouter(log)
 	auth := func(h httpapi.HandlerFunc) httpapi.HandlerFunc {
 		return httpapi.Authenticated(tokens, h)
@@ -81,6 +106,11 @@ func AccountRoutes(log *slog.Logger, svc *onboarding.Account, cab *cabinets.Pref
 				return httpapi.Response{}, err
 			}
 			out.Cabinet = c
+			consent, err := consentOf(ctx, dir, req.Caller.OrganizationID, out.EmployeeID)
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			return httpapi.JSON(http.StatusOK, employeeMe{Me: out, Consent: consent})
 		}
 		return httpapi.JSON(http.StatusOK, out)
 	}))
@@ -102,6 +132,7 @@ func AccountRoutes(log *slog.Logger, svc *onboarding.Account, cab *cabinets.Pref
 		}
 		return httpapi.JSON(http.StatusOK, out)
 	}))
+	sessionRoutes(r, svc, auth)
 	r.Handle("GET /v1/organization/api-keys", admin(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
 		var p domain.Problems
 		limit := httpapi.QueryInt(req, "limit", 20, 1, 100, &p)
@@ -132,6 +163,57 @@ func AccountRoutes(log *slog.Logger, svc *onboarding.Account, cab *cabinets.Pref
 		return httpapi.NoContent()
 	}))
 	return r
+}
+
+// sessionRoutes are the signed-in person's password and sessions, for
+// every role that signs in (employees and the responsible person alike):
+// each route acts on the caller's own account, named by the token alone.
+func sessionRoutes(r *httpapi.Router, svc *onboarding.Account, auth func(httpapi.HandlerFunc) httpapi.HandlerFunc) {
+	r.Handle("POST /v1/me/password", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var in onboarding.ChangePasswordInput
+		if err := httpapi.Decode(req, &in); err != nil {
+			return httpapi.Response{}, err
+		}
+		out, err := svc.ChangePassword(ctx, req.Caller.OrganizationID, req.Caller.PersonID, in, client(req))
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, out)
+	}))
+	r.Handle("GET /v1/me/sessions", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		var p domain.Problems
+		limit := httpapi.QueryInt(req, "limit", 20, 1, 100, &p)
+		cursor := req.Event.QueryStringParameters["cursor"]
+		if len(cursor) > 512 {
+			p.Add("cursor", "cursor_invalid", "use a nextCursor value as given")
+		}
+		if err := p.Err(); err != nil {
+			return httpapi.Response{}, err
+		}
+		out, err := svc.Sessions(ctx, req.Caller.OrganizationID, req.Caller.PersonID, req.Caller.SessionID, limit, cursor)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, out)
+	}))
+	r.Handle("DELETE /v1/me/sessions/{sessionId}", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		if err := svc.EndSession(ctx, req.Caller.OrganizationID, req.Caller.PersonID, req.Event.PathParameters["sessionId"]); err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.NoContent()
+	}))
+	r.Handle("POST /v1/me/sessions/end-others", auth(func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
+		out, err := svc.EndOtherSessions(ctx, req.Caller.OrganizationID, req.Caller.PersonID, req.Caller.SessionID)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(http.StatusOK, out)
+	}))
+}
+
+// client is where the request came from, as a session records it.
+func client(req *httpapi.Request) onboarding.Client {
+	return onboarding.Client{IP: sourceIP(req), UserAgent: req.Header("User-Agent")}
 }
 
 // Verifier checks access tokens against the service's clock.

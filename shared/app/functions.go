@@ -166,20 +166,22 @@ func AuthFunction(d Deps) (*httpapi.Router, error) {
 	return done(p, func() *httpapi.Router { return api.AuthRoutes(d.logger(), svc, cab) })
 }
 
-// AccountFunction builds the function's handler: GET /v1/me, the
-// employee's preferred channel and the organization's API keys.
+// AccountFunction builds the function's handler: GET /v1/me (with an
+// employee's published consent), the employee's preferred channel and the
+// organization's API keys.
 func AccountFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
-	svc, cab, tokens := part(p, Account), part(p, Preferences), part(p, verifier)
-	return done(p, func() *httpapi.Router { return api.AccountRoutes(d.logger(), svc, cab, tokens) })
+	svc, cab, dir, tokens := part(p, Account), part(p, Preferences), part(p, Directory), part(p, verifier)
+	return done(p, func() *httpapi.Router { return api.AccountRoutes(d.logger(), svc, cab, dir, tokens) })
 }
 
 // CabinetsFunction builds the function's handler: the responsible person's
-// cabinet administration (list, counts, bulk actions) and cabinet settings.
+// cabinet administration (list, counts, bulk actions), cabinet settings and
+// КЭДО settings.
 func CabinetsFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
-	svc, tokens, idem := part(p, Administration), part(p, verifier), part(p, idempotencyStore)
-	return done(p, func() *httpapi.Router { return api.CabinetsRoutes(d.logger(), svc, tokens, idem) })
+	svc, edo, tokens, idem := part(p, Administration), part(p, EDO), part(p, verifier), part(p, idempotencyStore)
+	return done(p, func() *httpapi.Router { return api.CabinetsRoutes(d.logger(), svc, edo, tokens, idem) })
 }
 
 // EmployeesFunction builds the function's handler: the responsible person

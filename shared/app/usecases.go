@@ -44,9 +44,12 @@ type Deps struct {
 type Stores struct {
 	// People: organizations, people, sign-in, refresh tokens, API keys and
 	// the one-time codes.
-	People      PeopleStore
-	Limiter     onboarding.Limiter
-	Cabinets    cabinets.Store
+	People   PeopleStore
+	Limiter  onboarding.Limiter
+	Cabinets cabinets.Store
+	// EDO: the organization's КЭДО settings (the cabinet repository
+	// keeps them in DynamoDB).
+	EDO         cabinets.EDOStore
 	Publication publication.Store
 	Requests    requests.Store
 	Notices     notices.Store
@@ -64,10 +67,12 @@ type PeopleStore interface {
 // DynamoStores are the DynamoDB repositories, all on table.
 func DynamoStores(db *dynamodb.Client, table string) Stores {
 	people := dynamostore.New(db, table)
+	cabs := dynamostore.NewCabinets(db, table)
 	return Stores{
 		People:      people,
 		Limiter:     dynamostore.NewLimiter(people),
-		Cabinets:    dynamostore.NewCabinets(db, table),
+		Cabinets:    cabs,
+		EDO:         cabs,
 		Publication: dynamostore.NewPublication(db, table),
 		Requests:    dynamostore.NewRequests(db, table),
 		Notices:     dynamostore.NewNotices(db, table),
@@ -105,9 +110,10 @@ func Credentials(d Deps) (*onboarding.Credentials, error) {
 		d.Config.Onboarding)
 }
 
-// Account builds the use case: who am I, and the organization's API keys.
+// Account builds the use case: who am I, the person's password and
+// sessions, and the organization's API keys.
 func Account(d Deps) (*onboarding.Account, error) {
-	return onboarding.NewAccount(d.Stores.People, d.Clock, d.IDs, d.Config.Onboarding)
+	return onboarding.NewAccount(d.Stores.People, d.Stores.Limiter, d.Config.Tokens, d.Clock, d.IDs, d.Config.Onboarding)
 }
 
 // APIKeys checks the employer system's API keys.
@@ -147,6 +153,18 @@ func PublicationSync(d Deps) (*cabinets.PublicationSync, error) {
 // Preferences builds the use case: the employee's cabinet and preferred channel.
 func Preferences(d Deps) (*cabinets.Preferences, error) {
 	return cabinets.NewPreferences(d.Stores.Cabinets, d.Clock)
+}
+
+// EDO builds the use case: the organization's КЭДО settings.
+func EDO(d Deps) (*cabinets.EDO, error) {
+	return cabinets.NewEDO(d.Stores.EDO, d.Clock)
+}
+
+// EDOGuard builds the check that the signature use cases make before each
+// employee signature action: the organization's КЭДО settings and the
+// employee's published consent.
+func EDOGuard(d Deps) (*cabinets.EDOGuard, error) {
+	return cabinets.NewEDOGuard(d.Stores.EDO, d.Stores.Publication)
 }
 
 // Requests builds the use case: employees' requests, approvals, processing and settings.

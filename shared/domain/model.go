@@ -53,6 +53,10 @@ type Person struct {
 	PhoneVerifiedAt time.Time // zero until a code sent by SMS was confirmed
 	EmailVerifiedAt time.Time // zero until a code sent by e-mail was confirmed
 	CreatedAt       time.Time
+	// SessionEpoch grows each time every session of the person ends (a
+	// password reset or change): a refresh token of an earlier epoch is
+	// refused.
+	SessionEpoch int
 }
 
 // APIKey is an employer-system credential. Only a hash of its secret is kept.

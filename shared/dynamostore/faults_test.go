@@ -223,6 +223,28 @@ func (f *faultEnv) redeemed(t *testing.T) onboarding.CodeRecord {
 	return rec
 }
 
+// resetCode is a stored password-reset code of the responsible person.
+func (f *faultEnv) resetCode(t *testing.T) onboarding.CodeRecord {
+	t.Helper()
+	rec := f.code(f.person.ID)
+	rec.Purpose = onboarding.PurposePasswordReset
+	if err := f.store.PutCode(ctx, rec, f.now.Add(-time.Minute), f.message(notify.KindVerificationCode)); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// session starts a session of the responsible person and returns its id.
+func (f *faultEnv) session(t *testing.T) string {
+	t.Helper()
+	id := ids.New()
+	if err := f.store.StartSession(ctx, onboarding.SessionRecord{OrganizationID: f.org.ID, PersonID: f.person.ID, ID: id,
+		CreatedAt: f.now, LastUsedAt: f.now, ExpiresAt: f.now.Add(time.Hour), SourceIP: "203.0.113.1"}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // cabinet is a stored cabinet of a new employee, invited, at version 1.
 func (f *faultEnv) cabinet(t *testing.T) cabinets.Cabinet {
 	t.Helper()
@@ -352,6 +374,51 @@ var txMethods = []txMethod{
 					return f.store.SetPassword(ctx, rec, "pw-hash", f.now.Add(2*time.Minute))
 				},
 				onboarding.ErrStale
+		},
+	},
+	{
+		name: "Store.ResetPassword",
+		write: func(t *testing.T, f *faultEnv) (func(context.Context) error, func(*testing.T)) {
+			rec := f.resetCode(t)
+			return func(ctx context.Context) error {
+					return f.store.ResetPassword(ctx, rec, "reset-hash", f.now.Add(time.Minute))
+				},
+				func(t *testing.T) {
+					p, err := f.store.Person(ctx, f.org.ID, f.person.ID)
+					if err != nil || p.PasswordHash != "reset-hash" || p.SessionEpoch != 1 {
+						t.Fatalf("person %+v %v", p, err)
+					}
+				}
+		},
+		refused: func(t *testing.T, f *faultEnv) (func(context.Context) error, error) {
+			rec := f.resetCode(t)
+			if err := f.store.ResetPassword(ctx, rec, "first", f.now.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			return func(ctx context.Context) error {
+					return f.store.ResetPassword(ctx, rec, "second", f.now.Add(time.Minute))
+				},
+				onboarding.ErrStale
+		},
+	},
+	{
+		name: "Store.EndSession",
+		write: func(t *testing.T, f *faultEnv) (func(context.Context) error, func(*testing.T)) {
+			id := f.session(t)
+			return func(ctx context.Context) error {
+					return f.store.EndSession(ctx, f.org.ID, f.person.ID, id, f.now.Add(time.Hour))
+				},
+				func(t *testing.T) {
+					if got, _, err := f.store.Sessions(ctx, f.org.ID, f.person.ID, 10, ""); err != nil || len(got) != 0 {
+						t.Fatalf("sessions %+v %v", got, err)
+					}
+				}
+		},
+		refused: func(t *testing.T, f *faultEnv) (func(context.Context) error, error) {
+			f.session(t)
+			return func(ctx context.Context) error {
+				return f.store.EndSession(ctx, f.org.ID, f.person.ID, "none", f.now.Add(time.Hour))
+			}, domain.ErrNotFound
 		},
 	},
 	{

@@ -61,6 +61,7 @@ var Catalogue = []Entry{
 	{Item: "one-time code", PK: "ORG#<org>", SK: "CODE#<purpose>#<slot>"},
 	{Item: "refresh token (kept, used, until it expires)", PK: "ORG#<org>", SK: "REFRESH#<sha256>"},
 	{Item: "refresh token family, revoked", PK: "ORG#<org>", SK: "REFRESHFAMILY#<family>"},
+	{Item: "session (a sign-in: one refresh token family, while live)", PK: "ORG#<org>", SK: "SESSION#<person>#<family>"},
 	{Item: "API key", PK: "ORG#<org>", SK: "APIKEY#<key>"},
 	{Item: "notification record, also the ledger", PK: "ORG#<org>", SK: "NOTIF#<id>",
 		Indexes: []IndexEntry{
@@ -81,6 +82,7 @@ var Catalogue = []Entry{
 	{Item: "cabinet counts per state, the moves of one counter shard", PK: "ORG#<org>", SK: "CABCOUNT#<00-15>"},
 	{Item: "cabinet settings", PK: "ORG#<org>", SK: "SETTINGS#CABINETS"},
 	{Item: "notification settings", PK: "ORG#<org>", SK: "SETTINGS#NOTIFICATIONS"},
+	{Item: "КЭДО settings (HR e-document exchange, employee signatures)", PK: "ORG#<org>", SK: "SETTINGS#EDO"},
 	{Item: "notification template override", PK: "ORG#<org>", SK: "TEMPLATE#<kind>"},
 	{Item: "request", PK: "ORG#<org>", SK: "REQ#<id>",
 		Indexes: []IndexEntry{
@@ -141,6 +143,13 @@ func refreshFamilyKey(orgID, familyID string) key {
 	return key{orgPK(orgID), "REFRESHFAMILY#" + familyID}
 }
 func apiKeyKey(orgID, keyID string) key { return key{orgPK(orgID), "APIKEY#" + keyID} }
+
+// sessionKey is a person's session; sessionsPrefix begins the sort keys of
+// all of one person's, which a query lists.
+func sessionKey(orgID, personID, familyID string) key {
+	return key{orgPK(orgID), sessionsPrefix(personID) + familyID}
+}
+func sessionsPrefix(personID string) string { return "SESSION#" + personID + "#" }
 
 // loginKey is a sign-in entry: login is "PHONE#…", "EMAIL#…" or
 // "USER#<login>"; GSI1 finds it by login before the tenant is known.
@@ -209,6 +218,7 @@ func cabCountShardKey(orgID string, shard int) key {
 func settingsKey(orgID string) key        { return key{orgPK(orgID), "SETTINGS#CABINETS"} }
 func preferencesKey(orgID string) key     { return key{orgPK(orgID), "SETTINGS#NOTIFICATIONS"} }
 func requestSettingsKey(orgID string) key { return key{orgPK(orgID), "SETTINGS#REQUESTS"} }
+func edoSettingsKey(orgID string) key     { return key{orgPK(orgID), "SETTINGS#EDO"} }
 func templateKey(orgID, kind string) key  { return key{orgPK(orgID), "TEMPLATE#" + kind} }
 
 // requestDueShards spreads due requests over a few GSI12 partitions.

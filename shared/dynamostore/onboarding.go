@@ -58,6 +58,7 @@ type personItem struct {
 	PhoneVerifiedAt int64  `dynamodbav:",omitempty"`
 	EmailVerifiedAt int64  `dynamodbav:",omitempty"`
 	CreatedAt       int64
+	SessionEpoch    int `dynamodbav:",omitempty"`
 }
 
 // loginItem makes a person findable by phone or e-mail at sign-in, through
@@ -105,7 +106,26 @@ type refreshItem struct {
 	FamilyID  string `dynamodbav:",omitempty"`
 	ExpiresAt int64
 	UsedAt    int64 `dynamodbav:",omitempty"`
+	Epoch     int   `dynamodbav:",omitempty"`
+	Tracked   bool  `dynamodbav:",omitempty"`
 	TTL       int64 `dynamodbav:"ttl"`
+}
+
+// sessionItem is one sign-in of a person (a refresh token family), under
+// the person in its sort key so that a query lists one person's sessions
+// and no other's.
+type sessionItem struct {
+	key
+	Type       string
+	ID         string
+	PersonID   string
+	Epoch      int `dynamodbav:",omitempty"`
+	CreatedAt  int64
+	LastUsedAt int64
+	ExpiresAt  int64
+	SourceIP   string `dynamodbav:",omitempty"`
+	UserAgent  string `dynamodbav:",omitempty"`
+	TTL        int64  `dynamodbav:"ttl"`
 }
 
 // refreshFamilyItem marks a revoked refresh token family; a family without
@@ -152,7 +172,8 @@ func toPersonItem(p domain.Person) personItem {
 	return personItem{key: personKey(p.OrganizationID, p.ID), Type: "Person", ID: p.ID, OrganizationID: p.OrganizationID,
 		Role: string(p.Role), FullName: p.FullName, Phone: string(p.Phone), Email: string(p.Email),
 		PasswordHash: p.PasswordHash, EmployeeID: p.EmployeeID, Login: string(p.Login), Disabled: p.Disabled,
-		PhoneVerifiedAt: ms(p.PhoneVerifiedAt), EmailVerifiedAt: ms(p.EmailVerifiedAt), CreatedAt: ms(p.CreatedAt)}
+		PhoneVerifiedAt: ms(p.PhoneVerifiedAt), EmailVerifiedAt: ms(p.EmailVerifiedAt), CreatedAt: ms(p.CreatedAt),
+		SessionEpoch: p.SessionEpoch}
 }
 
 // Organization reads one organization.
@@ -179,7 +200,8 @@ func (s *Store) Person(ctx context.Context, orgID, personID string) (domain.Pers
 	return domain.Person{ID: it.ID, OrganizationID: it.OrganizationID, Role: domain.Role(it.Role), FullName: it.FullName,
 		Phone: domain.Phone(it.Phone), Email: domain.Email(it.Email), PasswordHash: it.PasswordHash,
 		EmployeeID: it.EmployeeID, Login: domain.Login(it.Login), Disabled: it.Disabled,
-		PhoneVerifiedAt: fromMS(it.PhoneVerifiedAt), EmailVerifiedAt: fromMS(it.EmailVerifiedAt), CreatedAt: fromMS(it.CreatedAt)}, nil
+		PhoneVerifiedAt: fromMS(it.PhoneVerifiedAt), EmailVerifiedAt: fromMS(it.EmailVerifiedAt), CreatedAt: fromMS(it.CreatedAt),
+		SessionEpoch: it.SessionEpoch}, nil
 }
 
 // PeopleByLogin finds up to max people, in any organization, with this login.
@@ -278,7 +300,8 @@ func (s *Store) RedeemCode(ctx context.Context, r onboarding.CodeRecord, setupTo
 
 // SetPassword consumes the setup token and sets the password in one
 // transaction, so a token can set a password once (onboarding.ErrStale
-// otherwise).
+// otherwise). Like a reset, it moves the SessionEpoch on: a password set
+// anew ends every session.
 func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwordHash string, now time.Time) error {
 	codeUpd, err := s.t.update(codeKey(r.OrganizationID, r.Purpose, r.Slot),
 		expression.Remove(expression.Name("SetupTokenHash")).Set(expression.Name("SetupUsedAt"), expression.Value(ms(now))),
@@ -293,7 +316,8 @@ func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwo
 	}
 	personUpd, err := s.t.update(personKey(r.OrganizationID, r.Subject),
 		expression.Set(expression.Name("PasswordHash"), expression.Value(passwordHash)).
-			Set(expression.Name(verified), expression.Value(ms(now))), exists())
+			Set(expression.Name(verified), expression.Value(ms(now))).
+			Add(expression.Name("SessionEpoch"), expression.Value(1)), exists())
 	if err != nil {
 		return err
 	}
@@ -303,7 +327,8 @@ func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwo
 // PutRefreshToken stores a refresh token's hash.
 func (s *Store) PutRefreshToken(ctx context.Context, t onboarding.RefreshToken) error {
 	return s.t.putItem(ctx, "put refresh token", refreshItem{key: refreshKey(t.OrganizationID, t.Hash), Type: "RefreshToken",
-		PersonID: t.PersonID, FamilyID: t.FamilyID, ExpiresAt: ms(t.ExpiresAt), TTL: ttl(t.ExpiresAt)}, notExists())
+		PersonID: t.PersonID, FamilyID: t.FamilyID, ExpiresAt: ms(t.ExpiresAt), Epoch: t.Epoch, Tracked: t.Tracked,
+		TTL: ttl(t.ExpiresAt)}, notExists())
 }
 
 // TakeRefreshToken marks a live refresh token used and returns it: a token
@@ -354,7 +379,7 @@ func (s *Store) TakeRefreshToken(ctx context.Context, orgID, hash string, now ti
 
 func refreshOf(orgID, hash string, it refreshItem) onboarding.RefreshToken {
 	return onboarding.RefreshToken{OrganizationID: orgID, PersonID: it.PersonID, FamilyID: it.FamilyID, Hash: hash,
-		ExpiresAt: fromMS(it.ExpiresAt)}
+		ExpiresAt: fromMS(it.ExpiresAt), Epoch: it.Epoch, Tracked: it.Tracked}
 }
 
 // RevokeRefreshFamily writes the family's revocation, kept until no token
@@ -362,6 +387,123 @@ func refreshOf(orgID, hash string, it refreshItem) onboarding.RefreshToken {
 func (s *Store) RevokeRefreshFamily(ctx context.Context, orgID, familyID string, until time.Time) error {
 	return s.t.putItem(ctx, "revoke refresh family", refreshFamilyItem{key: refreshFamilyKey(orgID, familyID),
 		Type: "RefreshFamily", RevokedUntil: ms(until), TTL: ttl(until)}, nil)
+}
+
+// RefreshToken reads a refresh token, live or not, without using it.
+func (s *Store) RefreshToken(ctx context.Context, orgID, hash string) (onboarding.RefreshToken, error) {
+	var it refreshItem
+	if err := s.t.get(ctx, refreshKey(orgID, hash), &it); err != nil {
+		return onboarding.RefreshToken{}, err
+	}
+	return refreshOf(orgID, hash, it), nil
+}
+
+// StartSession records a new sign-in; its item lives as long as its
+// refresh token could.
+func (s *Store) StartSession(ctx context.Context, r onboarding.SessionRecord) error {
+	return s.t.putItem(ctx, "start session", sessionItem{key: sessionKey(r.OrganizationID, r.PersonID, r.ID), Type: "Session",
+		ID: r.ID, PersonID: r.PersonID, Epoch: r.Epoch, CreatedAt: ms(r.CreatedAt), LastUsedAt: ms(r.LastUsedAt),
+		ExpiresAt: ms(r.ExpiresAt), SourceIP: r.SourceIP, UserAgent: r.UserAgent, TTL: ttl(r.ExpiresAt)}, notExists())
+}
+
+// TouchSession records a refresh in one conditional update: a session
+// ended meanwhile (its item deleted) is not brought back
+// (domain.ErrNotFound).
+func (s *Store) TouchSession(ctx context.Context, r onboarding.SessionRecord) error {
+	upd := expression.Set(expression.Name("LastUsedAt"), expression.Value(ms(r.LastUsedAt))).
+		Set(expression.Name("ExpiresAt"), expression.Value(ms(r.ExpiresAt))).
+		Set(expression.Name("ttl"), expression.Value(ttl(r.ExpiresAt)))
+	// An empty string attribute is refused by DynamoDB: a client that
+	// says nothing clears what the session showed.
+	for name, v := range map[string]string{"SourceIP": r.SourceIP, "UserAgent": r.UserAgent} {
+		if v == "" {
+			upd = upd.Remove(expression.Name(name))
+		} else {
+			upd = upd.Set(expression.Name(name), expression.Value(v))
+		}
+	}
+	_, err := s.t.updateItem(ctx, "touch session", sessionKey(r.OrganizationID, r.PersonID, r.ID), upd, exists(), "")
+	if isStale(err) {
+		return domain.ErrNotFound
+	}
+	return err
+}
+
+func sessionOf(orgID string) func(sessionItem) onboarding.SessionRecord {
+	return func(it sessionItem) onboarding.SessionRecord {
+		return onboarding.SessionRecord{OrganizationID: orgID, PersonID: it.PersonID, ID: it.ID, Epoch: it.Epoch,
+			CreatedAt: fromMS(it.CreatedAt), LastUsedAt: fromMS(it.LastUsedAt), ExpiresAt: fromMS(it.ExpiresAt),
+			SourceIP: it.SourceIP, UserAgent: it.UserAgent}
+	}
+}
+
+// Sessions pages through one person's sessions: one key range of the
+// tenant's partition, read consistently so that a session just ended is
+// not listed. A cursor of another person's list is refused.
+func (s *Store) Sessions(ctx context.Context, orgID, personID string, limit int, cur string) ([]onboarding.SessionRecord, string, error) {
+	prefix := sessionsPrefix(personID)
+	its, next, err := list[sessionItem](ctx, s.t, query{op: "query sessions", pk: orgPK(orgID), consistent: true, maxReads: 1,
+		sk: beginsWith(prefix)},
+		orgPK(orgID), limit, cur, func(c cursor) bool { return strings.HasPrefix(c.SK, prefix) })
+	return mapAll(its, sessionOf(orgID)), next, err
+}
+
+// EndSession deletes the session and writes its family's revocation in one
+// transaction: a session is listed exactly while its family is live.
+func (s *Store) EndSession(ctx context.Context, orgID, personID, sessionID string, until time.Time) error {
+	del := types.TransactWriteItem{Delete: &types.Delete{TableName: &s.t.name, Key: sessionKey(orgID, personID, sessionID).av()}}
+	c, err := expression.NewBuilder().WithCondition(*exists()).Build()
+	if err != nil {
+		return err
+	}
+	del.Delete.ConditionExpression, del.Delete.ExpressionAttributeNames = c.Condition(), c.Names()
+	revoke, err := s.t.put(refreshFamilyItem{key: refreshFamilyKey(orgID, sessionID), Type: "RefreshFamily",
+		RevokedUntil: ms(until), TTL: ttl(until)}, nil)
+	if err != nil {
+		return err
+	}
+	err = s.t.transact(ctx, "end session", "", del, revoke)
+	if failedAt(err, 0) {
+		return domain.ErrNotFound
+	}
+	return err
+}
+
+// ResetPassword consumes the reset code and sets the password in one
+// transaction, moving the person's SessionEpoch on: of concurrent resets
+// with one code, the first to commit wins and the others find the code
+// used (onboarding.ErrStale).
+func (s *Store) ResetPassword(ctx context.Context, r onboarding.CodeRecord, passwordHash string, now time.Time) error {
+	codeUpd, err := s.t.update(codeKey(r.OrganizationID, r.Purpose, r.Slot),
+		expression.Set(expression.Name("UsedAt"), expression.Value(ms(now))),
+		cond(expression.Name("Hash").Equal(expression.Value(r.Hash)).
+			And(expression.AttributeNotExists(expression.Name("UsedAt"))).
+			And(expression.Name("ExpiresAt").GreaterThan(expression.Value(ms(now))))))
+	if err != nil {
+		return err
+	}
+	verified := "PhoneVerifiedAt"
+	if r.Channel == domain.ChannelEmail {
+		verified = "EmailVerifiedAt"
+	}
+	personUpd, err := s.t.update(personKey(r.OrganizationID, r.Subject),
+		expression.Set(expression.Name("PasswordHash"), expression.Value(passwordHash)).
+			Set(expression.Name(verified), expression.Value(ms(now))).
+			Add(expression.Name("SessionEpoch"), expression.Value(1)), exists())
+	if err != nil {
+		return err
+	}
+	return s.t.transact(ctx, "reset password", "", codeUpd, personUpd)
+}
+
+// ChangePassword replaces the hash if it is still oldHash, in one
+// conditional update that moves the SessionEpoch on.
+func (s *Store) ChangePassword(ctx context.Context, orgID, personID, oldHash, newHash string) error {
+	_, err := s.t.updateItem(ctx, "change password", personKey(orgID, personID),
+		expression.Set(expression.Name("PasswordHash"), expression.Value(newHash)).
+			Add(expression.Name("SessionEpoch"), expression.Value(1)),
+		cond(expression.Name("PasswordHash").Equal(expression.Value(oldHash))), "")
+	return err
 }
 
 func apiKeyOf(orgID string) func(apiKeyItem) domain.APIKey {

@@ -75,6 +75,8 @@ type employeeItem struct {
 	Email           string           `dynamodbav:",omitempty"`
 	HireDate        string           `dynamodbav:",omitempty"`
 	DismissalDate   string           `dynamodbav:",omitempty"`
+	ConsentState    string           `dynamodbav:",omitempty"` // absent: not published
+	ConsentDate     string           `dynamodbav:",omitempty"`
 	CabinetProblems []cabinetProblem `dynamodbav:",omitempty"`
 	Version         int64
 	Hash            string
@@ -99,7 +101,8 @@ func toEmployeeItem(orgID string, e publication.Employee, now time.Time) employe
 	it := employeeItem{key: empKey(orgID, e.ExternalID), Type: "Employee", ExternalID: e.ExternalID,
 		PersonnelNumber: e.PersonnelNumber, LastName: e.LastName, FirstName: e.FirstName, MiddleName: e.MiddleName,
 		Position: e.Position, DepartmentID: e.DepartmentID, Phone: string(e.Phone), Email: string(e.Email),
-		HireDate: e.HireDate, DismissalDate: e.DismissalDate, Version: e.Version, Hash: e.Hash(),
+		HireDate: e.HireDate, DismissalDate: e.DismissalDate, ConsentState: string(e.Consent.State), ConsentDate: e.Consent.Date,
+		Version: e.Version, Hash: e.Hash(),
 		Published: true, Eligible: e.Eligible(), UpdatedAt: ms(now),
 		GSI2PK: employeesPK(orgID), GSI2SK: e.DepartmentID + "#" + e.ExternalID,
 		GSI3PK: cabinetPK(orgID, e.Eligible()), GSI3SK: e.ExternalID}
@@ -113,7 +116,7 @@ func fromEmployeeItem(it employeeItem) publication.PublishedEmployee {
 	e := publication.Employee{ExternalID: it.ExternalID, PersonnelNumber: it.PersonnelNumber, LastName: it.LastName,
 		FirstName: it.FirstName, MiddleName: it.MiddleName, Position: it.Position, DepartmentID: it.DepartmentID,
 		Phone: domain.Phone(it.Phone), Email: domain.Email(it.Email), HireDate: it.HireDate, DismissalDate: it.DismissalDate,
-		Version: it.Version}
+		Consent: domain.Consent{State: domain.ConsentState(it.ConsentState), Date: it.ConsentDate}, Version: it.Version}
 	for _, p := range it.CabinetProblems {
 		e.CabinetProblems = append(e.CabinetProblems, publication.CabinetProblem(p))
 	}

@@ -16,6 +16,7 @@ type Caller struct {
 	OrganizationID string
 	Role           domain.Role
 	APIKeyID       string // set for the employer system
+	SessionID      string // the sign-in the access token belongs to, when it says
 }
 
 // TokenVerifier checks an access token.
@@ -36,7 +37,8 @@ func Authenticated(v TokenVerifier, h HandlerFunc) HandlerFunc {
 		if err != nil {
 			return Response{}, domain.NewError(domain.CodeUnauthorized, "the access token is invalid or expired")
 		}
-		r.Caller = &Caller{PersonID: claims.PersonID, OrganizationID: claims.OrganizationID, Role: domain.Role(claims.Role)}
+		r.Caller = &Caller{PersonID: claims.PersonID, OrganizationID: claims.OrganizationID, Role: domain.Role(claims.Role),
+			SessionID: claims.SessionID}
 		ctx = platform.WithLogger(ctx, platform.Logger(ctx).With("tenant", claims.OrganizationID, "person", claims.PersonID))
 		return h(ctx, r)
 	}

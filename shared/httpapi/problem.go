@@ -47,6 +47,12 @@ var statusOf = map[domain.ErrorCode]int{
 	domain.CodeRateLimited:          http.StatusTooManyRequests,
 	domain.CodeInternal:             http.StatusInternalServerError,
 	domain.CodeUnavailable:          http.StatusServiceUnavailable,
+	// КЭДО: the organization's settings or the employee's consent do not
+	// allow the action; only the responsible person or the accounting
+	// system can change that.
+	domain.CodeHREdoOff:        http.StatusForbidden,
+	domain.CodeSignaturesOff:   http.StatusForbidden,
+	domain.CodeConsentRequired: http.StatusForbidden,
 }
 
 // StatusOf returns the HTTP status of an error code (500 for unknown ones).

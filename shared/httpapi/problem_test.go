@@ -82,6 +82,9 @@ func TestErrorCodesTable(t *testing.T) {
 		domain.CodeRateLimited:          429,
 		domain.CodeInternal:             500,
 		domain.CodeUnavailable:          503,
+		domain.CodeHREdoOff:             403,
+		domain.CodeSignaturesOff:        403,
+		domain.CodeConsentRequired:      403,
 	}
 	codes := httpapi.ErrorCodes()
 	if len(codes) != len(want) {

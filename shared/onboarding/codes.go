@@ -124,7 +124,9 @@ type SetPasswordInput struct {
 	Password   string `json:"password"`
 }
 
-// SetPassword sets the password allowed by a setup token, once.
+// SetPassword sets the password allowed by a setup token, once. Setting it
+// again (the responsible person's own way to reset it) ends every session,
+// as a reset does.
 func (s *Credentials) SetPassword(ctx context.Context, in SetPasswordInput) error {
 	now := s.Clock.Now()
 	bad := domain.NewError(domain.CodeSetupTokenInvalid, "the setup token is invalid, expired or used; confirm your phone again")

@@ -30,6 +30,28 @@ type RefreshToken struct {
 	FamilyID  string
 	Hash      string
 	ExpiresAt time.Time
+	// Epoch is the person's SessionEpoch when the family began: once the
+	// person's epoch has moved on (a password reset or change), the token
+	// is refused.
+	Epoch int
+	// Tracked: the family has a SessionRecord, which each refresh updates
+	// and whose end ends the family. False for tokens issued before
+	// sessions were recorded; their successors start one.
+	Tracked bool
+}
+
+// SessionRecord is one sign-in of a person, as they see it in their list
+// of sessions: a refresh token family, with where it was last used from.
+type SessionRecord struct {
+	OrganizationID string
+	PersonID       string
+	ID             string // the refresh token family
+	Epoch          int    // the person's SessionEpoch at sign-in
+	CreatedAt      time.Time
+	LastUsedAt     time.Time
+	ExpiresAt      time.Time // when its refresh token, unused, expires
+	SourceIP       string
+	UserAgent      string
 }
 
 // Errors the store reports for conditions the use cases handle.
@@ -68,8 +90,9 @@ type Store interface {
 	// ErrStale if another request redeemed it first.
 	RedeemCode(ctx context.Context, rec CodeRecord, setupTokenHash string, setupExpiresAt, now time.Time) error
 	// SetPassword consumes the setup token and sets the password hash and the
-	// verification of the channel the code went to, atomically; ErrStale if
-	// the token was already used, replaced or expired.
+	// verification of the channel the code went to, and moves the person's
+	// SessionEpoch on (a password set anew ends every session), atomically;
+	// ErrStale if the token was already used, replaced or expired.
 	SetPassword(ctx context.Context, rec CodeRecord, passwordHash string, now time.Time) error
 
 	PutRefreshToken(ctx context.Context, t RefreshToken) error
@@ -83,6 +106,33 @@ type Store interface {
 	// to be, refused by TakeRefreshToken; until is the latest a token of
 	// the family can expire, after which the revocation may be forgotten.
 	RevokeRefreshFamily(ctx context.Context, orgID, familyID string, until time.Time) error
+	// RefreshToken reads a refresh token, live or not, without using it;
+	// domain.ErrNotFound if there is none.
+	RefreshToken(ctx context.Context, orgID, hash string) (RefreshToken, error)
+
+	// StartSession records a new sign-in.
+	StartSession(ctx context.Context, s SessionRecord) error
+	// TouchSession records a refresh of a session: its last use, source,
+	// user agent and expiry (not its start); domain.ErrNotFound if the
+	// session was ended.
+	TouchSession(ctx context.Context, s SessionRecord) error
+	// Sessions pages through one person's sessions, ended ones included
+	// until they are forgotten (the caller filters by epoch and expiry).
+	Sessions(ctx context.Context, orgID, personID string, limit int, cursor string) ([]SessionRecord, string, error)
+	// EndSession deletes the person's session and revokes its refresh
+	// token family until then, atomically; domain.ErrNotFound (and nothing
+	// written) if the person has no such session.
+	EndSession(ctx context.Context, orgID, personID, sessionID string, until time.Time) error
+
+	// ResetPassword consumes a live password-reset code (still rec's code,
+	// unused and unexpired), sets the password hash and the verification
+	// of the channel the code went to, and moves the person's SessionEpoch
+	// on, ending every session, atomically; ErrStale if the code was used
+	// or replaced meanwhile.
+	ResetPassword(ctx context.Context, rec CodeRecord, passwordHash string, now time.Time) error
+	// ChangePassword replaces the person's password hash if it is still
+	// oldHash, and moves their SessionEpoch on; ErrStale otherwise.
+	ChangePassword(ctx context.Context, orgID, personID, oldHash, newHash string) error
 
 	APIKey(ctx context.Context, orgID, keyID string) (domain.APIKey, error)
 	APIKeys(ctx context.Context, orgID string, limit int, cursor string) ([]domain.APIKey, string, error)

@@ -110,16 +110,20 @@ func NewCredentials(store Store, limiter Limiter, codes *otp.Codes, tokens *secu
 		Clock: clock, IDs: ids, Config: cfg}}, nil
 }
 
-// Account tells the caller who they are and manages the organization's API
-// keys (AccountFunction).
+// Account tells the caller who they are, changes their password, lists
+// and ends their sessions, and manages the organization's API keys
+// (AccountFunction).
 type Account struct{ deps }
 
-// NewAccount builds the account use case; no port may be nil.
-func NewAccount(store Store, clock platform.Clock, ids platform.IDs, cfg Config) (*Account, error) {
-	if err := platform.Required("onboarding.Account", "store", store, "clock", clock, "ids", ids); err != nil {
+// NewAccount builds the account use case; no port may be nil. The limiter
+// counts wrong current passwords with sign-in's; the tokens sign the
+// session a password change hands back.
+func NewAccount(store Store, limiter Limiter, tokens *security.AccessTokens, clock platform.Clock, ids platform.IDs, cfg Config) (*Account, error) {
+	if err := platform.Required("onboarding.Account", "store", store, "limiter", limiter, "tokens", tokens,
+		"clock", clock, "ids", ids); err != nil {
 		return nil, err
 	}
-	return &Account{deps{Store: store, Clock: clock, IDs: ids, Config: cfg}}, nil
+	return &Account{deps{Store: store, Limiter: limiter, Tokens: tokens, Clock: clock, IDs: ids, Config: cfg}}, nil
 }
 
 // APIKeys checks the employer system's API keys (the functions it calls).

@@ -3,6 +3,7 @@ package onboarding
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +71,42 @@ func loginKey(login string) (string, bool) {
 // attempts are limited per source address, against password spraying across
 // many accounts.
 func (s *Credentials) SignIn(ctx context.Context, in SignInInput, sourceIP string) (Session, error) {
+	return s.SignInFrom(ctx, in, Client{IP: sourceIP})
+}
+
+// Client is where a request comes from, as the person's list of sessions
+// shows it: the source address API Gateway saw, and the User-Agent.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// Bounds on what a session keeps of its client; a longer User-Agent is
+// cut, not refused (browsers send long ones, and nothing relies on it).
+const (
+	maxSourceIP  = 64
+	maxUserAgent = 256
+)
+
+// clean bounds the client's fields to what a session keeps.
+func (c Client) clean() Client {
+	if len(c.IP) > maxSourceIP {
+		c.IP = c.IP[:maxSourceIP]
+	}
+	c.UserAgent = strings.ToValidUTF8(c.UserAgent, "")
+	if len(c.UserAgent) > maxUserAgent {
+		cut := maxUserAgent
+		for cut > 0 && !utf8.RuneStart(c.UserAgent[cut]) {
+			cut--
+		}
+		c.UserAgent = c.UserAgent[:cut]
+	}
+	return c
+}
+
+// SignInFrom is SignIn, recording the client in the new session.
+func (s *Credentials) SignInFrom(ctx context.Context, in SignInInput, client Client) (Session, error) {
+	sourceIP := client.IP
 	now := s.Clock.Now()
 	if ok, wait, err := s.Limiter.Allow(ctx, "ip:signin:"+sourceIP, s.Config.SignInsPerIPPerHour, time.Hour, now); err != nil {
 		return Session{}, err
@@ -105,7 +142,7 @@ func (s *Credentials) SignIn(ctx context.Context, in SignInInput, sourceIP strin
 			return Session{}, err
 		}
 		if match {
-			return s.issue(ctx, p, "", now)
+			return s.issue(ctx, p, RefreshToken{}, client, now)
 		}
 		failed = append(failed, p)
 	}
@@ -126,6 +163,13 @@ func (s *Credentials) SignIn(ctx context.Context, in SignInInput, sourceIP strin
 // order): the whole family is revoked, so the successor stops working too,
 // and both must sign in again.
 func (s *Credentials) Refresh(ctx context.Context, in RefreshInput) (Session, error) {
+	return s.RefreshFrom(ctx, in, Client{})
+}
+
+// RefreshFrom is Refresh, recording the client as the session's last use.
+// A token of an epoch the person has left (every session ended by a
+// password reset or change since its sign-in) is refused.
+func (s *Credentials) RefreshFrom(ctx context.Context, in RefreshInput, client Client) (Session, error) {
 	now := s.Clock.Now()
 	bad := domain.NewError(domain.CodeRefreshTokenInvalid, "the refresh token is invalid, expired or used; sign in again")
 	parts, ok := security.SplitToken(in.RefreshToken, 2)
@@ -156,19 +200,45 @@ func (s *Credentials) Refresh(ctx context.Context, in RefreshInput) (Session, er
 		return Session{}, err
 	}
 	p, err := s.Store.Person(ctx, orgID, t.PersonID)
-	if errors.Is(err, domain.ErrNotFound) || err == nil && p.Disabled {
+	if errors.Is(err, domain.ErrNotFound) || err == nil && (p.Disabled || t.Epoch < p.SessionEpoch) {
 		return Session{}, bad
 	}
 	if err != nil {
 		return Session{}, err
 	}
-	return s.issue(ctx, p, t.FamilyID, now)
+	out, err := s.issue(ctx, p, t, client, now)
+	if errors.Is(err, domain.ErrNotFound) {
+		// The session was ended after the token was taken: its family is
+		// revoked, and the successor would be refused at its turn anyway.
+		return Session{}, bad
+	}
+	return out, err
 }
 
-// issue makes a session for p: a new refresh token family at sign-in
-// (family ""), the same family on refresh.
-func (s *deps) issue(ctx context.Context, p domain.Person, family string, now time.Time) (Session, error) {
-	access, err := s.Tokens.Issue(security.Claims{PersonID: p.ID, OrganizationID: p.OrganizationID, Role: string(p.Role)}, now, s.IDs.New())
+// issue makes a session for p. At sign-in (prev is zero) it starts a new
+// refresh token family and records it as a session; on refresh the
+// successor joins prev's family, and the session's last use is recorded
+// first, so that a session ended meanwhile (domain.ErrNotFound) issues
+// nothing. A family from before sessions were recorded starts its record
+// now. The session is written before the refresh token: should the token's
+// write fail, the session is only seen a moment early.
+func (s *deps) issue(ctx context.Context, p domain.Person, prev RefreshToken, client Client, now time.Time) (Session, error) {
+	client = client.clean()
+	family, epoch := prev.FamilyID, prev.Epoch
+	if family == "" {
+		family, epoch = s.IDs.New(), p.SessionEpoch
+	}
+	rec := SessionRecord{OrganizationID: p.OrganizationID, PersonID: p.ID, ID: family, Epoch: epoch,
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.Config.RefreshTokenTTL), SourceIP: client.IP, UserAgent: client.UserAgent}
+	if prev.Tracked {
+		if err := s.Store.TouchSession(ctx, rec); err != nil {
+			return Session{}, err
+		}
+	} else if err := s.Store.StartSession(ctx, rec); err != nil {
+		return Session{}, err
+	}
+	access, err := s.Tokens.Issue(security.Claims{PersonID: p.ID, OrganizationID: p.OrganizationID, Role: string(p.Role),
+		SessionID: family}, now, s.IDs.New())
 	if err != nil {
 		return Session{}, err
 	}
@@ -177,12 +247,9 @@ func (s *deps) issue(ctx context.Context, p domain.Person, family string, now ti
 		return Session{}, err
 	}
 	refresh := security.JoinToken(p.OrganizationID, secret)
-	if family == "" {
-		family = s.IDs.New()
-	}
 	if err := s.Store.PutRefreshToken(ctx, RefreshToken{
 		OrganizationID: p.OrganizationID, PersonID: p.ID, FamilyID: family, Hash: security.HashSecret(refresh),
-		ExpiresAt: now.Add(s.Config.RefreshTokenTTL),
+		ExpiresAt: now.Add(s.Config.RefreshTokenTTL), Epoch: epoch, Tracked: true,
 	}); err != nil {
 		return Session{}, err
 	}
@@ -192,8 +259,16 @@ func (s *deps) issue(ctx context.Context, p domain.Person, family string, now ti
 	}, nil
 }
 
+// loginFailuresKey counts an account's wrong passwords. It names the
+// session epoch (from 1; epoch 0 keeps the key it had before epochs), so
+// that a password reset, which moves the epoch on, also lifts a lock the
+// wrong guesses before it left: whoever confirmed the code has the account.
 func loginFailuresKey(p domain.Person) string {
-	return "login:" + p.OrganizationID + ":" + p.ID
+	k := "login:" + p.OrganizationID + ":" + p.ID
+	if p.SessionEpoch > 0 {
+		k += ":" + strconv.Itoa(p.SessionEpoch)
+	}
+	return k
 }
 
 // windowLeft is the time until the fixed window holding now ends.

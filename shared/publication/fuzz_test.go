@@ -45,6 +45,10 @@ func FuzzDecodeBatch(f *testing.F) {
 		`{"departments":[{"externalId":"D#1","name":"\u0000","parentId":"","headId":"x y","version":9223372036854775807}]}`,
 		`{"employees":[{"externalId":"\ud800","lastName":"\ufffd","firstName":"\u200b","email":"a@\u023a.ru","phone":"\u0038\u0039\u0038"}]}`,
 		`{"employees":[{"externalId":"e-1","lastName":"A","firstName":"B"}],"unknown":1}`,
+		`{"employees":[{"externalId":"e-1","lastName":"A","firstName":"B","consent":{"state":"given","date":"2023-02-01"}},` +
+			`{"externalId":"e-2","lastName":"A","firstName":"B","consent":{"state":"not_required","date":null}},` +
+			`{"externalId":"e-3","lastName":"A","firstName":"B","consent":{"state":"refused","date":"2999-01-01"}},` +
+			`{"externalId":"e-4","lastName":"A","firstName":"B","consent":{"state":"maybe"}}]}`,
 		`{"employees":[{"externalId":1}]}`,
 		`{} {}`,
 		`[]`,
@@ -140,6 +144,16 @@ func checkEmployee(t *testing.T, r EmployeeRow) {
 	}
 	if e.DismissalDate != "" && e.HireDate != "" && e.DismissalDate < e.HireDate {
 		t.Fatalf("employee %+v: dismissed before hired", r)
+	}
+	// A kept consent is one the accounting system sent, and one the domain
+	// accepts as it is.
+	if r.Consent == nil && !e.Consent.IsZero() {
+		t.Fatalf("employee %+v: a consent %+v nobody sent", r, e.Consent)
+	}
+	if !e.Consent.IsZero() {
+		if c, _, err := domain.ParseConsent(string(e.Consent.State), e.Consent.Date, latestDay(fuzzToday)); err != nil || c != e.Consent {
+			t.Fatalf("employee %+v: consent %+v does not parse back: %v", r, e.Consent, err)
+		}
 	}
 	again, _ := parseEmployee(r, phone.ParseMobile, fuzzToday)
 	if again.Hash() != e.Hash() {

@@ -111,7 +111,16 @@ type EmployeeRow struct {
 	Email           *string `json:"email"`
 	HireDate        *string `json:"hireDate"`
 	DismissalDate   *string `json:"dismissalDate"`
-	Version         Version `json:"version"`
+	// Consent is the employee's consent to electronic interaction (Labour
+	// Code article 22.2); absent or null: not known.
+	Consent *ConsentRow `json:"consent"`
+	Version Version     `json:"version"`
+}
+
+// ConsentRow is an employee's consent as the accounting system sends it.
+type ConsentRow struct {
+	State string  `json:"state"`
+	Date  *string `json:"date"`
 }
 
 // DirectorRow names the employee who is the organization's director.
@@ -160,6 +169,11 @@ type Employee struct {
 	Email           domain.Email `json:"email,omitempty"`
 	HireDate        string       `json:"hireDate,omitempty"`
 	DismissalDate   string       `json:"dismissalDate,omitempty"`
+	// Consent is the employee's consent to electronic interaction; absent
+	// (the zero value) when not published. omitzero keeps it out of the
+	// hash of employees published without one, so adding the field changed
+	// no stored hash.
+	Consent domain.Consent `json:"consent,omitzero"`
 	// CabinetProblems are the reasons this employee cannot get a cabinet.
 	CabinetProblems []CabinetProblem `json:"cabinetProblems,omitempty"`
 	Version         int64            `json:"-"`
@@ -212,6 +226,17 @@ func ParseDate(s string) (string, error) {
 		return "", &domain.FieldError{Code: "date_format", Message: "must be a date as YYYY-MM-DD"}
 	}
 	return s, nil
+}
+
+// latestDay is the latest calendar date anywhere in Russia when it is today
+// in UTC: the day after (Kamchatka is UTC+12), so that a consent signed this
+// morning in Vladivostok is not refused as one from the future.
+func latestDay(today string) string {
+	t, err := time.Parse(time.DateOnly, today)
+	if err != nil {
+		return today
+	}
+	return t.AddDate(0, 0, 1).Format(time.DateOnly)
 }
 
 type rowChecker struct {
@@ -295,6 +320,14 @@ func parseEmployee(r EmployeeRow, parsePhone PhoneParser, today string) (Employe
 		if err == nil && e.HireDate != "" && e.DismissalDate < e.HireDate {
 			c.check("dismissalDate", &domain.FieldError{Code: "dismissal_before_hire", Message: "dismissal date is before the hire date"})
 		}
+	}
+	if r.Consent != nil {
+		var date, field string
+		if r.Consent.Date != nil {
+			date = *r.Consent.Date
+		}
+		e.Consent, field, err = domain.ParseConsent(r.Consent.State, date, latestDay(today))
+		c.check("consent."+field, err)
 	}
 	if r.Version < 0 {
 		c.check("version", &domain.FieldError{Code: "version_negative", Message: "must not be negative"})

@@ -458,6 +458,7 @@ func TestEmployeeHash(t *testing.T) {
 		"Email":           func(e *Employee) { e.Email = "maria@romashka.ru" },
 		"HireDate":        func(e *Employee) { e.HireDate = "2020-01-16" },
 		"DismissalDate":   func(e *Employee) { e.DismissalDate = "2030-01-01" },
+		"Consent":         func(e *Employee) { e.Consent = domain.Consent{State: domain.ConsentNotRequired} },
 		"CabinetProblems": func(e *Employee) {
 			e.CabinetProblems = []CabinetProblem{{Field: "email", Code: "email_missing", Message: "x"}}
 		},

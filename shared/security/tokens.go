@@ -13,6 +13,10 @@ type Claims struct {
 	PersonID       string
 	OrganizationID string
 	Role           string
+	// SessionID names the sign-in (the refresh token family) the token was
+	// issued in, so that the person can tell their current session from
+	// the others; empty in tokens issued before sessions were listed.
+	SessionID string
 }
 
 // AccessTokens issues and verifies short-lived HS256-signed JWTs.
@@ -36,6 +40,7 @@ func (t *AccessTokens) TTL() time.Duration { return t.ttl }
 type jwtClaims struct {
 	Org  string `json:"org"`
 	Role string `json:"role"`
+	SID  string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -44,6 +49,7 @@ func (t *AccessTokens) Issue(c Claims, now time.Time, id string) (string, error)
 	claims := jwtClaims{
 		Org:  c.OrganizationID,
 		Role: c.Role,
+		SID:  c.SessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
 			Subject:   c.PersonID,
@@ -75,5 +81,5 @@ func (t *AccessTokens) Verify(token string, now time.Time) (Claims, error) {
 	if err != nil || !parsed.Valid || c.Subject == "" || c.Org == "" {
 		return Claims{}, ErrBadToken
 	}
-	return Claims{PersonID: c.Subject, OrganizationID: c.Org, Role: c.Role}, nil
+	return Claims{PersonID: c.Subject, OrganizationID: c.Org, Role: c.Role, SessionID: c.SID}, nil
 }

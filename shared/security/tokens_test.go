@@ -87,6 +87,21 @@ func TestAccessTokenRoundTrip(t *testing.T) {
 	}
 }
 
+// A token carries the session it was issued in, and one issued without a
+// session (before sessions were listed) reads back with none.
+func TestAccessTokenSessionID(t *testing.T) {
+	at := newTokens(t)
+	withSession := person
+	withSession.SessionID = "01JSESSION"
+	got, err := at.Verify(issue(t, at, withSession), issuedAt)
+	if err != nil || got != withSession {
+		t.Fatalf("Verify = %+v, %v; want %+v", got, err, withSession)
+	}
+	if got, err := at.Verify(issue(t, at, person), issuedAt); err != nil || got.SessionID != "" {
+		t.Fatalf("a token without a session: %+v, %v", got, err)
+	}
+}
+
 func TestAccessTokenRefused(t *testing.T) {
 	at := newTokens(t)
 	tok := issue(t, at, person)

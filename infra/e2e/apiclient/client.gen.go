@@ -306,6 +306,54 @@ func (e CabinetState) Valid() bool {
 	}
 }
 
+// Defines values for ConsentState.
+const (
+	ConsentStateGiven       ConsentState = "given"
+	ConsentStateNotRequired ConsentState = "not_required"
+	ConsentStateRefused     ConsentState = "refused"
+)
+
+// Valid indicates whether the value is a known member of the ConsentState enum.
+func (e ConsentState) Valid() bool {
+	switch e {
+	case ConsentStateGiven:
+		return true
+	case ConsentStateNotRequired:
+		return true
+	case ConsentStateRefused:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EdoSettingsNextStepsCode.
+const (
+	EdoSettingsNextStepsCodeEmployeeConsent       EdoSettingsNextStepsCode = "employee_consent"
+	EdoSettingsNextStepsCodeEmployeeSignatures    EdoSettingsNextStepsCode = "employee_signatures"
+	EdoSettingsNextStepsCodeEmployeeSignaturesOff EdoSettingsNextStepsCode = "employee_signatures_off"
+	EdoSettingsNextStepsCodeEmployerSignature     EdoSettingsNextStepsCode = "employer_signature"
+	EdoSettingsNextStepsCodeLocalAct              EdoSettingsNextStepsCode = "local_act"
+)
+
+// Valid indicates whether the value is a known member of the EdoSettingsNextStepsCode enum.
+func (e EdoSettingsNextStepsCode) Valid() bool {
+	switch e {
+	case EdoSettingsNextStepsCodeEmployeeConsent:
+		return true
+	case EdoSettingsNextStepsCodeEmployeeSignatures:
+		return true
+	case EdoSettingsNextStepsCodeEmployeeSignaturesOff:
+		return true
+	case EdoSettingsNextStepsCodeEmployerSignature:
+		return true
+	case EdoSettingsNextStepsCodeLocalAct:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MeRole.
 const (
 	MeRoleEmployee          MeRole = "employee"
@@ -1354,6 +1402,38 @@ type CabinetTextsPatch struct {
 // CalendarDate A calendar date, `YYYY-MM-DD`.
 type CalendarDate = string
 
+// ChangePasswordBadRequestProblem defines model for ChangePasswordBadRequestProblem.
+type ChangePasswordBadRequestProblem struct {
+	Code interface{} `json:"code"`
+
+	// Detail An explanation of this occurrence, in English.
+	Detail string `json:"detail"`
+
+	// Errors Field-level problems.
+	Errors *[]FieldError `json:"errors,omitempty"`
+
+	// RequestId The request's id, as in the logs.
+	RequestId string      `json:"requestId"`
+	Status    interface{} `json:"status"`
+
+	// Title A short summary of the problem type.
+	Title string `json:"title"`
+
+	// Type `urn:kabinet:problem:<code>`.
+	Type string `json:"type"`
+}
+
+// ChangePasswordRequest defines model for ChangePasswordRequest.
+type ChangePasswordRequest struct {
+	// CurrentPassword The password. Anything from 1 to 1024 characters is read; the policy (length, common
+	// passwords, context words) is checked by `POST /v1/auth/password`.
+	CurrentPassword Password `json:"currentPassword"`
+
+	// NewPassword The password. Anything from 1 to 1024 characters is read; the policy (length, common
+	// passwords, context words) is checked by `POST /v1/auth/password`.
+	NewPassword Password `json:"newPassword"`
+}
+
 // CommentRequest An optional comment, up to 1000 characters; the body may be left out.
 type CommentRequest struct {
 	Comment *string `json:"comment,omitempty"`
@@ -1442,6 +1522,36 @@ type ConnectOrganizationResponse struct {
 		Id    Id        `json:"id"`
 		Phone E164Phone `json:"phone"`
 	} `json:"responsiblePerson"`
+}
+
+// Consent An employee's consent to electronic interaction (Labour Code article 22.2), as
+// published: `given` or `refused` on `date`, or `not_required` (no work record before
+// 2022). Documents that need the employee's signature go to them electronically only
+// when it is `given` or `not_required`; otherwise they stay on paper.
+type Consent struct {
+	// Date When consent was given or refused; absent for `not_required`.
+	Date  *openapi_types.Date `json:"date,omitempty"`
+	State ConsentState        `json:"state"`
+}
+
+// ConsentState defines model for Consent.State.
+type ConsentState string
+
+// ConsentRow The employee's consent to electronic interaction (Labour Code article 22.2); absent
+// or null: not known, and a row sent without it clears a consent published before.
+// `state` is `given` or `refused`, each with the `date` it was given or refused, or
+// `not_required` (no work record before 2022), without a date. Row rules (reported in
+// `rejected`, field `consent.state` or `consent.date`): `consent_state_unknown` (any
+// other state), `consent_date_required`, `date_format` (not `YYYY-MM-DD`),
+// `consent_date_future` (after today anywhere in Russia), `consent_date_implausible`
+// (before 2020), `consent_date_unexpected` (a date with `not_required`). Unknown fields
+// or wrong JSON types answer 400 `malformed_json` for the whole request.
+type ConsentRow struct {
+	// Date Examples: 2023-02-01
+	Date *string `json:"date,omitempty"`
+
+	// State Examples: given
+	State *string `json:"state,omitempty"`
 }
 
 // Copies How many copies, 1 to 10; 0 or null means 1.
@@ -1533,6 +1643,39 @@ type DirectorRow struct {
 // E164Phone defines model for E164Phone.
 type E164Phone = string
 
+// EdoSettings defines model for EdoSettings.
+type EdoSettings struct {
+	// EmployeeSignatures Employees may create and use their own electronic signature (УНЭП); kept while `hrEdo` is off.
+	EmployeeSignatures bool `json:"employeeSignatures"`
+
+	// HrEdo The organization exchanges HR documents electronically (КЭДО).
+	HrEdo bool `json:"hrEdo"`
+
+	// NextSteps What the organization must do for КЭДО, in order, in Russian for the responsible
+	// person; empty while `hrEdo` is off. Codes: `local_act`, `employer_signature`,
+	// `employee_consent`, then `employee_signatures` or `employee_signatures_off`.
+	NextSteps []struct {
+		Code EdoSettingsNextStepsCode `json:"code"`
+		Text string                   `json:"text"`
+	} `json:"nextSteps"`
+
+	// SignaturesInEffect Employees may create and use signatures now (`hrEdo` and `employeeSignatures` both on).
+	SignaturesInEffect bool       `json:"signaturesInEffect"`
+	UpdatedAt          *Timestamp `json:"updatedAt,omitempty"`
+
+	// Version Counts the changes; 0 while the defaults apply.
+	Version int `json:"version"`
+}
+
+// EdoSettingsNextStepsCode defines model for EdoSettings.NextSteps.Code.
+type EdoSettingsNextStepsCode string
+
+// EdoSettingsPatch The settings to change; absent or null fields keep their value.
+type EdoSettingsPatch struct {
+	EmployeeSignatures *bool `json:"employeeSignatures,omitempty"`
+	HrEdo              *bool `json:"hrEdo,omitempty"`
+}
+
 // EmployeeList defines model for EmployeeList.
 type EmployeeList struct {
 	Items []PublishedEmployee `json:"items"`
@@ -1552,8 +1695,19 @@ type EmployeeList struct {
 // unusable mobile `phone` (any common notation, stored as E.164) or `email`, or a
 // dismissal date today or earlier, does not reject the row: the employee is published
 // but cannot get a cabinet, and is listed in the result's `cannotGetCabinet`.
+// `consent` is checked with the row (see `ConsentRow`); a bad one rejects the row.
 type EmployeeRow struct {
-	DepartmentId *string `json:"departmentId,omitempty"`
+	// Consent The employee's consent to electronic interaction (Labour Code article 22.2); absent
+	// or null: not known, and a row sent without it clears a consent published before.
+	// `state` is `given` or `refused`, each with the `date` it was given or refused, or
+	// `not_required` (no work record before 2022), without a date. Row rules (reported in
+	// `rejected`, field `consent.state` or `consent.date`): `consent_state_unknown` (any
+	// other state), `consent_date_required`, `date_format` (not `YYYY-MM-DD`),
+	// `consent_date_future` (after today anywhere in Russia), `consent_date_implausible`
+	// (before 2020), `consent_date_unexpected` (a date with `not_required`). Unknown fields
+	// or wrong JSON types answer 400 `malformed_json` for the whole request.
+	Consent      *ConsentRow `json:"consent,omitempty"`
+	DepartmentId *string     `json:"departmentId,omitempty"`
 
 	// DismissalDate A calendar date as `YYYY-MM-DD` (checked per row), or null.
 	//
@@ -1625,6 +1779,12 @@ type ForbiddenProblem struct {
 
 	// Type `urn:kabinet:problem:<code>`.
 	Type string `json:"type"`
+}
+
+// ForgotPasswordRequest defines model for ForgotPasswordRequest.
+type ForgotPasswordRequest struct {
+	// Login The phone (any common notation), e-mail or employee's own login the account signs in with.
+	Login string `json:"login"`
 }
 
 // Id An opaque id (ULID or UUIDv7), 1 to 64 letters, digits, `-` and `_`.
@@ -1824,7 +1984,13 @@ type Me struct {
 	// Cabinet An employee's cabinet. `reasons` say why the state is `error` or `disabled`; the
 	// delivery fields describe the latest invitation message; optional fields are absent
 	// when empty.
-	Cabinet *Cabinet            `json:"cabinet,omitempty"`
+	Cabinet *Cabinet `json:"cabinet,omitempty"`
+
+	// Consent An employee's consent to electronic interaction (Labour Code article 22.2), as
+	// published: `given` or `refused` on `date`, or `not_required` (no work record before
+	// 2022). Documents that need the employee's signature go to them electronically only
+	// when it is `given` or `not_required`; otherwise they stay on paper.
+	Consent *Consent            `json:"consent,omitempty"`
 	Email   openapi_types.Email `json:"email"`
 
 	// EmployeeId An id the employer system gave: 1 to 64 bytes of printable characters without spaces
@@ -2248,6 +2414,12 @@ type PublicationResult struct {
 type PublishedEmployee struct {
 	// CabinetProblems Present when the employee cannot get a cabinet.
 	CabinetProblems *[]CabinetProblem `json:"cabinetProblems,omitempty"`
+
+	// Consent An employee's consent to electronic interaction (Labour Code article 22.2), as
+	// published: `given` or `refused` on `date`, or `not_required` (no work record before
+	// 2022). Documents that need the employee's signature go to them electronically only
+	// when it is `given` or `not_required`; otherwise they stay on paper.
+	Consent *Consent `json:"consent,omitempty"`
 
 	// DepartmentId An id the employer system gave: 1 to 64 bytes of printable characters without spaces
 	// or `#`.
@@ -2701,6 +2873,39 @@ type RequestView struct {
 	Version int `json:"version"`
 }
 
+// ResetPasswordBadRequestProblem defines model for ResetPasswordBadRequestProblem.
+type ResetPasswordBadRequestProblem struct {
+	Code interface{} `json:"code"`
+
+	// Detail An explanation of this occurrence, in English.
+	Detail string `json:"detail"`
+
+	// Errors Field-level problems.
+	Errors *[]FieldError `json:"errors,omitempty"`
+
+	// RequestId The request's id, as in the logs.
+	RequestId string      `json:"requestId"`
+	Status    interface{} `json:"status"`
+
+	// Title A short summary of the problem type.
+	Title string `json:"title"`
+
+	// Type `urn:kabinet:problem:<code>`.
+	Type string `json:"type"`
+}
+
+// ResetPasswordRequest defines model for ResetPasswordRequest.
+type ResetPasswordRequest struct {
+	Code string `json:"code"`
+
+	// Login The login the code was asked for.
+	Login string `json:"login"`
+
+	// Password The password. Anything from 1 to 1024 characters is read; the policy (length, common
+	// passwords, context words) is checked by `POST /v1/auth/password`.
+	Password Password `json:"password"`
+}
+
 // RowCounts defines model for RowCounts.
 type RowCounts struct {
 	Received int `json:"received"`
@@ -2783,6 +2988,42 @@ type SendCodeResponse struct {
 	ResendAfterSeconds int `json:"resendAfterSeconds"`
 }
 
+// Session One sign-in of the person, live while its refresh token can be used.
+type Session struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Current The session of the access token that asked.
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session ends unless refreshed.
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	// Id An opaque id (ULID or UUIDv7), 1 to 64 letters, digits, `-` and `_`.
+	Id Id `json:"id"`
+
+	// LastUsedAt The sign-in or the last refresh.
+	LastUsedAt time.Time `json:"lastUsedAt"`
+
+	// SourceIp The address of the last use, as the API gateway saw it.
+	SourceIp *string `json:"sourceIp,omitempty"`
+
+	// UserAgent The User-Agent of the last use (at most 256 bytes).
+	UserAgent *string `json:"userAgent,omitempty"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Items []Session `json:"items"`
+
+	// NextCursor Present when there is another page; pass it as `cursor`.
+	NextCursor *string `json:"nextCursor,omitempty"`
+}
+
+// SessionsEnded defines model for SessionsEnded.
+type SessionsEnded struct {
+	Ended int `json:"ended"`
+}
+
 // SetPasswordBadRequestProblem defines model for SetPasswordBadRequestProblem.
 type SetPasswordBadRequestProblem struct {
 	Code interface{} `json:"code"`
@@ -2820,6 +3061,11 @@ type SignInRequest struct {
 	// Password The password. Anything from 1 to 1024 characters is read; the policy (length, common
 	// passwords, context words) is checked by `POST /v1/auth/password`.
 	Password Password `json:"password"`
+}
+
+// SignOutRequest defines model for SignOutRequest.
+type SignOutRequest struct {
+	RefreshToken string `json:"refreshToken"`
 }
 
 // SmsCost What the SMS costs, rendered with typical values.
@@ -3144,6 +3390,9 @@ type RequestCursor = string
 // RequestId An opaque id (ULID or UUIDv7), 1 to 64 letters, digits, `-` and `_`.
 type RequestId = Id
 
+// SessionId An opaque id (ULID or UUIDv7), 1 to 64 letters, digits, `-` and `_`.
+type SessionId = Id
+
 // SnapshotId An opaque id (ULID or UUIDv7), 1 to 64 letters, digits, `-` and `_`.
 type SnapshotId = Id
 
@@ -3185,6 +3434,9 @@ type CabinetQueryBadRequest = QueryBadRequestProblem
 
 // CabinetSettingsBadRequest defines model for CabinetSettingsBadRequest.
 type CabinetSettingsBadRequest = BadRequestProblem
+
+// ChangePasswordBadRequest defines model for ChangePasswordBadRequest.
+type ChangePasswordBadRequest = ChangePasswordBadRequestProblem
 
 // Conflict defines model for Conflict.
 type Conflict = ConflictProblem
@@ -3273,6 +3525,9 @@ type RequestStepBadRequest = BadRequestProblem
 // RequestsForbidden defines model for RequestsForbidden.
 type RequestsForbidden = ForbiddenProblem
 
+// ResetPasswordBadRequest defines model for ResetPasswordBadRequest.
+type ResetPasswordBadRequest = ResetPasswordBadRequestProblem
+
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = UnavailableProblem
 
@@ -3355,6 +3610,15 @@ type ListEmployeesParams struct {
 
 	// CannotGetCabinet `true` lists only the employees who cannot get a cabinet; `false` (the default) lists all.
 	CannotGetCabinet *bool `form:"cannotGetCabinet,omitempty" json:"cannotGetCabinet,omitempty"`
+}
+
+// ListSessionsParams defines parameters for ListSessions.
+type ListSessionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from the previous page's `nextCursor`; absent or empty for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // AnnounceNoticeParams defines parameters for AnnounceNotice.
@@ -3501,11 +3765,20 @@ type VerifyCodeJSONRequestBody = VerifyCodeRequest
 // SetPasswordJSONRequestBody defines body for SetPassword for application/json ContentType.
 type SetPasswordJSONRequestBody = SetPasswordRequest
 
+// ForgotPasswordJSONRequestBody defines body for ForgotPassword for application/json ContentType.
+type ForgotPasswordJSONRequestBody = ForgotPasswordRequest
+
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody = ResetPasswordRequest
+
 // SignInJSONRequestBody defines body for SignIn for application/json ContentType.
 type SignInJSONRequestBody = SignInRequest
 
 // RefreshSessionJSONRequestBody defines body for RefreshSession for application/json ContentType.
 type RefreshSessionJSONRequestBody = RefreshRequest
+
+// SignOutJSONRequestBody defines body for SignOut for application/json ContentType.
+type SignOutJSONRequestBody = SignOutRequest
 
 // RunCabinetActionJSONRequestBody defines body for RunCabinetAction for application/json ContentType.
 type RunCabinetActionJSONRequestBody = CabinetActionRequest
@@ -3525,11 +3798,17 @@ type OpenInvitationJSONRequestBody = InvitationTokenRequest
 // SetNotificationPreferencesJSONRequestBody defines body for SetNotificationPreferences for application/json ContentType.
 type SetNotificationPreferencesJSONRequestBody = NotificationPreferencesRequest
 
+// ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
+type ChangePasswordJSONRequestBody = ChangePasswordRequest
+
 // AnnounceNoticeJSONRequestBody defines body for AnnounceNotice for application/json ContentType.
 type AnnounceNoticeJSONRequestBody = AnnounceNoticeRequest
 
 // UpdateCabinetSettingsJSONRequestBody defines body for UpdateCabinetSettings for application/json ContentType.
 type UpdateCabinetSettingsJSONRequestBody = CabinetSettingsPatch
+
+// UpdateEdoSettingsJSONRequestBody defines body for UpdateEdoSettings for application/json ContentType.
+type UpdateEdoSettingsJSONRequestBody = EdoSettingsPatch
 
 // UpdateNotificationSettingsJSONRequestBody defines body for UpdateNotificationSettings for application/json ContentType.
 type UpdateNotificationSettingsJSONRequestBody = NotificationSettingsPatch
@@ -3986,7 +4265,8 @@ type ClientInterface interface {
 	// SetPasswordWithBody Set the responsible person's password
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-	// is single use. Passwords are checked against length limits, a blocklist of common
+	// is single use. Setting the password again (the responsible person's way to reset it)
+	// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 	// 10-digit number), the e-mail, the login, each part of the person's name, the
 	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -4003,7 +4283,8 @@ type ClientInterface interface {
 	// SetPassword Set the responsible person's password
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-	// is single use. Passwords are checked against length limits, a blocklist of common
+	// is single use. Setting the password again (the responsible person's way to reset it)
+	// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 	// 10-digit number), the e-mail, the login, each part of the person's name, the
 	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -4016,6 +4297,70 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/auth/password (the `SetPassword` operationId).
 	SetPassword(ctx context.Context, body SetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForgotPasswordWithBody Forgot password — send a code
+	//
+	// Sends a 6-digit one-time code to every account (responsible person or employee)
+	// that signs in with this login and has a password: by e-mail to an e-mail login, by
+	// SMS to a phone login, and for an employee's own login by SMS to the phone on file
+	// (by e-mail without one). The answer is the same whether or not the login exists
+	// and whether or not a code was sent: the caps of codes (a 60-second cooldown, a
+	// daily cap per destination and per organization) apply but are not told. Only the
+	// per-address cap answers 429. The code is valid for 10 minutes and allows 5 wrong
+	// attempts; confirm it with `POST /v1/auth/password-reset/confirm`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/auth/password-reset (the `ForgotPassword` operationId).
+	ForgotPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForgotPassword Forgot password — send a code
+	//
+	// Sends a 6-digit one-time code to every account (responsible person or employee)
+	// that signs in with this login and has a password: by e-mail to an e-mail login, by
+	// SMS to a phone login, and for an employee's own login by SMS to the phone on file
+	// (by e-mail without one). The answer is the same whether or not the login exists
+	// and whether or not a code was sent: the caps of codes (a 60-second cooldown, a
+	// daily cap per destination and per organization) apply but are not told. Only the
+	// per-address cap answers 429. The code is valid for 10 minutes and allows 5 wrong
+	// attempts; confirm it with `POST /v1/auth/password-reset/confirm`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/auth/password-reset (the `ForgotPassword` operationId).
+	ForgotPassword(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPasswordWithBody Forgot password — set a new one with the code
+	//
+	// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
+	// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
+	// session of the account ends: every refresh token issued before is refused (401
+	// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+	// passwords put on sign-in is lifted). A wrong code answers
+	// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
+	// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
+	// one sets its password; the others answer `code_expired`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/auth/password-reset/confirm (the `ResetPassword` operationId).
+	ResetPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPassword Forgot password — set a new one with the code
+	//
+	// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
+	// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
+	// session of the account ends: every refresh token issued before is refused (401
+	// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+	// passwords put on sign-in is lifted). A wrong code answers
+	// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
+	// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
+	// one sets its password; the others answer `code_expired`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/auth/password-reset/confirm (the `ResetPassword` operationId).
+	ResetPassword(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SignInWithBody Sign in
 	//
@@ -4060,6 +4405,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/auth/sessions/refresh (the `RefreshSession` operationId).
 	RefreshSession(ctx context.Context, body RefreshSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SignOutWithBody Sign out
+	//
+	// Ends the session of a refresh token: the session leaves the person's list and its
+	// refresh token family is revoked, so this token and every successor are refused
+	// (401 `refresh_token_invalid`). Access tokens already issued live out their
+	// 15 minutes. A token that is unknown, expired or already ended is answered the
+	// same (RFC 7009 §2.2).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/auth/sessions/revoke (the `SignOut` operationId).
+	SignOutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SignOut Sign out
+	//
+	// Ends the session of a refresh token: the session leaves the person's list and its
+	// refresh token family is revoked, so this token and every successor are refused
+	// (401 `refresh_token_invalid`). Access tokens already issued live out their
+	// 15 minutes. A token that is unknown, expired or already ended is answered the
+	// same (RFC 7009 §2.2).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/auth/sessions/revoke (the `SignOut` operationId).
+	SignOut(ctx context.Context, body SignOutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCabinets List employee cabinets
 	//
@@ -4288,7 +4659,9 @@ type ClientInterface interface {
 	// GetMe The signed-in person
 	//
 	// The signed-in person and their organization; for an employee also their
-	// `employeeId`, their `login` if they chose one, and their `cabinet`.
+	// `employeeId`, their `login` if they chose one, their `cabinet`, and their `consent`
+	// to electronic interaction as the accounting system published it (absent when none
+	// was published).
 	//
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4322,6 +4695,68 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /v1/me/notification-preferences (the `SetNotificationPreferences` operationId).
 	SetNotificationPreferences(ctx context.Context, body SetNotificationPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangePasswordWithBody Change the signed-in person's password
+	//
+	// Changes the password of the signed-in person (responsible person or employee). The
+	// current password is required: a wrong one answers 400 `validation_failed` with
+	// `currentPassword` / `current_password_wrong`, and counts toward the same limit as
+	// wrong passwords at sign-in (past it, 429 with `Retry-After`). The new password
+	// follows the policy of `POST /v1/auth/password` and must differ from the current one
+	// (`password_rejected` with `newPassword` / `same_as_current`). Every session of the
+	// person ends, this one included: the answer is a new token pair for the caller, who
+	// carries on with it. 409 `conflict` if the password changed meanwhile in another
+	// session.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/me/password (the `ChangePassword` operationId).
+	ChangePasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangePassword Change the signed-in person's password
+	//
+	// Changes the password of the signed-in person (responsible person or employee). The
+	// current password is required: a wrong one answers 400 `validation_failed` with
+	// `currentPassword` / `current_password_wrong`, and counts toward the same limit as
+	// wrong passwords at sign-in (past it, 429 with `Retry-After`). The new password
+	// follows the policy of `POST /v1/auth/password` and must differ from the current one
+	// (`password_rejected` with `newPassword` / `same_as_current`). Every session of the
+	// person ends, this one included: the answer is a new token pair for the caller, who
+	// carries on with it. 409 `conflict` if the password changed meanwhile in another
+	// session.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/me/password (the `ChangePassword` operationId).
+	ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSessions The signed-in person's sessions
+	//
+	// Lists the signed-in person's live sessions (sign-ins whose refresh token can still
+	// be used), with when each began and was last used, and the source address and user
+	// agent of its last use. `current` marks the session of the access token that asks.
+	// A page may hold fewer than `limit` items while ended sessions are being forgotten;
+	// go on while `nextCursor` is present.
+	//
+	// Corresponds with GET /v1/me/sessions (the `ListSessions` operationId).
+	ListSessions(ctx context.Context, params *ListSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EndOtherSessions End every other session of the signed-in person
+	//
+	// Ends every session of the signed-in person but the one of the access token that
+	// asks (every one, if the token is older than sessions and names none). At most 1000
+	// are ended by one request. Takes no request body.
+	//
+	// Corresponds with POST /v1/me/sessions/end-others (the `EndOtherSessions` operationId).
+	EndOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EndSession End one of the signed-in person's sessions
+	//
+	// Ends one session of the signed-in person: its refresh token family is revoked. A
+	// session of another person, or none, answers 404 `not_found` alike.
+	//
+	// Corresponds with DELETE /v1/me/sessions/{sessionId} (the `EndSession` operationId).
+	EndSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AnnounceNoticeWithBody Announce a notice to employees
 	//
@@ -4442,6 +4877,52 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/organization/cabinet-settings (the `UpdateCabinetSettings` operationId).
 	UpdateCabinetSettings(ctx context.Context, body UpdateCabinetSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEdoSettings The organization's КЭДО settings
+	//
+	// Whether the organization uses HR electronic document exchange (`hrEdo`) and lets
+	// employees create and use their own electronic signatures (`employeeSignatures`).
+	// Signatures are in effect (`signaturesInEffect`) only while both are on: turning
+	// `hrEdo` off keeps the signature choice, which takes effect again with `hrEdo`. While
+	// `hrEdo` is on, `nextSteps` says in Russian what the organization must do. An
+	// organization that never changed them gets everything off (with `version` 0). With
+	// signatures not in effect, creating and using them is refused (403 `hr_edo_off` or
+	// `signatures_off`); so is signing by an employee whose consent is refused or not
+	// published (403 `consent_required`). For the responsible person only (403
+	// `forbidden` for another role).
+	//
+	// Corresponds with GET /v1/organization/edo-settings (the `GetEdoSettings` operationId).
+	GetEdoSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEdoSettingsWithBody Turn КЭДО and employee signatures on or off
+	//
+	// Changes the settings the body names; absent or null fields keep their value, and a
+	// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+	// on, in the same body or already (400 `validation_failed`, `errors` with field
+	// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+	// change is read again and the body applied to it; 409 `conflict` only if the
+	// settings keep changing. For the responsible person only (403 `forbidden` for
+	// another role).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+	UpdateEdoSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEdoSettings Turn КЭДО and employee signatures on or off
+	//
+	// Changes the settings the body names; absent or null fields keep their value, and a
+	// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+	// on, in the same body or already (400 `validation_failed`, `errors` with field
+	// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+	// change is read again and the body applied to it; 409 `conflict` only if the
+	// settings keep changing. For the responsible person only (403 `forbidden` for
+	// another role).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+	UpdateEdoSettings(ctx context.Context, body UpdateEdoSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetNotificationSettings The organization's notification settings
 	//
@@ -5038,7 +5519,8 @@ func (c *Client) VerifyCode(ctx context.Context, body VerifyCodeJSONRequestBody,
 // SetPasswordWithBody Set the responsible person's password
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-// is single use. Passwords are checked against length limits, a blocklist of common
+// is single use. Setting the password again (the responsible person's way to reset it)
+// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 // passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 // 10-digit number), the e-mail, the login, each part of the person's name, the
 // organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -5065,7 +5547,8 @@ func (c *Client) SetPasswordWithBody(ctx context.Context, contentType string, bo
 // SetPassword Set the responsible person's password
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-// is single use. Passwords are checked against length limits, a blocklist of common
+// is single use. Setting the password again (the responsible person's way to reset it)
+// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 // passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 // 10-digit number), the e-mail, the login, each part of the person's name, the
 // organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -5079,6 +5562,110 @@ func (c *Client) SetPasswordWithBody(ctx context.Context, contentType string, bo
 // Corresponds with POST /v1/auth/password (the `SetPassword` operationId).
 func (c *Client) SetPassword(ctx context.Context, body SetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetPasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForgotPasswordWithBody Forgot password — send a code
+//
+// Sends a 6-digit one-time code to every account (responsible person or employee)
+// that signs in with this login and has a password: by e-mail to an e-mail login, by
+// SMS to a phone login, and for an employee's own login by SMS to the phone on file
+// (by e-mail without one). The answer is the same whether or not the login exists
+// and whether or not a code was sent: the caps of codes (a 60-second cooldown, a
+// daily cap per destination and per organization) apply but are not told. Only the
+// per-address cap answers 429. The code is valid for 10 minutes and allows 5 wrong
+// attempts; confirm it with `POST /v1/auth/password-reset/confirm`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/auth/password-reset (the `ForgotPassword` operationId).
+func (c *Client) ForgotPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForgotPasswordRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForgotPassword Forgot password — send a code
+//
+// Sends a 6-digit one-time code to every account (responsible person or employee)
+// that signs in with this login and has a password: by e-mail to an e-mail login, by
+// SMS to a phone login, and for an employee's own login by SMS to the phone on file
+// (by e-mail without one). The answer is the same whether or not the login exists
+// and whether or not a code was sent: the caps of codes (a 60-second cooldown, a
+// daily cap per destination and per organization) apply but are not told. Only the
+// per-address cap answers 429. The code is valid for 10 minutes and allows 5 wrong
+// attempts; confirm it with `POST /v1/auth/password-reset/confirm`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/auth/password-reset (the `ForgotPassword` operationId).
+func (c *Client) ForgotPassword(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForgotPasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPasswordWithBody Forgot password — set a new one with the code
+//
+// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
+// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
+// session of the account ends: every refresh token issued before is refused (401
+// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+// passwords put on sign-in is lifted). A wrong code answers
+// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
+// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
+// one sets its password; the others answer `code_expired`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/auth/password-reset/confirm (the `ResetPassword` operationId).
+func (c *Client) ResetPasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPassword Forgot password — set a new one with the code
+//
+// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
+// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
+// session of the account ends: every refresh token issued before is refused (401
+// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+// passwords put on sign-in is lifted). A wrong code answers
+// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
+// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
+// one sets its password; the others answer `code_expired`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/auth/password-reset/confirm (the `ResetPassword` operationId).
+func (c *Client) ResetPassword(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5163,6 +5750,52 @@ func (c *Client) RefreshSessionWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /v1/auth/sessions/refresh (the `RefreshSession` operationId).
 func (c *Client) RefreshSession(ctx context.Context, body RefreshSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRefreshSessionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SignOutWithBody Sign out
+//
+// Ends the session of a refresh token: the session leaves the person's list and its
+// refresh token family is revoked, so this token and every successor are refused
+// (401 `refresh_token_invalid`). Access tokens already issued live out their
+// 15 minutes. A token that is unknown, expired or already ended is answered the
+// same (RFC 7009 §2.2).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/auth/sessions/revoke (the `SignOut` operationId).
+func (c *Client) SignOutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSignOutRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SignOut Sign out
+//
+// Ends the session of a refresh token: the session leaves the person's list and its
+// refresh token family is revoked, so this token and every successor are refused
+// (401 `refresh_token_invalid`). Access tokens already issued live out their
+// 15 minutes. A token that is unknown, expired or already ended is answered the
+// same (RFC 7009 §2.2).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/auth/sessions/revoke (the `SignOut` operationId).
+func (c *Client) SignOut(ctx context.Context, body SignOutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSignOutRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5560,7 +6193,9 @@ func (c *Client) OpenInvitation(ctx context.Context, body OpenInvitationJSONRequ
 // GetMe The signed-in person
 //
 // The signed-in person and their organization; for an employee also their
-// `employeeId`, their `login` if they chose one, and their `cabinet`.
+// `employeeId`, their `login` if they chose one, their `cabinet`, and their `consent`
+// to electronic interaction as the accounting system published it (absent when none
+// was published).
 //
 // Corresponds with GET /v1/me (the `GetMe` operationId).
 func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5615,6 +6250,118 @@ func (c *Client) SetNotificationPreferencesWithBody(ctx context.Context, content
 // Corresponds with PUT /v1/me/notification-preferences (the `SetNotificationPreferences` operationId).
 func (c *Client) SetNotificationPreferences(ctx context.Context, body SetNotificationPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetNotificationPreferencesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangePasswordWithBody Change the signed-in person's password
+//
+// Changes the password of the signed-in person (responsible person or employee). The
+// current password is required: a wrong one answers 400 `validation_failed` with
+// `currentPassword` / `current_password_wrong`, and counts toward the same limit as
+// wrong passwords at sign-in (past it, 429 with `Retry-After`). The new password
+// follows the policy of `POST /v1/auth/password` and must differ from the current one
+// (`password_rejected` with `newPassword` / `same_as_current`). Every session of the
+// person ends, this one included: the answer is a new token pair for the caller, who
+// carries on with it. 409 `conflict` if the password changed meanwhile in another
+// session.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/me/password (the `ChangePassword` operationId).
+func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangePasswordRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangePassword Change the signed-in person's password
+//
+// Changes the password of the signed-in person (responsible person or employee). The
+// current password is required: a wrong one answers 400 `validation_failed` with
+// `currentPassword` / `current_password_wrong`, and counts toward the same limit as
+// wrong passwords at sign-in (past it, 429 with `Retry-After`). The new password
+// follows the policy of `POST /v1/auth/password` and must differ from the current one
+// (`password_rejected` with `newPassword` / `same_as_current`). Every session of the
+// person ends, this one included: the answer is a new token pair for the caller, who
+// carries on with it. 409 `conflict` if the password changed meanwhile in another
+// session.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/me/password (the `ChangePassword` operationId).
+func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangePasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSessions The signed-in person's sessions
+//
+// Lists the signed-in person's live sessions (sign-ins whose refresh token can still
+// be used), with when each began and was last used, and the source address and user
+// agent of its last use. `current` marks the session of the access token that asks.
+// A page may hold fewer than `limit` items while ended sessions are being forgotten;
+// go on while `nextCursor` is present.
+//
+// Corresponds with GET /v1/me/sessions (the `ListSessions` operationId).
+func (c *Client) ListSessions(ctx context.Context, params *ListSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSessionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EndOtherSessions End every other session of the signed-in person
+//
+// Ends every session of the signed-in person but the one of the access token that
+// asks (every one, if the token is older than sessions and names none). At most 1000
+// are ended by one request. Takes no request body.
+//
+// Corresponds with POST /v1/me/sessions/end-others (the `EndOtherSessions` operationId).
+func (c *Client) EndOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndOtherSessionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EndSession End one of the signed-in person's sessions
+//
+// Ends one session of the signed-in person: its refresh token family is revoked. A
+// session of another person, or none, answers 404 `not_found` alike.
+//
+// Corresponds with DELETE /v1/me/sessions/{sessionId} (the `EndSession` operationId).
+func (c *Client) EndSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndSessionRequest(c.Server, sessionId)
 	if err != nil {
 		return nil, err
 	}
@@ -5825,6 +6572,82 @@ func (c *Client) UpdateCabinetSettingsWithBody(ctx context.Context, contentType 
 // Corresponds with PATCH /v1/organization/cabinet-settings (the `UpdateCabinetSettings` operationId).
 func (c *Client) UpdateCabinetSettings(ctx context.Context, body UpdateCabinetSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCabinetSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEdoSettings The organization's КЭДО settings
+//
+// Whether the organization uses HR electronic document exchange (`hrEdo`) and lets
+// employees create and use their own electronic signatures (`employeeSignatures`).
+// Signatures are in effect (`signaturesInEffect`) only while both are on: turning
+// `hrEdo` off keeps the signature choice, which takes effect again with `hrEdo`. While
+// `hrEdo` is on, `nextSteps` says in Russian what the organization must do. An
+// organization that never changed them gets everything off (with `version` 0). With
+// signatures not in effect, creating and using them is refused (403 `hr_edo_off` or
+// `signatures_off`); so is signing by an employee whose consent is refused or not
+// published (403 `consent_required`). For the responsible person only (403
+// `forbidden` for another role).
+//
+// Corresponds with GET /v1/organization/edo-settings (the `GetEdoSettings` operationId).
+func (c *Client) GetEdoSettings(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEdoSettingsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEdoSettingsWithBody Turn КЭДО and employee signatures on or off
+//
+// Changes the settings the body names; absent or null fields keep their value, and a
+// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+// on, in the same body or already (400 `validation_failed`, `errors` with field
+// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+// change is read again and the body applied to it; 409 `conflict` only if the
+// settings keep changing. For the responsible person only (403 `forbidden` for
+// another role).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+func (c *Client) UpdateEdoSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEdoSettingsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEdoSettings Turn КЭДО and employee signatures on or off
+//
+// Changes the settings the body names; absent or null fields keep their value, and a
+// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+// on, in the same body or already (400 `validation_failed`, `errors` with field
+// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+// change is read again and the body applied to it; 409 `conflict` only if the
+// settings keep changing. For the responsible person only (403 `forbidden` for
+// another role).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+func (c *Client) UpdateEdoSettings(ctx context.Context, body UpdateEdoSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEdoSettingsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6873,6 +7696,86 @@ func NewSetPasswordRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
+// NewForgotPasswordRequest calls the generic ForgotPassword builder with application/json body
+func NewForgotPasswordRequest(server string, body ForgotPasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewForgotPasswordRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewForgotPasswordRequestWithBody constructs an http.Request for the ForgotPassword method, with any body, and a specified content type
+func NewForgotPasswordRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/auth/password-reset")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResetPasswordRequest calls the generic ResetPassword builder with application/json body
+func NewResetPasswordRequest(server string, body ResetPasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetPasswordRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewResetPasswordRequestWithBody constructs an http.Request for the ResetPassword method, with any body, and a specified content type
+func NewResetPasswordRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/auth/password-reset/confirm")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewSignInRequest calls the generic SignIn builder with application/json body
 func NewSignInRequest(server string, body SignInJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -6934,6 +7837,46 @@ func NewRefreshSessionRequestWithBody(server string, contentType string, body io
 	}
 
 	operationPath := fmt.Sprintf("/v1/auth/sessions/refresh")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSignOutRequest calls the generic SignOut builder with application/json body
+func NewSignOutRequest(server string, body SignOutJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSignOutRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSignOutRequestWithBody constructs an http.Request for the SignOut method, with any body, and a specified content type
+func NewSignOutRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/auth/sessions/revoke")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -7549,6 +8492,173 @@ func NewSetNotificationPreferencesRequestWithBody(server string, contentType str
 	return req, nil
 }
 
+// NewChangePasswordRequest calls the generic ChangePassword builder with application/json body
+func NewChangePasswordRequest(server string, body ChangePasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewChangePasswordRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewChangePasswordRequestWithBody constructs an http.Request for the ChangePassword method, with any body, and a specified content type
+func NewChangePasswordRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/password")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListSessionsRequest constructs an http.Request for the ListSessions method
+func NewListSessionsRequest(server string, params *ListSessionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEndOtherSessionsRequest constructs an http.Request for the EndOtherSessions method
+func NewEndOtherSessionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/sessions/end-others")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEndSessionRequest constructs an http.Request for the EndSession method
+func NewEndSessionRequest(server string, sessionId SessionId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "sessionId", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/sessions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewAnnounceNoticeRequest calls the generic AnnounceNotice builder with application/json body
 func NewAnnounceNoticeRequest(server string, params *AnnounceNoticeParams, body AnnounceNoticeJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7867,6 +8977,73 @@ func NewUpdateCabinetSettingsRequestWithBody(server string, contentType string, 
 	}
 
 	operationPath := fmt.Sprintf("/v1/organization/cabinet-settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetEdoSettingsRequest constructs an http.Request for the GetEdoSettings method
+func NewGetEdoSettingsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organization/edo-settings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateEdoSettingsRequest calls the generic UpdateEdoSettings builder with application/json body
+func NewUpdateEdoSettingsRequest(server string, body UpdateEdoSettingsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateEdoSettingsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdateEdoSettingsRequestWithBody constructs an http.Request for the UpdateEdoSettings method, with any body, and a specified content type
+func NewUpdateEdoSettingsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organization/edo-settings")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -9082,7 +10259,8 @@ type ClientWithResponsesInterface interface {
 	// SetPasswordWithBodyWithResponse Set the responsible person's password
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-	// is single use. Passwords are checked against length limits, a blocklist of common
+	// is single use. Setting the password again (the responsible person's way to reset it)
+	// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 	// 10-digit number), the e-mail, the login, each part of the person's name, the
 	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -9099,7 +10277,8 @@ type ClientWithResponsesInterface interface {
 	// SetPasswordWithResponse Set the responsible person's password
 	//
 	// Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-	// is single use. Passwords are checked against length limits, a blocklist of common
+	// is single use. Setting the password again (the responsible person's way to reset it)
+	// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 	// passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 	// 10-digit number), the e-mail, the login, each part of the person's name, the
 	// organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -9112,6 +10291,70 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/auth/password (the `SetPassword` operationId).
 	SetPasswordWithResponse(ctx context.Context, body SetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*SetPasswordReply, error)
+
+	// ForgotPasswordWithBodyWithResponse Forgot password — send a code
+	//
+	// Sends a 6-digit one-time code to every account (responsible person or employee)
+	// that signs in with this login and has a password: by e-mail to an e-mail login, by
+	// SMS to a phone login, and for an employee's own login by SMS to the phone on file
+	// (by e-mail without one). The answer is the same whether or not the login exists
+	// and whether or not a code was sent: the caps of codes (a 60-second cooldown, a
+	// daily cap per destination and per organization) apply but are not told. Only the
+	// per-address cap answers 429. The code is valid for 10 minutes and allows 5 wrong
+	// attempts; confirm it with `POST /v1/auth/password-reset/confirm`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/auth/password-reset (the `ForgotPassword` operationId).
+	ForgotPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ForgotPasswordReply, error)
+
+	// ForgotPasswordWithResponse Forgot password — send a code
+	//
+	// Sends a 6-digit one-time code to every account (responsible person or employee)
+	// that signs in with this login and has a password: by e-mail to an e-mail login, by
+	// SMS to a phone login, and for an employee's own login by SMS to the phone on file
+	// (by e-mail without one). The answer is the same whether or not the login exists
+	// and whether or not a code was sent: the caps of codes (a 60-second cooldown, a
+	// daily cap per destination and per organization) apply but are not told. Only the
+	// per-address cap answers 429. The code is valid for 10 minutes and allows 5 wrong
+	// attempts; confirm it with `POST /v1/auth/password-reset/confirm`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/auth/password-reset (the `ForgotPassword` operationId).
+	ForgotPasswordWithResponse(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ForgotPasswordReply, error)
+
+	// ResetPasswordWithBodyWithResponse Forgot password — set a new one with the code
+	//
+	// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
+	// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
+	// session of the account ends: every refresh token issued before is refused (401
+	// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+	// passwords put on sign-in is lifted). A wrong code answers
+	// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
+	// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
+	// one sets its password; the others answer `code_expired`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/auth/password-reset/confirm (the `ResetPassword` operationId).
+	ResetPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordReply, error)
+
+	// ResetPasswordWithResponse Forgot password — set a new one with the code
+	//
+	// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
+	// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
+	// session of the account ends: every refresh token issued before is refused (401
+	// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+	// passwords put on sign-in is lifted). A wrong code answers
+	// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
+	// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
+	// one sets its password; the others answer `code_expired`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/auth/password-reset/confirm (the `ResetPassword` operationId).
+	ResetPasswordWithResponse(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordReply, error)
 
 	// SignInWithBodyWithResponse Sign in
 	//
@@ -9156,6 +10399,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/auth/sessions/refresh (the `RefreshSession` operationId).
 	RefreshSessionWithResponse(ctx context.Context, body RefreshSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshSessionReply, error)
+
+	// SignOutWithBodyWithResponse Sign out
+	//
+	// Ends the session of a refresh token: the session leaves the person's list and its
+	// refresh token family is revoked, so this token and every successor are refused
+	// (401 `refresh_token_invalid`). Access tokens already issued live out their
+	// 15 minutes. A token that is unknown, expired or already ended is answered the
+	// same (RFC 7009 §2.2).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/auth/sessions/revoke (the `SignOut` operationId).
+	SignOutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SignOutReply, error)
+
+	// SignOutWithResponse Sign out
+	//
+	// Ends the session of a refresh token: the session leaves the person's list and its
+	// refresh token family is revoked, so this token and every successor are refused
+	// (401 `refresh_token_invalid`). Access tokens already issued live out their
+	// 15 minutes. A token that is unknown, expired or already ended is answered the
+	// same (RFC 7009 §2.2).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/auth/sessions/revoke (the `SignOut` operationId).
+	SignOutWithResponse(ctx context.Context, body SignOutJSONRequestBody, reqEditors ...RequestEditorFn) (*SignOutReply, error)
 
 	// ListCabinetsWithResponse List employee cabinets
 	//
@@ -9396,7 +10665,9 @@ type ClientWithResponsesInterface interface {
 	// GetMeWithResponse The signed-in person
 	//
 	// The signed-in person and their organization; for an employee also their
-	// `employeeId`, their `login` if they chose one, and their `cabinet`.
+	// `employeeId`, their `login` if they chose one, their `cabinet`, and their `consent`
+	// to electronic interaction as the accounting system published it (absent when none
+	// was published).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9432,6 +10703,74 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /v1/me/notification-preferences (the `SetNotificationPreferences` operationId).
 	SetNotificationPreferencesWithResponse(ctx context.Context, body SetNotificationPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*SetNotificationPreferencesReply, error)
+
+	// ChangePasswordWithBodyWithResponse Change the signed-in person's password
+	//
+	// Changes the password of the signed-in person (responsible person or employee). The
+	// current password is required: a wrong one answers 400 `validation_failed` with
+	// `currentPassword` / `current_password_wrong`, and counts toward the same limit as
+	// wrong passwords at sign-in (past it, 429 with `Retry-After`). The new password
+	// follows the policy of `POST /v1/auth/password` and must differ from the current one
+	// (`password_rejected` with `newPassword` / `same_as_current`). Every session of the
+	// person ends, this one included: the answer is a new token pair for the caller, who
+	// carries on with it. 409 `conflict` if the password changed meanwhile in another
+	// session.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/password (the `ChangePassword` operationId).
+	ChangePasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangePasswordReply, error)
+
+	// ChangePasswordWithResponse Change the signed-in person's password
+	//
+	// Changes the password of the signed-in person (responsible person or employee). The
+	// current password is required: a wrong one answers 400 `validation_failed` with
+	// `currentPassword` / `current_password_wrong`, and counts toward the same limit as
+	// wrong passwords at sign-in (past it, 429 with `Retry-After`). The new password
+	// follows the policy of `POST /v1/auth/password` and must differ from the current one
+	// (`password_rejected` with `newPassword` / `same_as_current`). Every session of the
+	// person ends, this one included: the answer is a new token pair for the caller, who
+	// carries on with it. 409 `conflict` if the password changed meanwhile in another
+	// session.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/password (the `ChangePassword` operationId).
+	ChangePasswordWithResponse(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangePasswordReply, error)
+
+	// ListSessionsWithResponse The signed-in person's sessions
+	//
+	// Lists the signed-in person's live sessions (sign-ins whose refresh token can still
+	// be used), with when each began and was last used, and the source address and user
+	// agent of its last use. `current` marks the session of the access token that asks.
+	// A page may hold fewer than `limit` items while ended sessions are being forgotten;
+	// go on while `nextCursor` is present.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/me/sessions (the `ListSessions` operationId).
+	ListSessionsWithResponse(ctx context.Context, params *ListSessionsParams, reqEditors ...RequestEditorFn) (*ListSessionsReply, error)
+
+	// EndOtherSessionsWithResponse End every other session of the signed-in person
+	//
+	// Ends every session of the signed-in person but the one of the access token that
+	// asks (every one, if the token is older than sessions and names none). At most 1000
+	// are ended by one request. Takes no request body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/sessions/end-others (the `EndOtherSessions` operationId).
+	EndOtherSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EndOtherSessionsReply, error)
+
+	// EndSessionWithResponse End one of the signed-in person's sessions
+	//
+	// Ends one session of the signed-in person: its refresh token family is revoked. A
+	// session of another person, or none, answers 404 `not_found` alike.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/me/sessions/{sessionId} (the `EndSession` operationId).
+	EndSessionWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*EndSessionReply, error)
 
 	// AnnounceNoticeWithBodyWithResponse Announce a notice to employees
 	//
@@ -9562,6 +10901,54 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/organization/cabinet-settings (the `UpdateCabinetSettings` operationId).
 	UpdateCabinetSettingsWithResponse(ctx context.Context, body UpdateCabinetSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCabinetSettingsReply, error)
+
+	// GetEdoSettingsWithResponse The organization's КЭДО settings
+	//
+	// Whether the organization uses HR electronic document exchange (`hrEdo`) and lets
+	// employees create and use their own electronic signatures (`employeeSignatures`).
+	// Signatures are in effect (`signaturesInEffect`) only while both are on: turning
+	// `hrEdo` off keeps the signature choice, which takes effect again with `hrEdo`. While
+	// `hrEdo` is on, `nextSteps` says in Russian what the organization must do. An
+	// organization that never changed them gets everything off (with `version` 0). With
+	// signatures not in effect, creating and using them is refused (403 `hr_edo_off` or
+	// `signatures_off`); so is signing by an employee whose consent is refused or not
+	// published (403 `consent_required`). For the responsible person only (403
+	// `forbidden` for another role).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/organization/edo-settings (the `GetEdoSettings` operationId).
+	GetEdoSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetEdoSettingsReply, error)
+
+	// UpdateEdoSettingsWithBodyWithResponse Turn КЭДО and employee signatures on or off
+	//
+	// Changes the settings the body names; absent or null fields keep their value, and a
+	// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+	// on, in the same body or already (400 `validation_failed`, `errors` with field
+	// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+	// change is read again and the body applied to it; 409 `conflict` only if the
+	// settings keep changing. For the responsible person only (403 `forbidden` for
+	// another role).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+	UpdateEdoSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEdoSettingsReply, error)
+
+	// UpdateEdoSettingsWithResponse Turn КЭДО and employee signatures on or off
+	//
+	// Changes the settings the body names; absent or null fields keep their value, and a
+	// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+	// on, in the same body or already (400 `validation_failed`, `errors` with field
+	// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+	// change is read again and the body applied to it; 409 `conflict` only if the
+	// settings keep changing. For the responsible person only (403 `forbidden` for
+	// another role).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+	UpdateEdoSettingsWithResponse(ctx context.Context, body UpdateEdoSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEdoSettingsReply, error)
 
 	// GetNotificationSettingsWithResponse The organization's notification settings
 	//
@@ -10442,6 +11829,193 @@ func (r SetPasswordReply) ContentType() string {
 	return ""
 }
 
+// ForgotPasswordReply429Headers the declared response headers of an HTTP 429 response for ForgotPassword
+type ForgotPasswordReply429Headers struct {
+	RetryAfter int
+}
+
+// ForgotPasswordReply503Headers the declared response headers of an HTTP 503 response for ForgotPassword
+type ForgotPasswordReply503Headers struct {
+	RetryAfter int
+}
+
+type ForgotPasswordReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SendCodeResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ForgotPasswordReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ForgotPasswordReply503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ForgotPasswordReply) GetJSON202() *SendCodeResponse {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ForgotPasswordReply) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ForgotPasswordReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ForgotPasswordReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ForgotPasswordReply) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ForgotPasswordReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ForgotPasswordReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ForgotPasswordReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ForgotPasswordReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ForgotPasswordReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ForgotPasswordReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResetPasswordReply429Headers the declared response headers of an HTTP 429 response for ResetPassword
+type ResetPasswordReply429Headers struct {
+	RetryAfter int
+}
+
+// ResetPasswordReply503Headers the declared response headers of an HTTP 503 response for ResetPassword
+type ResetPasswordReply503Headers struct {
+	RetryAfter int
+}
+
+type ResetPasswordReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ResetPasswordBadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetPasswordReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ResetPasswordReply503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ResetPasswordReply) GetApplicationproblemJSON400() *ResetPasswordBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ResetPasswordReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ResetPasswordReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ResetPasswordReply) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ResetPasswordReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ResetPasswordReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetPasswordReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetPasswordReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetPasswordReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetPasswordReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // SignInReply429Headers the declared response headers of an HTTP 429 response for SignIn
 type SignInReply429Headers struct {
 	RetryAfter int
@@ -10644,6 +12218,96 @@ func (r RefreshSessionReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RefreshSessionReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SignOutReply429Headers the declared response headers of an HTTP 429 response for SignOut
+type SignOutReply429Headers struct {
+	RetryAfter int
+}
+
+// SignOutReply503Headers the declared response headers of an HTTP 503 response for SignOut
+type SignOutReply503Headers struct {
+	RetryAfter int
+}
+
+type SignOutReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SignOutReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SignOutReply503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SignOutReply) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SignOutReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SignOutReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SignOutReply) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SignOutReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SignOutReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SignOutReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SignOutReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SignOutReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SignOutReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11932,6 +13596,359 @@ func (r SetNotificationPreferencesReply) ContentType() string {
 	return ""
 }
 
+// ChangePasswordReply401Headers the declared response headers of an HTTP 401 response for ChangePassword
+type ChangePasswordReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// ChangePasswordReply429Headers the declared response headers of an HTTP 429 response for ChangePassword
+type ChangePasswordReply429Headers struct {
+	RetryAfter int
+}
+
+// ChangePasswordReply503Headers the declared response headers of an HTTP 503 response for ChangePassword
+type ChangePasswordReply503Headers struct {
+	RetryAfter int
+}
+
+type ChangePasswordReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TokenPair
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *ChangePasswordBadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ChangePasswordReply401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ChangePasswordReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ChangePasswordReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ChangePasswordReply) GetJSON200() *TokenPair {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ChangePasswordReply) GetApplicationproblemJSON400() *ChangePasswordBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ChangePasswordReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ChangePasswordReply) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ChangePasswordReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ChangePasswordReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ChangePasswordReply) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ChangePasswordReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ChangePasswordReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ChangePasswordReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ChangePasswordReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ChangePasswordReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ChangePasswordReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListSessionsReply401Headers the declared response headers of an HTTP 401 response for ListSessions
+type ListSessionsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListSessionsReply503Headers the declared response headers of an HTTP 503 response for ListSessions
+type ListSessionsReply503Headers struct {
+	RetryAfter int
+}
+
+type ListSessionsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SessionList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *QueryBadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListSessionsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListSessionsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSessionsReply) GetJSON200() *SessionList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListSessionsReply) GetApplicationproblemJSON400() *QueryBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListSessionsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListSessionsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListSessionsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSessionsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSessionsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSessionsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSessionsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EndOtherSessionsReply401Headers the declared response headers of an HTTP 401 response for EndOtherSessions
+type EndOtherSessionsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// EndOtherSessionsReply503Headers the declared response headers of an HTTP 503 response for EndOtherSessions
+type EndOtherSessionsReply503Headers struct {
+	RetryAfter int
+}
+
+type EndOtherSessionsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SessionsEnded
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndOtherSessionsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *EndOtherSessionsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EndOtherSessionsReply) GetJSON200() *SessionsEnded {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EndOtherSessionsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r EndOtherSessionsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r EndOtherSessionsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r EndOtherSessionsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndOtherSessionsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndOtherSessionsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndOtherSessionsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EndSessionReply401Headers the declared response headers of an HTTP 401 response for EndSession
+type EndSessionReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// EndSessionReply503Headers the declared response headers of an HTTP 503 response for EndSession
+type EndSessionReply503Headers struct {
+	RetryAfter int
+}
+
+type EndSessionReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndSessionReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *EndSessionReply503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EndSessionReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r EndSessionReply) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r EndSessionReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r EndSessionReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r EndSessionReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndSessionReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndSessionReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndSessionReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AnnounceNoticeReply200Headers the declared response headers of an HTTP 200 response for AnnounceNotice
 type AnnounceNoticeReply200Headers struct {
 	IdempotentReplayed *string
@@ -12598,6 +14615,200 @@ func (r UpdateCabinetSettingsReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateCabinetSettingsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEdoSettingsReply401Headers the declared response headers of an HTTP 401 response for GetEdoSettings
+type GetEdoSettingsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetEdoSettingsReply503Headers the declared response headers of an HTTP 503 response for GetEdoSettings
+type GetEdoSettingsReply503Headers struct {
+	RetryAfter int
+}
+
+type GetEdoSettingsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EdoSettings
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEdoSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEdoSettingsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEdoSettingsReply) GetJSON200() *EdoSettings {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetEdoSettingsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetEdoSettingsReply) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetEdoSettingsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetEdoSettingsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEdoSettingsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEdoSettingsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEdoSettingsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEdoSettingsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateEdoSettingsReply401Headers the declared response headers of an HTTP 401 response for UpdateEdoSettings
+type UpdateEdoSettingsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// UpdateEdoSettingsReply503Headers the declared response headers of an HTTP 503 response for UpdateEdoSettings
+type UpdateEdoSettingsReply503Headers struct {
+	RetryAfter int
+}
+
+type UpdateEdoSettingsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EdoSettings
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateEdoSettingsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateEdoSettingsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateEdoSettingsReply) GetJSON200() *EdoSettings {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateEdoSettingsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateEdoSettingsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateEdoSettingsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateEdoSettingsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateEdoSettingsReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15229,7 +17440,8 @@ func (c *ClientWithResponses) VerifyCodeWithResponse(ctx context.Context, body V
 // SetPasswordWithBodyWithResponse Set the responsible person's password
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-// is single use. Passwords are checked against length limits, a blocklist of common
+// is single use. Setting the password again (the responsible person's way to reset it)
+// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 // passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 // 10-digit number), the e-mail, the login, each part of the person's name, the
 // organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -15252,7 +17464,8 @@ func (c *ClientWithResponses) SetPasswordWithBodyWithResponse(ctx context.Contex
 // SetPasswordWithResponse Set the responsible person's password
 //
 // Sets the password with the setup token from `POST /v1/auth/codes/verify`. The token
-// is single use. Passwords are checked against length limits, a blocklist of common
+// is single use. Setting the password again (the responsible person's way to reset it)
+// ends every session, as `POST /v1/auth/password-reset/confirm` does. Passwords are checked against length limits, a blocklist of common
 // passwords and the context: the phone in any national notation (+7…, 7…, 8…, the
 // 10-digit number), the e-mail, the login, each part of the person's name, the
 // organization's name without its legal form (ООО, АО, ИП, …) and quotes, and the
@@ -15270,6 +17483,94 @@ func (c *ClientWithResponses) SetPasswordWithResponse(ctx context.Context, body 
 		return nil, err
 	}
 	return ParseSetPasswordReply(rsp)
+}
+
+// ForgotPasswordWithBodyWithResponse Forgot password — send a code
+//
+// Sends a 6-digit one-time code to every account (responsible person or employee)
+// that signs in with this login and has a password: by e-mail to an e-mail login, by
+// SMS to a phone login, and for an employee's own login by SMS to the phone on file
+// (by e-mail without one). The answer is the same whether or not the login exists
+// and whether or not a code was sent: the caps of codes (a 60-second cooldown, a
+// daily cap per destination and per organization) apply but are not told. Only the
+// per-address cap answers 429. The code is valid for 10 minutes and allows 5 wrong
+// attempts; confirm it with `POST /v1/auth/password-reset/confirm`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/auth/password-reset (the `ForgotPassword` operationId).
+func (c *ClientWithResponses) ForgotPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ForgotPasswordReply, error) {
+	rsp, err := c.ForgotPasswordWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForgotPasswordReply(rsp)
+}
+
+// ForgotPasswordWithResponse Forgot password — send a code
+//
+// Sends a 6-digit one-time code to every account (responsible person or employee)
+// that signs in with this login and has a password: by e-mail to an e-mail login, by
+// SMS to a phone login, and for an employee's own login by SMS to the phone on file
+// (by e-mail without one). The answer is the same whether or not the login exists
+// and whether or not a code was sent: the caps of codes (a 60-second cooldown, a
+// daily cap per destination and per organization) apply but are not told. Only the
+// per-address cap answers 429. The code is valid for 10 minutes and allows 5 wrong
+// attempts; confirm it with `POST /v1/auth/password-reset/confirm`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/auth/password-reset (the `ForgotPassword` operationId).
+func (c *ClientWithResponses) ForgotPasswordWithResponse(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ForgotPasswordReply, error) {
+	rsp, err := c.ForgotPassword(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForgotPasswordReply(rsp)
+}
+
+// ResetPasswordWithBodyWithResponse Forgot password — set a new one with the code
+//
+// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
+// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
+// session of the account ends: every refresh token issued before is refused (401
+// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+// passwords put on sign-in is lifted). A wrong code answers
+// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
+// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
+// one sets its password; the others answer `code_expired`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/auth/password-reset/confirm (the `ResetPassword` operationId).
+func (c *ClientWithResponses) ResetPasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetPasswordReply, error) {
+	rsp, err := c.ResetPasswordWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordReply(rsp)
+}
+
+// ResetPasswordWithResponse Forgot password — set a new one with the code
+//
+// Sets a new password with the code from `POST /v1/auth/password-reset`. The password
+// follows the policy of `POST /v1/auth/password`. The code is consumed, and every
+// session of the account ends: every refresh token issued before is refused (401
+// `refresh_token_invalid`); sign in again with the new password (a lock that wrong
+// passwords put on sign-in is lifted). A wrong code answers
+// `code_invalid` (and counts one of 5 attempts); an expired, used or replaced code, or
+// one out of attempts, `code_expired`. Of concurrent resets with one code exactly
+// one sets its password; the others answer `code_expired`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/auth/password-reset/confirm (the `ResetPassword` operationId).
+func (c *ClientWithResponses) ResetPasswordWithResponse(ctx context.Context, body ResetPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetPasswordReply, error) {
+	rsp, err := c.ResetPassword(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordReply(rsp)
 }
 
 // SignInWithBodyWithResponse Sign in
@@ -15338,6 +17639,44 @@ func (c *ClientWithResponses) RefreshSessionWithResponse(ctx context.Context, bo
 		return nil, err
 	}
 	return ParseRefreshSessionReply(rsp)
+}
+
+// SignOutWithBodyWithResponse Sign out
+//
+// Ends the session of a refresh token: the session leaves the person's list and its
+// refresh token family is revoked, so this token and every successor are refused
+// (401 `refresh_token_invalid`). Access tokens already issued live out their
+// 15 minutes. A token that is unknown, expired or already ended is answered the
+// same (RFC 7009 §2.2).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/auth/sessions/revoke (the `SignOut` operationId).
+func (c *ClientWithResponses) SignOutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SignOutReply, error) {
+	rsp, err := c.SignOutWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSignOutReply(rsp)
+}
+
+// SignOutWithResponse Sign out
+//
+// Ends the session of a refresh token: the session leaves the person's list and its
+// refresh token family is revoked, so this token and every successor are refused
+// (401 `refresh_token_invalid`). Access tokens already issued live out their
+// 15 minutes. A token that is unknown, expired or already ended is answered the
+// same (RFC 7009 §2.2).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/auth/sessions/revoke (the `SignOut` operationId).
+func (c *ClientWithResponses) SignOutWithResponse(ctx context.Context, body SignOutJSONRequestBody, reqEditors ...RequestEditorFn) (*SignOutReply, error) {
+	rsp, err := c.SignOut(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSignOutReply(rsp)
 }
 
 // ListCabinetsWithResponse List employee cabinets
@@ -15675,7 +18014,9 @@ func (c *ClientWithResponses) OpenInvitationWithResponse(ctx context.Context, bo
 // GetMeWithResponse The signed-in person
 //
 // The signed-in person and their organization; for an employee also their
-// `employeeId`, their `login` if they chose one, and their `cabinet`.
+// `employeeId`, their `login` if they chose one, their `cabinet`, and their `consent`
+// to electronic interaction as the accounting system published it (absent when none
+// was published).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15728,6 +18069,104 @@ func (c *ClientWithResponses) SetNotificationPreferencesWithResponse(ctx context
 		return nil, err
 	}
 	return ParseSetNotificationPreferencesReply(rsp)
+}
+
+// ChangePasswordWithBodyWithResponse Change the signed-in person's password
+//
+// Changes the password of the signed-in person (responsible person or employee). The
+// current password is required: a wrong one answers 400 `validation_failed` with
+// `currentPassword` / `current_password_wrong`, and counts toward the same limit as
+// wrong passwords at sign-in (past it, 429 with `Retry-After`). The new password
+// follows the policy of `POST /v1/auth/password` and must differ from the current one
+// (`password_rejected` with `newPassword` / `same_as_current`). Every session of the
+// person ends, this one included: the answer is a new token pair for the caller, who
+// carries on with it. 409 `conflict` if the password changed meanwhile in another
+// session.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/password (the `ChangePassword` operationId).
+func (c *ClientWithResponses) ChangePasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangePasswordReply, error) {
+	rsp, err := c.ChangePasswordWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangePasswordReply(rsp)
+}
+
+// ChangePasswordWithResponse Change the signed-in person's password
+//
+// Changes the password of the signed-in person (responsible person or employee). The
+// current password is required: a wrong one answers 400 `validation_failed` with
+// `currentPassword` / `current_password_wrong`, and counts toward the same limit as
+// wrong passwords at sign-in (past it, 429 with `Retry-After`). The new password
+// follows the policy of `POST /v1/auth/password` and must differ from the current one
+// (`password_rejected` with `newPassword` / `same_as_current`). Every session of the
+// person ends, this one included: the answer is a new token pair for the caller, who
+// carries on with it. 409 `conflict` if the password changed meanwhile in another
+// session.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/password (the `ChangePassword` operationId).
+func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, body ChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangePasswordReply, error) {
+	rsp, err := c.ChangePassword(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangePasswordReply(rsp)
+}
+
+// ListSessionsWithResponse The signed-in person's sessions
+//
+// Lists the signed-in person's live sessions (sign-ins whose refresh token can still
+// be used), with when each began and was last used, and the source address and user
+// agent of its last use. `current` marks the session of the access token that asks.
+// A page may hold fewer than `limit` items while ended sessions are being forgotten;
+// go on while `nextCursor` is present.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/me/sessions (the `ListSessions` operationId).
+func (c *ClientWithResponses) ListSessionsWithResponse(ctx context.Context, params *ListSessionsParams, reqEditors ...RequestEditorFn) (*ListSessionsReply, error) {
+	rsp, err := c.ListSessions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSessionsReply(rsp)
+}
+
+// EndOtherSessionsWithResponse End every other session of the signed-in person
+//
+// Ends every session of the signed-in person but the one of the access token that
+// asks (every one, if the token is older than sessions and names none). At most 1000
+// are ended by one request. Takes no request body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/sessions/end-others (the `EndOtherSessions` operationId).
+func (c *ClientWithResponses) EndOtherSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EndOtherSessionsReply, error) {
+	rsp, err := c.EndOtherSessions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndOtherSessionsReply(rsp)
+}
+
+// EndSessionWithResponse End one of the signed-in person's sessions
+//
+// Ends one session of the signed-in person: its refresh token family is revoked. A
+// session of another person, or none, answers 404 `not_found` alike.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/me/sessions/{sessionId} (the `EndSession` operationId).
+func (c *ClientWithResponses) EndSessionWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*EndSessionReply, error) {
+	rsp, err := c.EndSession(ctx, sessionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndSessionReply(rsp)
 }
 
 // AnnounceNoticeWithBodyWithResponse Announce a notice to employees
@@ -15912,6 +18351,72 @@ func (c *ClientWithResponses) UpdateCabinetSettingsWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseUpdateCabinetSettingsReply(rsp)
+}
+
+// GetEdoSettingsWithResponse The organization's КЭДО settings
+//
+// Whether the organization uses HR electronic document exchange (`hrEdo`) and lets
+// employees create and use their own electronic signatures (`employeeSignatures`).
+// Signatures are in effect (`signaturesInEffect`) only while both are on: turning
+// `hrEdo` off keeps the signature choice, which takes effect again with `hrEdo`. While
+// `hrEdo` is on, `nextSteps` says in Russian what the organization must do. An
+// organization that never changed them gets everything off (with `version` 0). With
+// signatures not in effect, creating and using them is refused (403 `hr_edo_off` or
+// `signatures_off`); so is signing by an employee whose consent is refused or not
+// published (403 `consent_required`). For the responsible person only (403
+// `forbidden` for another role).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/organization/edo-settings (the `GetEdoSettings` operationId).
+func (c *ClientWithResponses) GetEdoSettingsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetEdoSettingsReply, error) {
+	rsp, err := c.GetEdoSettings(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEdoSettingsReply(rsp)
+}
+
+// UpdateEdoSettingsWithBodyWithResponse Turn КЭДО and employee signatures on or off
+//
+// Changes the settings the body names; absent or null fields keep their value, and a
+// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+// on, in the same body or already (400 `validation_failed`, `errors` with field
+// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+// change is read again and the body applied to it; 409 `conflict` only if the
+// settings keep changing. For the responsible person only (403 `forbidden` for
+// another role).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+func (c *ClientWithResponses) UpdateEdoSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEdoSettingsReply, error) {
+	rsp, err := c.UpdateEdoSettingsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEdoSettingsReply(rsp)
+}
+
+// UpdateEdoSettingsWithResponse Turn КЭДО and employee signatures on or off
+//
+// Changes the settings the body names; absent or null fields keep their value, and a
+// body that changes nothing writes nothing. `employeeSignatures: true` needs `hrEdo`
+// on, in the same body or already (400 `validation_failed`, `errors` with field
+// `employeeSignatures` and code `hr_edo_required`; nothing changes). A concurrent
+// change is read again and the body applied to it; 409 `conflict` only if the
+// settings keep changing. For the responsible person only (403 `forbidden` for
+// another role).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/organization/edo-settings (the `UpdateEdoSettings` operationId).
+func (c *ClientWithResponses) UpdateEdoSettingsWithResponse(ctx context.Context, body UpdateEdoSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEdoSettingsReply, error) {
+	rsp, err := c.UpdateEdoSettings(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEdoSettingsReply(rsp)
 }
 
 // GetNotificationSettingsWithResponse The organization's notification settings
@@ -16993,6 +19498,184 @@ func ParseSetPasswordReply(rsp *http.Response) (*SetPasswordReply, error) {
 	return response, nil
 }
 
+// ParseForgotPasswordReply parses an HTTP response from a ForgotPasswordWithResponse call
+func ParseForgotPasswordReply(rsp *http.Response) (*ForgotPasswordReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ForgotPasswordReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SendCodeResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ForgotPasswordReply429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ForgotPasswordReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetPasswordReply parses an HTTP response from a ResetPasswordWithResponse call
+func ParseResetPasswordReply(rsp *http.Response) (*ResetPasswordReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetPasswordReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ResetPasswordBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetPasswordReply429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ResetPasswordReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseSignInReply parses an HTTP response from a SignInWithResponse call
 func ParseSignInReply(rsp *http.Response) (*SignInReply, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17176,6 +19859,93 @@ func ParseRefreshSessionReply(rsp *http.Response) (*RefreshSessionReply, error) 
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RefreshSessionReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSignOutReply parses an HTTP response from a SignOutWithResponse call
+func ParseSignOutReply(rsp *http.Response) (*SignOutReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SignOutReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers SignOutReply429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SignOutReply503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -18402,6 +21172,341 @@ func ParseSetNotificationPreferencesReply(rsp *http.Response) (*SetNotificationP
 	return response, nil
 }
 
+// ParseChangePasswordReply parses an HTTP response from a ChangePasswordWithResponse call
+func ParseChangePasswordReply(rsp *http.Response) (*ChangePasswordReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ChangePasswordReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TokenPair
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ChangePasswordBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ChangePasswordReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ChangePasswordReply429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ChangePasswordReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListSessionsReply parses an HTTP response from a ListSessionsWithResponse call
+func ParseListSessionsReply(rsp *http.Response) (*ListSessionsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSessionsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest QueryBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListSessionsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListSessionsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEndOtherSessionsReply parses an HTTP response from a EndOtherSessionsWithResponse call
+func ParseEndOtherSessionsReply(rsp *http.Response) (*EndOtherSessionsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndOtherSessionsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SessionsEnded
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EndOtherSessionsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers EndOtherSessionsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEndSessionReply parses an HTTP response from a EndSessionWithResponse call
+func ParseEndSessionReply(rsp *http.Response) (*EndSessionReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndSessionReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EndSessionReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers EndSessionReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseAnnounceNoticeReply parses an HTTP response from a AnnounceNoticeWithResponse call
 func ParseAnnounceNoticeReply(rsp *http.Response) (*AnnounceNoticeReply, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -19028,6 +22133,188 @@ func ParseUpdateCabinetSettingsReply(rsp *http.Response) (*UpdateCabinetSettings
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateCabinetSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEdoSettingsReply parses an HTTP response from a GetEdoSettingsWithResponse call
+func ParseGetEdoSettingsReply(rsp *http.Response) (*GetEdoSettingsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEdoSettingsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EdoSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetEdoSettingsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEdoSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateEdoSettingsReply parses an HTTP response from a UpdateEdoSettingsWithResponse call
+func ParseUpdateEdoSettingsReply(rsp *http.Response) (*UpdateEdoSettingsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateEdoSettingsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EdoSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateEdoSettingsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateEdoSettingsReply503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

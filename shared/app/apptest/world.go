@@ -40,6 +40,6 @@ func NewWorld() *World {
 
 // Stores are the world's repositories, as the builders take them.
 func (w *World) Stores() app.Stores {
-	return app.Stores{People: w.People, Limiter: w.Limiter, Cabinets: w.Cabinets, Publication: w.Publication,
+	return app.Stores{People: w.People, Limiter: w.Limiter, Cabinets: w.Cabinets, EDO: w.Cabinets, Publication: w.Publication,
 		Notices: w.Notices, Outbox: w.Outbox, Ledger: w.Outbox, Idempotency: w.Idempotency}
 }

@@ -29,6 +29,7 @@ type Store struct {
 	pub      *publicationtest.Store
 	cabs     map[string]cabinets.Cabinet // by org/employee
 	settings map[string]cabinets.Settings
+	edo      map[string]domain.EDOSettings // by org (edo.go)
 }
 
 var _ cabinets.Store = (*Store)(nil)
@@ -41,7 +42,8 @@ func New(onb *onboardingtest.Store, pub *publicationtest.Store) *Store {
 	if pub == nil {
 		pub = publicationtest.New()
 	}
-	return &Store{mu: onb.Mutex(), onb: onb, pub: pub, cabs: map[string]cabinets.Cabinet{}, settings: map[string]cabinets.Settings{}}
+	return &Store{mu: onb.Mutex(), onb: onb, pub: pub, cabs: map[string]cabinets.Cabinet{}, settings: map[string]cabinets.Settings{},
+		edo: map[string]domain.EDOSettings{}}
 }
 
 // Onboarding is the onboarding fake the store builds on.

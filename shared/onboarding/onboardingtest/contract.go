@@ -179,7 +179,8 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		is(t, e.Store.SetPassword(ctx, got, "pw-2", now.Add(3*time.Minute)), onboarding.ErrStale)
 		person, _ := e.Store.Person(ctx, org.ID, p.ID)
-		if person.PasswordHash != "pw-hash" || !person.PhoneVerifiedAt.Equal(now.Add(2*time.Minute)) || !person.EmailVerifiedAt.IsZero() {
+		if person.PasswordHash != "pw-hash" || !person.PhoneVerifiedAt.Equal(now.Add(2*time.Minute)) || !person.EmailVerifiedAt.IsZero() ||
+			person.SessionEpoch != 1 {
 			t.Fatalf("person %+v", person)
 		}
 	})
@@ -282,6 +283,176 @@ func TestStore(t *testing.T, newEnv func(t *testing.T) Env) {
 		}
 		if _, err := e.Store.TakeRefreshToken(ctx, other.ID, "b", now); err != nil {
 			t.Fatalf("a revocation is the tenant's own: %v", err)
+		}
+	})
+
+	t.Run("SessionsArePerPersonAndEndWithTheirFamily", func(t *testing.T) {
+		e := newEnv(t)
+		now := notifytest.Era(1995)
+		org, p := NewOrganization(t, e.Store, now)
+		start := func(person, id string) onboarding.SessionRecord {
+			t.Helper()
+			r := onboarding.SessionRecord{OrganizationID: org.ID, PersonID: person, ID: id, Epoch: 2, CreatedAt: now,
+				LastUsedAt: now, ExpiresAt: now.Add(time.Hour), SourceIP: "203.0.113.5", UserAgent: "Mozilla/5.0 Тест"}
+			if err := e.Store.StartSession(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		for _, id := range []string{"s1", "s2", "s3"} {
+			start(p.ID, id)
+		}
+		start("other-person", "s9")
+		// A refresh moves the last use, source and expiry, not the start.
+		touched := onboarding.SessionRecord{OrganizationID: org.ID, PersonID: p.ID, ID: "s2", CreatedAt: now.Add(time.Hour),
+			LastUsedAt: now.Add(time.Minute), ExpiresAt: now.Add(2 * time.Hour), SourceIP: "198.51.100.9"}
+		if err := e.Store.TouchSession(ctx, touched); err != nil {
+			t.Fatal(err)
+		}
+		page1, next, err := e.Store.Sessions(ctx, org.ID, p.ID, 2, "")
+		if err != nil || len(page1) != 2 || next == "" || page1[0].ID != "s1" || page1[1].ID != "s2" {
+			t.Fatalf("page 1 %+v %q %v", page1, next, err)
+		}
+		s2 := page1[1]
+		if !s2.CreatedAt.Equal(now) || !s2.LastUsedAt.Equal(now.Add(time.Minute)) || !s2.ExpiresAt.Equal(now.Add(2*time.Hour)) ||
+			s2.SourceIP != "198.51.100.9" || s2.UserAgent != "" || s2.Epoch != 2 || s2.PersonID != p.ID {
+			t.Fatalf("touched session %+v", s2)
+		}
+		if s1 := page1[0]; s1.UserAgent != "Mozilla/5.0 Тест" || s1.SourceIP != "203.0.113.5" || !s1.LastUsedAt.Equal(now) {
+			t.Fatalf("session %+v", s1)
+		}
+		page2, next2, err := e.Store.Sessions(ctx, org.ID, p.ID, 2, next)
+		if err != nil || len(page2) != 1 || page2[0].ID != "s3" || next2 != "" {
+			t.Fatalf("page 2 %+v %q %v", page2, next2, err)
+		}
+		// Another person's cursor is refused; their sessions are not listed.
+		_, _, err = e.Store.Sessions(ctx, org.ID, "other-person", 1, next)
+		if d, ok := domain.AsError(err); !ok || d.Code != domain.CodeValidationFailed {
+			t.Fatalf("another person's cursor: %v", err)
+		}
+		// Ending: only one's own, once; the family is revoked with it.
+		is(t, e.Store.EndSession(ctx, org.ID, p.ID, "s9", now.Add(time.Hour)), domain.ErrNotFound)
+		is(t, e.Store.EndSession(ctx, notifytest.NewID("org"), p.ID, "s1", now.Add(time.Hour)), domain.ErrNotFound)
+		tok := onboarding.RefreshToken{OrganizationID: org.ID, PersonID: p.ID, FamilyID: "s1", Hash: "rt-s1", ExpiresAt: now.Add(time.Hour),
+			Epoch: 2, Tracked: true}
+		if err := e.Store.PutRefreshToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Store.EndSession(ctx, org.ID, p.ID, "s1", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		is(t, e.Store.EndSession(ctx, org.ID, p.ID, "s1", now.Add(time.Hour)), domain.ErrNotFound)
+		_, err = e.Store.TakeRefreshToken(ctx, org.ID, "rt-s1", now)
+		is(t, err, onboarding.ErrStale)
+		// A refresh racing the end does not bring the session back.
+		is(t, e.Store.TouchSession(ctx, onboarding.SessionRecord{OrganizationID: org.ID, PersonID: p.ID, ID: "s1",
+			LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}), domain.ErrNotFound)
+		left, _, err := e.Store.Sessions(ctx, org.ID, p.ID, 10, "")
+		if err != nil || len(left) != 2 || left[0].ID != "s2" {
+			t.Fatalf("after the end %+v %v", left, err)
+		}
+		if other, _, _ := e.Store.Sessions(ctx, org.ID, "other-person", 10, ""); len(other) != 1 {
+			t.Fatalf("another person's sessions %+v", other)
+		}
+	})
+
+	t.Run("RefreshTokenReadKeepsEpochAndSession", func(t *testing.T) {
+		e := newEnv(t)
+		now := notifytest.Era(1995)
+		org, p := NewOrganization(t, e.Store, now)
+		tok := onboarding.RefreshToken{OrganizationID: org.ID, PersonID: p.ID, FamilyID: "fam", Hash: "rt", ExpiresAt: now.Add(time.Hour),
+			Epoch: 3, Tracked: true}
+		if err := e.Store.PutRefreshToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ { // read, then read again: reading does not use it
+			got, err := e.Store.RefreshToken(ctx, org.ID, "rt")
+			if err != nil || got != tok {
+				t.Fatalf("read %d: %+v %v", i, got, err)
+			}
+		}
+		if got, err := e.Store.TakeRefreshToken(ctx, org.ID, "rt", now); err != nil || got != tok {
+			t.Fatalf("take %+v %v", got, err)
+		}
+		_, err := e.Store.RefreshToken(ctx, org.ID, "none")
+		is(t, err, domain.ErrNotFound)
+		_, err = e.Store.RefreshToken(ctx, notifytest.NewID("org"), "rt")
+		is(t, err, domain.ErrNotFound)
+	})
+
+	t.Run("ResetPasswordConsumesTheCodeOnceAndEndsSessions", func(t *testing.T) {
+		e := newEnv(t)
+		now := notifytest.Era(1995)
+		org, p := NewOrganization(t, e.Store, now)
+		rec := code(org.ID, p.ID, now)
+		rec.Purpose, rec.Slot, rec.Channel = onboarding.PurposePasswordReset, p.ID, domain.ChannelEmail
+		if err := e.Store.PutCode(ctx, rec, now.Add(-time.Minute), msg(org.ID, "r1", now)); err != nil {
+			t.Fatal(err)
+		}
+		// Expired, or another code than the stored one: nothing written.
+		is(t, e.Store.ResetPassword(ctx, rec, "pw-late", rec.ExpiresAt), onboarding.ErrStale)
+		other := rec
+		other.Hash = "replaced"
+		is(t, e.Store.ResetPassword(ctx, other, "pw-other", now.Add(time.Minute)), onboarding.ErrStale)
+		orphan := rec
+		orphan.Subject = "nobody"
+		is(t, e.Store.ResetPassword(ctx, orphan, "pw-orphan", now.Add(time.Minute)), onboarding.ErrStale)
+		if got, _ := e.Store.Code(ctx, org.ID, rec.Purpose, rec.Slot); !got.UsedAt.IsZero() {
+			t.Fatalf("a refused reset used the code: %+v", got)
+		}
+		// Of concurrent resets with the code, exactly one commits.
+		var wg sync.WaitGroup
+		var won atomic.Int64
+		var winner atomic.Value
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				hash := fmt.Sprintf("pw-%d", i)
+				err := e.Store.ResetPassword(ctx, rec, hash, now.Add(time.Minute))
+				if err == nil {
+					won.Add(1)
+					winner.Store(hash)
+				} else if !errors.Is(err, onboarding.ErrStale) {
+					t.Errorf("reset %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if won.Load() != 1 {
+			t.Fatalf("%d resets won, want 1", won.Load())
+		}
+		person, _ := e.Store.Person(ctx, org.ID, p.ID)
+		if person.PasswordHash != winner.Load() || person.SessionEpoch != 1 || !person.EmailVerifiedAt.Equal(now.Add(time.Minute)) {
+			t.Fatalf("person %+v, winner %v", person, winner.Load())
+		}
+		_, err := e.Store.TakeCodeAttempt(ctx, org.ID, rec.Purpose, rec.Slot, 5, now.Add(time.Minute))
+		is(t, err, onboarding.ErrNoLiveCode)
+	})
+
+	t.Run("ChangePasswordIfUnchanged", func(t *testing.T) {
+		e := newEnv(t)
+		now := notifytest.Era(1995)
+		org, p := NewOrganization(t, e.Store, now)
+		is(t, e.Store.ChangePassword(ctx, org.ID, p.ID, "not-the-hash", "new"), onboarding.ErrStale)
+		is(t, e.Store.ChangePassword(ctx, org.ID, "nobody", "", "new"), onboarding.ErrStale)
+		// Without a password there is none to change (it is set by its own flow).
+		is(t, e.Store.ChangePassword(ctx, org.ID, p.ID, "", "new"), onboarding.ErrStale)
+		rec := code(org.ID, p.ID, now)
+		rec.Purpose, rec.Slot = onboarding.PurposePasswordReset, p.ID
+		if err := e.Store.PutCode(ctx, rec, now.Add(-time.Minute), msg(org.ID, "cp1", now)); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Store.ResetPassword(ctx, rec, "h1", now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Store.ChangePassword(ctx, org.ID, p.ID, "h1", "h2"); err != nil {
+			t.Fatal(err)
+		}
+		is(t, e.Store.ChangePassword(ctx, org.ID, p.ID, "h1", "h3"), onboarding.ErrStale)
+		person, _ := e.Store.Person(ctx, org.ID, p.ID)
+		if person.PasswordHash != "h2" || person.SessionEpoch != 2 { // one for the reset, one for the change
+			t.Fatalf("person %+v", person)
 		}
 	})
 

@@ -36,10 +36,13 @@ type Store struct {
 	people  map[string]domain.Person // by org/person
 	logins  map[string]loginEntry    // by org/sort key
 	codes   map[string]onboarding.CodeRecord
-	refresh map[string]refreshToken  // by org/hash
-	revoked map[string]time.Time     // refresh token families by org/family, until
-	keys    map[string]domain.APIKey // by org/key
-	prefs   map[string]notify.Preferences
+	refresh map[string]refreshToken // by org/hash
+	revoked map[string]time.Time    // refresh token families by org/family, until
+	// sessions by org/person/session: the person is part of the key, as
+	// in the table's sort key, so one person cannot reach another's.
+	sessions map[string]onboarding.SessionRecord
+	keys     map[string]domain.APIKey // by org/key
+	prefs    map[string]notify.Preferences
 }
 
 // refreshToken is a refresh token as the table keeps it: used ones stay
@@ -70,7 +73,8 @@ func New(out *notifytest.Outbox) *Store {
 	}
 	return &Store{mu: out.Mutex(), out: out, orgs: map[string]*org{}, people: map[string]domain.Person{},
 		logins: map[string]loginEntry{}, codes: map[string]onboarding.CodeRecord{}, refresh: map[string]refreshToken{}, revoked: map[string]time.Time{},
-		keys: map[string]domain.APIKey{}, prefs: map[string]notify.Preferences{}}
+		sessions: map[string]onboarding.SessionRecord{},
+		keys:     map[string]domain.APIKey{}, prefs: map[string]notify.Preferences{}}
 }
 
 // Outbox is where the store stages messages.
@@ -271,6 +275,7 @@ func (s *Store) SetPassword(_ context.Context, r onboarding.CodeRecord, password
 	c.SetupTokenHash = ""
 	s.codes[k] = c
 	p.PasswordHash = passwordHash
+	p.SessionEpoch++
 	if r.Channel == domain.ChannelEmail {
 		p.EmailVerifiedAt = T(now)
 	} else {
@@ -321,6 +326,134 @@ func (s *Store) RevokeRefreshFamily(_ context.Context, orgID, familyID string, u
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.revoked[orgID+"/"+familyID] = T(until)
+	return nil
+}
+
+// RefreshToken reads a refresh token, live or not.
+func (s *Store) RefreshToken(_ context.Context, orgID, hash string) (onboarding.RefreshToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.refresh[orgID+"/"+hash]
+	if !ok {
+		return onboarding.RefreshToken{}, domain.ErrNotFound
+	}
+	return t.RefreshToken, nil
+}
+
+func sessionK(orgID, personID, id string) string { return orgID + "/" + personID + "/" + id }
+
+func sessionT(r onboarding.SessionRecord) onboarding.SessionRecord {
+	r.CreatedAt, r.LastUsedAt, r.ExpiresAt = T(r.CreatedAt), T(r.LastUsedAt), T(r.ExpiresAt)
+	return r
+}
+
+// StartSession records a new sign-in.
+func (s *Store) StartSession(_ context.Context, r onboarding.SessionRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := sessionK(r.OrganizationID, r.PersonID, r.ID)
+	if _, ok := s.sessions[k]; ok {
+		return fmt.Errorf("start session: %w", ErrExists)
+	}
+	s.sessions[k] = sessionT(r)
+	return nil
+}
+
+// TouchSession records a refresh of a session that was not ended.
+func (s *Store) TouchSession(_ context.Context, r onboarding.SessionRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := sessionK(r.OrganizationID, r.PersonID, r.ID)
+	cur, ok := s.sessions[k]
+	if !ok {
+		return domain.ErrNotFound
+	}
+	r = sessionT(r)
+	cur.LastUsedAt, cur.ExpiresAt, cur.SourceIP, cur.UserAgent = r.LastUsedAt, r.ExpiresAt, r.SourceIP, r.UserAgent
+	s.sessions[k] = cur
+	return nil
+}
+
+// Sessions pages through one person's sessions in id order; the cursor is
+// the repository's form (the last session's sort key, base64).
+func (s *Store) Sessions(_ context.Context, orgID, personID string, limit int, cursor string) ([]onboarding.SessionRecord, string, error) {
+	prefix := "SESSION#" + personID + "#"
+	after := ""
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !strings.HasPrefix(string(b), prefix) || len(b) > 256 {
+			return nil, "", BadCursor()
+		}
+		after = strings.TrimPrefix(string(b), prefix)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []onboarding.SessionRecord
+	for _, r := range s.sessions {
+		if r.OrganizationID == orgID && r.PersonID == personID && (cursor == "" || r.ID > after) {
+			all = append(all, r)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	if len(all) <= limit {
+		return all, "", nil
+	}
+	page := all[:limit]
+	return page, base64.RawURLEncoding.EncodeToString([]byte(prefix + page[limit-1].ID)), nil
+}
+
+// EndSession deletes the person's session and revokes its family: both or
+// neither.
+func (s *Store) EndSession(_ context.Context, orgID, personID, sessionID string, until time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := sessionK(orgID, personID, sessionID)
+	if _, ok := s.sessions[k]; !ok {
+		return domain.ErrNotFound
+	}
+	delete(s.sessions, k)
+	s.revoked[orgID+"/"+sessionID] = T(until)
+	return nil
+}
+
+// ResetPassword consumes a live code and sets the password, ending every
+// session: all or nothing.
+func (s *Store) ResetPassword(_ context.Context, r onboarding.CodeRecord, passwordHash string, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := codeK(r.OrganizationID, r.Purpose, r.Slot)
+	c, ok := s.codes[k]
+	pk := r.OrganizationID + "/" + r.Subject
+	p, found := s.people[pk]
+	if !ok || !c.UsedAt.IsZero() || c.Hash != r.Hash || !c.ExpiresAt.After(T(now)) || !found {
+		return onboarding.ErrStale
+	}
+	c.UsedAt = T(now)
+	s.codes[k] = c
+	p.PasswordHash = passwordHash
+	p.SessionEpoch++
+	if r.Channel == domain.ChannelEmail {
+		p.EmailVerifiedAt = T(now)
+	} else {
+		p.PhoneVerifiedAt = T(now)
+	}
+	s.people[pk] = p
+	return nil
+}
+
+// ChangePassword replaces the password hash if it is still oldHash, ending
+// every session.
+func (s *Store) ChangePassword(_ context.Context, orgID, personID, oldHash, newHash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pk := orgID + "/" + personID
+	p, ok := s.people[pk]
+	if !ok || p.PasswordHash == "" || p.PasswordHash != oldHash {
+		return onboarding.ErrStale
+	}
+	p.PasswordHash = newHash
+	p.SessionEpoch++
+	s.people[pk] = p
 	return nil
 }
 

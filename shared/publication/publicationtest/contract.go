@@ -241,6 +241,50 @@ func TestStore(t *testing.T, newStore func(t *testing.T) publication.Store) {
 		}
 	})
 
+	t.Run("ConsentReadsBackInEveryStateAndCanBeWithdrawn", func(t *testing.T) {
+		s := newStore(t)
+		org, now := notifytest.NewID("org"), notifytest.Era(1985)
+		consents := map[string]domain.Consent{
+			"C1": {State: domain.ConsentGiven, Date: "2023-02-01"},
+			"C2": {State: domain.ConsentRefused, Date: "2024-11-30"},
+			"C3": {State: domain.ConsentNotRequired},
+			"C4": {},
+		}
+		var emps []publication.Employee
+		for _, id := range []string{"C1", "C2", "C3", "C4"} {
+			e := emp(id, "D", true)
+			e.Consent = consents[id]
+			emps = append(emps, e)
+		}
+		if _, err := s.Write(ctx, org, publication.Writes{Employees: emps}, now, deadline()); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range emps {
+			got, err := s.Employee(ctx, org, want.ExternalID)
+			if err != nil || got.Consent != want.Consent || got.Hash() != want.Hash() {
+				t.Fatalf("employee %s: consent %+v (hash %s), want %+v (%s): %v", want.ExternalID, got.Consent, got.Hash(), want.Consent, want.Hash(), err)
+			}
+		}
+		page, _, err := s.Employees(ctx, org, publication.ListFilter{}, 10, "")
+		if err != nil || len(page) != 4 {
+			t.Fatalf("list %+v %v", page, err)
+		}
+		for _, got := range page {
+			if got.Consent != consents[got.ExternalID] {
+				t.Fatalf("listed %s: consent %+v, want %+v", got.ExternalID, got.Consent, consents[got.ExternalID])
+			}
+		}
+		// A row published again without its consent no longer has one.
+		again := emps[0]
+		again.Consent, again.Version = domain.Consent{}, 4
+		if _, err := s.Write(ctx, org, publication.Writes{Employees: []publication.Employee{again}}, now, deadline()); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Employee(ctx, org, "C1"); err != nil || !got.Consent.IsZero() || got.Version != 4 {
+			t.Fatalf("consent not withdrawn: %+v %v", got, err)
+		}
+	})
+
 	t.Run("LockHasOneOwnerUntilItExpires", func(t *testing.T) {
 		s := newStore(t)
 		org, now := notifytest.NewID("org"), notifytest.Era(1985)
