@@ -23,6 +23,7 @@ VULNDB_VERSION       := v0.0.0-20261105234957-e22db6528018
 
 MOTO_SERVER  := $(TOOLS)/moto/bin/moto_server
 SAM          := $(TOOLS)/sam/bin/sam
+CFN_LINT     := $(TOOLS)/sam/bin/cfn-lint
 SCHEMATHESIS := $(TOOLS)/schemathesis/bin/st
 STATICCHECK  := $(TOOLS)/bin/staticcheck
 GOVULNCHECK  := $(TOOLS)/bin/govulncheck
@@ -109,9 +110,12 @@ tidy:
 vet:
 	go vet ./...
 
+# cfn-lint with its informational rules too (I...: e.g. explicit deletion
+# policies on stateful resources); sam validate --lint runs only E and W.
 .PHONY: lint
-lint: $(STATICCHECK)
+lint: $(STATICCHECK) $(SAM)
 	$(STATICCHECK) ./...
+	$(CFN_LINT) --include-checks I -- template.yaml
 
 # Fails (exit 3) when the code calls a known-vulnerable function of the
 # standard library (as built by GOTOOLCHAIN) or of a required module.

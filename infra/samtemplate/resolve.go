@@ -47,13 +47,27 @@ func GenerateSecret() string {
 	return string(b)
 }
 
+// LocalParameters give a local environment (make run, the tests, the
+// benchmarks) the parameters a deployment must choose, which template.yaml
+// therefore leaves without a Default (a placeholder there would let a real
+// deploy succeed with dead links). A value in ResolverOptions.Parameters
+// (make run's -param) still wins. Secrets are not here: they are generated.
+var LocalParameters = map[string]string{
+	"Stage": "local",
+	// Links in local messages (the outbox at /_local/outbox) and the local
+	// sender address; .example is reserved, so nothing is ever sent there.
+	"PublicBaseURL": "https://kabinet.example",
+	"SenderDomain":  "kabinet.example",
+}
+
 // ResolverOptions describe the local environment intrinsic functions resolve against.
 type ResolverOptions struct {
 	// Region defaults to LocalRegion().
 	Region string
 	// AccountID defaults to LocalAccountID.
 	AccountID string
-	// Parameters override defaults and give values to parameters that have none.
+	// Parameters override defaults and LocalParameters, and give values to
+	// parameters that have none.
 	Parameters map[string]string
 	// GenerateMissing gives every parameter that has neither a Default nor a
 	// value in Parameters a GenerateSecret() value; otherwise such a parameter
@@ -111,6 +125,8 @@ func NewResolver(t *Template, opts ResolverOptions) (*Resolver, error) {
 			r.params[p.Name] = v
 		case p.HasDefault:
 			r.params[p.Name] = p.Default
+		case LocalParameters[p.Name] != "":
+			r.params[p.Name] = LocalParameters[p.Name]
 		case opts.GenerateMissing:
 			r.params[p.Name] = GenerateSecret()
 		default:

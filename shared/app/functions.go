@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -112,6 +113,11 @@ func Main(name string, with ...func(aws.Config, *Deps)) {
 // Run runs f as Main runs a function by name, linking only f's builder.
 func Run(f Function, with ...func(aws.Config, *Deps)) {
 	log := platform.NewLogger()
+	// Business metrics as EMF log lines: the stage's total (what the dashboard
+	// draws, so dev and prod never add up) and each function's share.
+	platform.SetMetrics(platform.NewEMF(os.Stdout, platform.MetricsNamespace,
+		map[string]string{"Stage": os.Getenv("STAGE"), "FunctionName": os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
+		[]string{"Stage"}, []string{"Stage", "FunctionName"}))
 	name := f.name
 	env := &platform.Env{}
 	c := Defaults()
