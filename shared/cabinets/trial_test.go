@@ -119,3 +119,43 @@ func TestActivationEndsTheTrialUntilItsDate(t *testing.T) {
 	_, err = svc.Extend(ctx, "no-such-org", usage.ExtendInput{Action: "activate", Until: f.clock.Now().AddDate(0, 1, 0).Format(time.DateOnly)})
 	wantCode(t, err, domain.CodeNotFound)
 }
+
+// After expiry nothing creates or invites by itself either: publication
+// records a new employee but leaves their cabinet not created, and the
+// invitation job clears an automatic invitation due since before expiry
+// instead of sending it.
+func TestAfterExpiryNothingIsCreatedOrInvitedAutomatically(t *testing.T) {
+	f := newFixture(t)
+	on := true
+	f.settings(t, cabinets.SettingsInput{AutoCreateCabinets: &on})
+	early := newPerson("Дмитриев", "Денис")
+	f.publish(t, early.row)
+	if c := f.cabinet(t, early.id); c.State != cabinets.Created || !c.DueAt.IsZero() {
+		t.Fatalf("auto-created during the trial: %+v", c)
+	}
+	// Automatic invitations on: the next one published is due at once.
+	f.settings(t, cabinets.SettingsInput{AutoSendInvitations: &on})
+	due := newPerson("Егоров", "Евгений")
+	f.publish(t, due.row)
+	if c := f.cabinet(t, due.id); c.State != cabinets.Created || c.DueAt.IsZero() {
+		t.Fatalf("due for an automatic invitation: %+v", c)
+	}
+
+	f.clock.Advance(46 * 24 * time.Hour)
+	late := newPerson("Жуков", "Жан")
+	f.publish(t, late.row)
+	if c := f.cabinet(t, late.id); c.State != cabinets.NotCreated || !c.DueAt.IsZero() {
+		t.Fatalf("published after expiry: %+v", c)
+	}
+	sent := len(f.outbox.all())
+	rep, err := f.cab.RunJob(ctx, time.Now().Add(30*time.Second))
+	if err != nil || rep.Invited != 0 {
+		t.Fatalf("job after expiry: %+v %v", rep, err)
+	}
+	if c := f.cabinet(t, due.id); c.State != cabinets.Created || !c.DueAt.IsZero() {
+		t.Fatalf("the due invitation after expiry: %+v", c)
+	}
+	if n := len(f.outbox.all()); n != sent {
+		t.Errorf("%d messages sent by the job after expiry", n-sent)
+	}
+}
