@@ -54,7 +54,7 @@ var Catalogue = []Entry{
 		Indexes: []IndexEntry{
 			{Index: "GSI5", PK: "ORGS", SK: "<org>", When: "connected, or its period stored (the operator's registry)"},
 			{Index: "GSI6", PK: "USAGESTATS", SK: "<org>", When: "while it allows usage statistics"}}},
-	{Item: "usage statistics of one day (counts only)", PK: "ORG#<org>", SK: "USAGE#<YYYY-MM-DD>"},
+	{Item: "usage statistics of one day (counts only; TTL two years)", PK: "ORG#<org>", SK: "USAGE#<YYYY-MM-DD>"},
 	{Item: "person", PK: "ORG#<org>", SK: "PERSON#<person>"},
 	{Item: "login, the responsible person's (phone, e-mail)", PK: "ORG#<org>", SK: "LOGIN#PHONE#+7…, LOGIN#EMAIL#…",
 		Indexes: []IndexEntry{{Index: "GSI1", PK: "LOGIN#PHONE#+7…, LOGIN#EMAIL#…", SK: "ORG#<org>#PERSON#<person>"}}},

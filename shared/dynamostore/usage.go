@@ -41,7 +41,13 @@ type usageItem struct {
 	RequestsCounter   int64
 	NotificationsSent int
 	AggregatedAt      int64
+	TTL               int64 `dynamodbav:"ttl"`
 }
+
+// usageRetention is how long a day's aggregate is kept (DynamoDB's TTL
+// deletes it after): two years of trends, and a bounded number of items
+// to delete when an organization forbids statistics.
+const usageRetention = 2 * 366 * 24 * time.Hour
 
 func fromUsageItem(orgID string, it usageItem) usage.Daily {
 	return usage.Daily{OrganizationID: orgID, Day: it.Day, ActiveCabinets: it.ActiveCabinets, RequestsSubmitted: it.RequestsSubmitted,
@@ -234,7 +240,7 @@ func (u *Usage) PutDaily(ctx context.Context, d usage.Daily) error {
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
 	put, err := u.t.put(usageItem{key: usageKey(d.OrganizationID, d.Day), Type: "UsageDaily", Day: d.Day,
 		ActiveCabinets: d.ActiveCabinets, RequestsSubmitted: d.RequestsSubmitted, RequestsCounter: d.RequestsCounter,
-		NotificationsSent: d.NotificationsSent, AggregatedAt: ms(d.AggregatedAt)}, nil)
+		NotificationsSent: d.NotificationsSent, AggregatedAt: ms(d.AggregatedAt), TTL: ttl(d.AggregatedAt.Add(usageRetention))}, nil)
 	if err != nil {
 		return err
 	}
