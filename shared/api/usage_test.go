@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"strings"
@@ -14,8 +15,10 @@ import (
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/security"
 	"github.com/kabinet/kabinet/shared/usage"
 	"github.com/kabinet/kabinet/shared/usage/usagetest"
@@ -203,4 +206,77 @@ func callWithQuery(r *httpapi.Router, routeKey string, headers, query map[string
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "198.51.100.77"}}}
 	resp, _ := r.Serve(context.Background(), ev)
 	return resp
+}
+
+// The daily job's cost per organization does not grow with the
+// organization: it reads the counters, one GSI8 COUNT of the day's keys and
+// a few items, and writes one transaction; it never scans. Measured on an
+// organization with 3 cabinets and one with 300, on a day after their
+// counters began (the first count of an organization recounts once).
+func TestUsageJobCostDoesNotGrowWithTheOrganization(t *testing.T) {
+	env := testenv.Get(t)
+	ops := &opCounter{n: map[string]int{}}
+	db := dynamodb.NewFromConfig(env.AWS, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, ops.add) })
+	stores := app.DynamoStores(db, env.Table())
+	day := time.Date(2043, 5, 10, 12, 0, 0, 0, domain.MSK)
+	clock := usagetest.NewClock(day)
+	svc, err := usage.NewService(onlyOrgs{Store: stores.Usage}, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	measure := func(cabinetCount int) string {
+		t.Helper()
+		o, _ := onboardingtestOrg(t, stores)
+		for i := range cabinetCount {
+			c := cabinets.Cabinet{OrganizationID: o, EmployeeID: fmt.Sprintf("E%03d", i), FullName: "Сотрудник", State: cabinets.Active,
+				Eligible: true, UpdatedAt: day}
+			if err := stores.Cabinets.SaveCabinet(t.Context(), c, 0, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := stores.Usage.SetUsageStatistics(t.Context(), o, true); err != nil {
+			t.Fatal(err)
+		}
+		svc.Store = onlyOrgs{Store: stores.Usage, ids: []string{o}}
+		clock.Set(day)
+		if _, err := svc.RunJob(t.Context(), time.Now().Add(time.Minute)); err != nil { // counters begin
+			t.Fatal(err)
+		}
+		clock.Set(day.Add(24 * time.Hour))
+		ops.reset()
+		rep, err := svc.RunJob(t.Context(), time.Now().Add(time.Minute))
+		if err != nil || rep.Aggregated != 1 {
+			t.Fatalf("job: %+v %v", rep, err)
+		}
+		d, err := stores.Usage.DailyOf(t.Context(), o, day.Format(time.DateOnly))
+		if err != nil || d.ActiveCabinets != cabinetCount {
+			t.Fatalf("aggregate %+v %v", d, err)
+		}
+		return ops.String()
+	}
+	small, large := measure(3), measure(300)
+	t.Logf("one organization's aggregate costs %s (3 cabinets) and %s (300 cabinets)", small, large)
+	if small != large {
+		t.Errorf("the cost grows with the organization: %s with 3 cabinets, %s with 300", small, large)
+	}
+	if strings.Contains(large, "Scan") {
+		t.Errorf("the job scans: %s", large)
+	}
+}
+
+// onlyOrgs narrows the job to the test's own organizations (other tests
+// share the table and may allow statistics too).
+type onlyOrgs struct {
+	usage.Store
+	ids []string
+}
+
+func (o onlyOrgs) StatisticsOrganizations(context.Context, int, string) ([]string, string, error) {
+	return o.ids, "", nil
+}
+
+func onboardingtestOrg(t *testing.T, stores app.Stores) (string, domain.Person) {
+	t.Helper()
+	org, p := onboardingtest.NewOrganization(t, stores.People, time.Now())
+	return org.ID, p
 }
