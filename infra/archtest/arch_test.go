@@ -49,6 +49,8 @@ var sharedLayers = map[string]layer{
 	"shared/notify":      useCase,
 	"shared/notices":     useCase,
 	"shared/requests":    useCase,
+	// The service period (trial, active, expired) and usage statistics.
+	"shared/usage": useCase,
 	// One-time codes: onboarding, cabinet activation and (next) signatures.
 	"shared/otp": useCase,
 	// The port of idempotent retries, shared by the HTTP edge (which replays
@@ -64,6 +66,7 @@ var sharedLayers = map[string]layer{
 	"shared/onboarding/onboardingtest":   useCase,
 	"shared/publication/publicationtest": useCase,
 	"shared/requests/requeststest":       useCase,
+	"shared/usage/usagetest":             useCase,
 
 	"shared/dynamostore": adapter,
 	"shared/sqsqueue":    adapter,

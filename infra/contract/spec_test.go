@@ -38,6 +38,10 @@ func isEmployerSystem(r route) bool {
 	return strings.HasPrefix(r.path, "/v1/publication/") || (r.method == "POST" && r.path == "/v1/notices")
 }
 
+// isOperator tells the deployment operator's routes, which take the operator
+// token (operatorBearer) and no organization's credential.
+func isOperator(r route) bool { return strings.HasPrefix(r.path, "/v1/operator/") }
+
 // isIdempotentWrite tells the routes that require an Idempotency-Key header: the
 // employer system's writes (publications, notices), the responsible person's bulk
 // cabinet actions, and an employee filing a request.
@@ -432,16 +436,21 @@ func TestSecurity(t *testing.T) {
 		if len(requirements) == 0 {
 			t.Errorf("%s is protected but declares no security", op)
 		}
-		want, other := "bearerAuth", "apiKeyBearer"
-		if isEmployerSystem(op.route) {
-			want, other = other, want
+		want := "bearerAuth"
+		switch {
+		case isEmployerSystem(op.route):
+			want = "apiKeyBearer"
+		case isOperator(op.route):
+			want = "operatorBearer"
 		}
 		for _, req := range requirements {
 			if get(req, want) == nil {
 				t.Errorf("%s: every security requirement must include %s", op, want)
 			}
-			if get(req, other) != nil {
-				t.Errorf("%s: the server does not take %s here", op, other)
+			for _, other := range []string{"bearerAuth", "apiKeyBearer", "operatorBearer"} {
+				if other != want && get(req, other) != nil {
+					t.Errorf("%s: the server does not take %s here", op, other)
+				}
 			}
 		}
 		unauthorized := get(get(op.node, "responses"), "401")

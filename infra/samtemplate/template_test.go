@@ -117,7 +117,7 @@ func TestRealTemplateResources(t *testing.T) {
 
 func TestResolverRealTemplate(t *testing.T) {
 	tmpl := loadReal(t)
-	r, err := NewResolver(tmpl, ResolverOptions{Region: "us-east-1", Parameters: map[string]string{"TokenSigningKey": "k", "CodePepper": "p"}})
+	r, err := NewResolver(tmpl, ResolverOptions{Region: "us-east-1", Parameters: map[string]string{"TokenSigningKey": "k", "CodePepper": "p", "OperatorToken": "o"}})
 	if err != nil {
 		t.Fatal(err)
 	}

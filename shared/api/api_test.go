@@ -23,6 +23,7 @@ import (
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 // Every route, through the same router constructors the functions' mains
@@ -40,6 +41,7 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 	cfg := app.Defaults()
 	cfg.Table, cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL = env.Table(), tokens, codes, "https://kabinet.example"
 	cfg.Onboarding.RequestsPerIPPerHour = 1000
+	cfg.Operator, _ = usage.NewOperatorToken([]byte(operatorToken))
 	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(dynamodb.NewFromConfig(env.AWS), env.Table()), Queue: discard{},
 		ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
 	// Logical id in template.yaml -> the builder of the router its main serves.
@@ -52,6 +54,7 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 		"EmployeesFunction":   app.EmployeesFunction,
 		"RequestsFunction":    app.RequestsFunction,
 		"NoticesFunction":     app.NoticesFunction,
+		"OperatorFunction":    app.OperatorFunction,
 	}
 	rs := map[string]*httpapi.Router{}
 	for name, build := range builders {

@@ -19,6 +19,7 @@ import (
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 // AccessTokenTTL is how long an access token lives; a refresh renews it.
@@ -49,6 +50,9 @@ type Config struct {
 	PublicationLock time.Duration
 	SnapshotTTL     time.Duration
 	RequestJobPage  int
+	// Operator is the deployment's operator credential (OPERATOR_TOKEN,
+	// OperatorFunction only), of no organization.
+	Operator *usage.OperatorToken
 }
 
 // Defaults are the configuration's figures before the environment (or a
@@ -108,6 +112,16 @@ func readCodePepper(env *platform.Env, c *Config) {
 		env.Fail("CODE_PEPPER", err.Error())
 	}
 	c.CodeHasher = h
+}
+
+// readOperatorToken reads OPERATOR_TOKEN, a secret of the deployment (the
+// template's NoEcho OperatorToken), as the other secrets are read.
+func readOperatorToken(env *platform.Env, c *Config) {
+	t, err := usage.NewOperatorToken(padKey(env.Secret("OPERATOR_TOKEN", usage.MinOperatorToken)))
+	if err != nil {
+		env.Fail("OPERATOR_TOKEN", err.Error())
+	}
+	c.Operator = t
 }
 
 // readSender reads the notifier's sender address and SMS caps.

@@ -24,6 +24,7 @@ import (
 	"github.com/kabinet/kabinet/shared/requests"
 	"github.com/kabinet/kabinet/shared/sqsbatch"
 	"github.com/kabinet/kabinet/shared/sqsqueue"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 // function is one function of template.yaml: the environment it reads and
@@ -76,6 +77,10 @@ func functions() map[string]function {
 			func(d Deps) (any, error) { return RequestJobFunction(d) }},
 		"RequestsFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 			func(d Deps) (any, error) { return serve(RequestsFunction(d)) }},
+		"OperatorFunction": {[]reader{readTable, readOperatorToken},
+			func(d Deps) (any, error) { return serve(OperatorFunction(d)) }},
+		"UsageJobFunction": {[]reader{readTable},
+			func(d Deps) (any, error) { return UsageJobFunction(d) }},
 	}
 }
 
@@ -167,12 +172,16 @@ func AuthFunction(d Deps) (*httpapi.Router, error) {
 }
 
 // AccountFunction builds the function's handler: GET /v1/me (with an
-// employee's published consent), the employee's preferred channel and the
-// organization's API keys.
+// employee's published consent), the employee's preferred channel, the
+// organization's API keys, its service period and usage statistics setting.
 func AccountFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
-	svc, cab, dir, tokens := part(p, Account), part(p, Preferences), part(p, Directory), part(p, verifier)
-	return done(p, func() *httpapi.Router { return api.AccountRoutes(d.logger(), svc, cab, dir, tokens) })
+	svc, cab, dir, tokens, us := part(p, Account), part(p, Preferences), part(p, Directory), part(p, verifier), part(p, Usage)
+	return done(p, func() *httpapi.Router {
+		r := api.AccountRoutes(d.logger(), svc, cab, dir, tokens)
+		api.ServiceRoutes(r, us, tokens)
+		return r
+	})
 }
 
 // CabinetsFunction builds the function's handler: the responsible person's
@@ -305,4 +314,24 @@ func verifier(d Deps) (api.Verifier, error) {
 // libphonenumber.
 func Phones(parse func(raw string, allowForeign bool) (domain.Phone, error)) func(aws.Config, *Deps) {
 	return func(_ aws.Config, d *Deps) { d.ParsePhone = parse }
+}
+
+// OperatorFunction builds the function's handler: the deployment's
+// operator lists organizations with their service period and statistics,
+// and extends or activates a period, by the operator token.
+func OperatorFunction(d Deps) (*httpapi.Router, error) {
+	p := &parts{d: d}
+	svc := part(p, Usage)
+	if d.Config.Operator == nil {
+		return nil, errors.New("OperatorFunction: the operator token is not configured")
+	}
+	return done(p, func() *httpapi.Router { return api.OperatorRoutes(d.logger(), svc, d.Config.Operator) })
+}
+
+// UsageJobFunction builds the function's handler: once a day, the usage
+// aggregates of the day that ended, for the organizations that allow them.
+func UsageJobFunction(d Deps) (func(context.Context, json.RawMessage) (usage.JobReport, error), error) {
+	p := &parts{d: d}
+	svc := part(p, Usage)
+	return done(p, func() func(context.Context, json.RawMessage) (usage.JobReport, error) { return api.UsageJob(svc) })
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
 	"github.com/kabinet/kabinet/shared/requests"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 // Deps are what every builder takes: the outside world, or stand-ins for
@@ -56,6 +57,8 @@ type Stores struct {
 	Outbox      notify.OutboxStore
 	Ledger      notify.Ledger
 	Idempotency idempotency.Store
+	// Usage: the organizations' service periods and usage statistics.
+	Usage usage.Store
 }
 
 // PeopleStore is onboarding's store, which also keeps the one-time codes.
@@ -79,6 +82,7 @@ func DynamoStores(db *dynamodb.Client, table string) Stores {
 		Outbox:      dynamostore.NewOutbox(db, table),
 		Ledger:      dynamostore.NewLedger(people),
 		Idempotency: dynamostore.NewIdempotency(people),
+		Usage:       dynamostore.NewUsage(db, table),
 	}
 }
 
@@ -226,3 +230,7 @@ func Notifier(d Deps) (*notify.Notifier, error) {
 func Outbox(d Deps) (*notify.Outbox, error) {
 	return notify.NewOutbox(d.Stores.Outbox, d.Queue, d.Clock)
 }
+
+// Usage builds the use case: the service period as the responsible person
+// and the operator see and change it, and the usage statistics job.
+func Usage(d Deps) (*usage.Service, error) { return usage.NewService(d.Stores.Usage, d.Clock) }

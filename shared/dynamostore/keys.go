@@ -50,7 +50,11 @@ type IndexEntry struct {
 
 // Catalogue is every kind of item the table holds, in the order of docs/table.md.
 var Catalogue = []Entry{
-	{Item: "organization", PK: "ORG#<org>", SK: "ORG"},
+	{Item: "organization", PK: "ORG#<org>", SK: "ORG",
+		Indexes: []IndexEntry{
+			{Index: "GSI5", PK: "ORGS", SK: "<org>", When: "connected, or its period stored (the operator's registry)"},
+			{Index: "GSI6", PK: "USAGESTATS", SK: "<org>", When: "while it allows usage statistics"}}},
+	{Item: "usage statistics of one day (counts only; TTL two years)", PK: "ORG#<org>", SK: "USAGE#<YYYY-MM-DD>"},
 	{Item: "person", PK: "ORG#<org>", SK: "PERSON#<person>"},
 	{Item: "login, the responsible person's (phone, e-mail)", PK: "ORG#<org>", SK: "LOGIN#PHONE#+7…, LOGIN#EMAIL#…",
 		Indexes: []IndexEntry{{Index: "GSI1", PK: "LOGIN#PHONE#+7…, LOGIN#EMAIL#…", SK: "ORG#<org>#PERSON#<person>"}}},
@@ -134,7 +138,20 @@ func KeyTable() string {
 
 func orgPK(orgID string) string { return "ORG#" + orgID }
 
-func orgKey(orgID string) key              { return key{orgPK(orgID), "ORG"} }
+func orgKey(orgID string) key { return key{orgPK(orgID), "ORG"} }
+
+// registryPK is the one GSI5 partition of every organization (written
+// once per connection: no hot partition), statsPK the GSI6 partition of
+// those that allow usage statistics.
+const (
+	registryPK = "ORGS"
+	statsPK    = "USAGESTATS"
+)
+
+func usageKey(orgID, day string) key { return key{orgPK(orgID), usagePrefix + day} }
+
+const usagePrefix = "USAGE#"
+
 func personKey(orgID, personID string) key { return key{orgPK(orgID), "PERSON#" + personID} }
 func codeKey(orgID, purpose, slot string) key {
 	return key{orgPK(orgID), "CODE#" + purpose + "#" + slot}

@@ -53,6 +53,8 @@ var statusOf = map[domain.ErrorCode]int{
 	domain.CodeHREdoOff:        http.StatusForbidden,
 	domain.CodeSignaturesOff:   http.StatusForbidden,
 	domain.CodeConsentRequired: http.StatusForbidden,
+	// The service period ended: only the operator's extension helps.
+	domain.CodeServiceExpired: http.StatusPaymentRequired,
 }
 
 // StatusOf returns the HTTP status of an error code (500 for unknown ones).

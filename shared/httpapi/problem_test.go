@@ -85,6 +85,7 @@ func TestErrorCodesTable(t *testing.T) {
 		domain.CodeHREdoOff:             403,
 		domain.CodeSignaturesOff:        403,
 		domain.CodeConsentRequired:      403,
+		domain.CodeServiceExpired:       402,
 	}
 	codes := httpapi.ErrorCodes()
 	if len(codes) != len(want) {

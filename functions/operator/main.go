@@ -1,0 +1,7 @@
+// OperatorFunction: the deployment's operator lists organizations with their
+// service period and statistics, and extends or activates a period.
+package main
+
+import "github.com/kabinet/kabinet/shared/app"
+
+func main() { app.Main("OperatorFunction") }
