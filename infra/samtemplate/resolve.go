@@ -589,6 +589,14 @@ func (r *Resolver) Ref(name string) (string, error) {
 		return r.arn("sns", n), nil
 	case "AWS::IAM::Role":
 		return res.LogicalID, nil
+	case TypeSecret:
+		// Ref of a secret is its ARN; Provision sets the one Secrets
+		// Manager gave (it ends in a random suffix).
+		n, err := r.physicalName(res)
+		if err != nil {
+			return "", err
+		}
+		return r.arn("secretsmanager", "secret:"+n), nil
 	}
 	return r.physicalName(res)
 }
@@ -682,6 +690,7 @@ var nameProperty = map[string]string{
 	"AWS::Logs::LogGroup":   "LogGroupName",
 	"AWS::SNS::Topic":       "TopicName",
 	"AWS::IAM::Role":        "RoleName",
+	TypeSecret:              "Name",
 }
 
 // PhysicalName is the local name of a resource: the name its properties give

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kabinet/kabinet/shared/api"
@@ -21,6 +23,7 @@ import (
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/requests"
+	"github.com/kabinet/kabinet/shared/security"
 	"github.com/kabinet/kabinet/shared/sqsbatch"
 	"github.com/kabinet/kabinet/shared/sqsqueue"
 )
@@ -43,7 +46,7 @@ type Function struct {
 // links every use case into every binary (AuthFunction was 1.56× the size of
 // sdkhello that way, and is 1.43× without).
 func Auth() Function {
-	return Function{"AuthFunction", function{[]reader{readTable, readQueue, readTokens, readCodePepper, readOnboarding},
+	return Function{"AuthFunction", function{[]reader{readTable, readQueue, readTokens, readSigningKeys, readCodePepper, readOnboarding},
 		func(d Deps) (any, error) { return serve(AuthFunction(d)) }}}
 }
 
@@ -55,7 +58,7 @@ func functions() map[string]function {
 		"ConnectFunction": {[]reader{readTable, readOnboarding},
 			func(d Deps) (any, error) { return serve(ConnectFunction(d)) }},
 		"AuthFunction": Auth().function,
-		"AccountFunction": {[]reader{readTable, readTokens},
+		"AccountFunction": {[]reader{readTable, readTokens, readSigningKeys},
 			func(d Deps) (any, error) { return serve(AccountFunction(d)) }},
 		"CabinetsFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 			func(d Deps) (any, error) { return serve(CabinetsFunction(d)) }},
@@ -122,7 +125,13 @@ func Run(f Function, with ...func(aws.Config, *Deps)) {
 		platform.Fatal("invalid configuration", err)
 	}
 	cfg := AWSConfig(context.Background())
-	d := Deps{Log: log, Stores: DynamoStores(dynamodb.NewFromConfig(cfg), c.Table), Clock: Clock(), IDs: platform.NewULIDs(), Config: c}
+	clock := Clock()
+	if c.Secrets != (SecretIDs{}) {
+		if err := loadSecrets(context.Background(), secretsmanager.NewFromConfig(cfg), clock, log, &c); err != nil {
+			platform.Fatal("read secrets", err)
+		}
+	}
+	d := Deps{Log: log, Stores: DynamoStores(dynamodb.NewFromConfig(cfg), c.Table), Clock: clock, IDs: platform.NewULIDs(), Config: c}
 	if c.QueueURL != "" {
 		d.Queue = sqsqueue.New(sqs.NewFromConfig(cfg), c.QueueURL)
 	}
@@ -157,7 +166,25 @@ func ConnectFunction(d Deps) (*httpapi.Router, error) {
 func AuthFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
 	svc, cab := part(p, Credentials), part(p, Activations)
-	return done(p, func() *httpapi.Router { return api.AuthRoutes(d.logger(), svc, cab) })
+	return done(p, func() *httpapi.Router {
+		r := api.AuthRoutes(d.logger(), svc, cab)
+		r.Handle("GET /.well-known/jwks.json", jwks(d.Config.Tokens))
+		return r
+	})
+}
+
+// jwks answers the public keys that verify access tokens, for whoever
+// checks them outside the functions. Caches may keep it for the secrets'
+// TTL: a key is published that long before it signs.
+func jwks(tokens *security.AccessTokens) httpapi.HandlerFunc {
+	return func(context.Context, *httpapi.Request) (httpapi.Response, error) {
+		set, err := tokens.JWKS()
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.Response{Status: http.StatusOK, Body: set,
+			Headers: map[string]string{"cache-control": "public, max-age=300"}}, nil
+	}
 }
 
 // AccountFunction builds the function's handler: GET /v1/me (with an

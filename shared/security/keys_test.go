@@ -196,7 +196,7 @@ func TestPublicKeysRoundTrip(t *testing.T) {
 		t.Error("the JWKS carries a private part")
 	}
 	for name, bad := range map[string]string{
-		"P-256": `{"keys":[{"kty":"EC","crv":"P-256","x":"AA","kid":"k"}]}`,
+		"P-256":      `{"keys":[{"kty":"EC","crv":"P-256","x":"AA","kid":"k"}]}`,
 		"forged kid": strings.Replace(string(raw), signKey.ID, "forged", 1),
 		"not JSON":   "{",
 	} {

@@ -158,3 +158,13 @@ func KeyFromSeed(secret []byte, notBefore time.Time) SigningKey {
 	seed := sha256.Sum256(secret)
 	return NewSigningKey(ed25519.NewKeyFromSeed(seed[:]), notBefore)
 }
+
+// JWKS is the public keys in force, as GET /.well-known/jwks.json
+// publishes them.
+func (t *AccessTokens) JWKS() (JWKS, error) {
+	ks, err := t.keys.TokenKeys(false)
+	if err != nil {
+		return JWKS{}, err
+	}
+	return NewJWKS(ks.Public), nil
+}
