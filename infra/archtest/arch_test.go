@@ -75,6 +75,8 @@ var sharedLayers = map[string]layer{
 	"shared/kmsca": adapter,
 	// Secrets Manager: the token keys and the code pepper, cached with a TTL.
 	"shared/secrets": adapter,
+	// Its Secrets Manager client, apart so that only the mains that pass it link it.
+	"shared/secrets/awssecrets": adapter,
 
 	"shared/httpapi":  edge,
 	"shared/api":      edge,

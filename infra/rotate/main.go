@@ -26,10 +26,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/secrets"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -65,7 +65,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "rotate:", err)
 		os.Exit(1)
 	}
-	if err := Rotate(ctx, secretsmanager.NewFromConfig(cfg), *signing, *public, r, time.Now(), *add, os.Stdout); err != nil {
+	if err := Rotate(ctx, awssecrets.New(cfg), *signing, *public, r, time.Now(), *add, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "rotate:", err)
 		os.Exit(1)
 	}
@@ -73,7 +73,7 @@ func main() {
 
 // Rotate reads both secrets, plans the rotation at now and writes the
 // public keys, then the signing keys, saying what it did on out.
-func Rotate(ctx context.Context, api secrets.API, signingARN, publicARN string, r security.Rotation, now time.Time, add bool, out io.Writer) error {
+func Rotate(ctx context.Context, api secrets.Store, signingARN, publicARN string, r security.Rotation, now time.Time, add bool, out io.Writer) error {
 	rawSig, err := secrets.Read(ctx, api, signingARN)
 	if err != nil {
 		return err

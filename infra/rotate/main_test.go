@@ -12,6 +12,7 @@ import (
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/secrets"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -24,6 +25,7 @@ func TestRotateAddsThenRetires(t *testing.T) {
 	env := testenv.Get(t)
 	ctx := context.Background()
 	sm := secretsmanager.NewFromConfig(env.AWS)
+	store := awssecrets.Store{API: sm}
 	create := func(name, value string) string {
 		out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
 		if err != nil {
@@ -38,10 +40,10 @@ func TestRotateAddsThenRetires(t *testing.T) {
 
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	var out strings.Builder
-	if err := Rotate(ctx, sm, sig, pub, DefaultRotation, now, true, &out); err != nil {
+	if err := Rotate(ctx, store, sig, pub, DefaultRotation, now, true, &out); err != nil {
 		t.Fatal(err)
 	}
-	keys, public := read(t, sm, sig, pub)
+	keys, public := read(t, store, sig, pub)
 	if len(keys) != 2 || keys[0].ID != first.ID || !keys[1].NotBefore.Equal(now.Add(DefaultRotation.Overlap)) || len(public) != 2 {
 		t.Fatalf("after adding: %d keys %v, %d public\n%s", len(keys), keys, len(public), out.String())
 	}
@@ -51,18 +53,18 @@ func TestRotateAddsThenRetires(t *testing.T) {
 
 	out.Reset()
 	tooEarly := now.Add(DefaultRotation.Overlap + DefaultRotation.Retire - time.Second)
-	if err := Rotate(ctx, sm, sig, pub, DefaultRotation, tooEarly, false, &out); err != nil {
+	if err := Rotate(ctx, store, sig, pub, DefaultRotation, tooEarly, false, &out); err != nil {
 		t.Fatal(err)
 	}
-	if keys, public := read(t, sm, sig, pub); len(keys) != 2 || len(public) != 2 {
+	if keys, public := read(t, store, sig, pub); len(keys) != 2 || len(public) != 2 {
 		t.Fatalf("retired too early: %d keys, %d public", len(keys), len(public))
 	}
 
 	out.Reset()
-	if err := Rotate(ctx, sm, sig, pub, DefaultRotation, tooEarly.Add(time.Second), false, &out); err != nil {
+	if err := Rotate(ctx, store, sig, pub, DefaultRotation, tooEarly.Add(time.Second), false, &out); err != nil {
 		t.Fatal(err)
 	}
-	left, public := read(t, sm, sig, pub)
+	left, public := read(t, store, sig, pub)
 	if len(left) != 1 || left[0].ID != keys[1].ID || len(public) != 1 || public[first.ID] {
 		t.Fatalf("after retiring: keys %v, public %d", left, len(public))
 	}
@@ -71,7 +73,7 @@ func TestRotateAddsThenRetires(t *testing.T) {
 	}
 }
 
-func read(t *testing.T, sm secrets.API, sig, pub string) ([]security.SigningKey, map[string]bool) {
+func read(t *testing.T, sm secrets.Store, sig, pub string) ([]security.SigningKey, map[string]bool) {
 	t.Helper()
 	ctx := context.Background()
 	rawSig, err := secrets.Read(ctx, sm, sig)

@@ -129,12 +129,25 @@ func readCodePepper(env *platform.Env, c *Config) {
 	c.Secrets.CodePepper = env.String("CODE_PEPPER_SECRET_ARN")
 }
 
+// Secrets gives a function the secrets its environment names, read from
+// the store newStore makes (awssecrets.New: Secrets Manager). Only the mains
+// of the functions that read secrets pass it, so that the others do not
+// link the Secrets Manager client; Run stops a function that reads secret
+// ARNs without it.
+func Secrets(newStore func(aws.Config) secrets.Store) func(aws.Config, *Deps) {
+	return func(cfg aws.Config, d *Deps) {
+		if err := loadSecrets(context.Background(), newStore(cfg), d.Clock, d.logger(), &d.Config); err != nil {
+			platform.Fatal("read secrets", err)
+		}
+	}
+}
+
 // loadSecrets reads the secrets c.Secrets names into c: the token keys
 // (cached, re-read after secrets.TTL so that a rotation reaches a warm
 // function) and the code pepper (read once per container: a new pepper
 // only voids the codes in flight, so it waits for new containers). A
 // signer first publishes any public key the public secret lacks.
-func loadSecrets(ctx context.Context, api secrets.API, clock platform.Clock, log *slog.Logger, c *Config) error {
+func loadSecrets(ctx context.Context, api secrets.Store, clock platform.Clock, log *slog.Logger, c *Config) error {
 	ids := c.Secrets
 	if ids.TokenPublicKeys != "" {
 		var signing *secrets.Cached

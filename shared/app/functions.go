@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kabinet/kabinet/shared/api"
@@ -125,18 +124,15 @@ func Run(f Function, with ...func(aws.Config, *Deps)) {
 		platform.Fatal("invalid configuration", err)
 	}
 	cfg := AWSConfig(context.Background())
-	clock := Clock()
-	if c.Secrets != (SecretIDs{}) {
-		if err := loadSecrets(context.Background(), secretsmanager.NewFromConfig(cfg), clock, log, &c); err != nil {
-			platform.Fatal("read secrets", err)
-		}
-	}
-	d := Deps{Log: log, Stores: DynamoStores(dynamodb.NewFromConfig(cfg), c.Table), Clock: clock, IDs: platform.NewULIDs(), Config: c}
+	d := Deps{Log: log, Stores: DynamoStores(dynamodb.NewFromConfig(cfg), c.Table), Clock: Clock(), IDs: platform.NewULIDs(), Config: c}
 	if c.QueueURL != "" {
 		d.Queue = sqsqueue.New(sqs.NewFromConfig(cfg), c.QueueURL)
 	}
 	for _, w := range with {
 		w(cfg, &d)
+	}
+	if c.Secrets.TokenPublicKeys != "" && d.Config.Tokens == nil || c.Secrets.CodePepper != "" && d.Config.CodeHasher == nil {
+		platform.Fatal("build "+name, errors.New("it reads secrets, but its main does not pass app.Secrets(awssecrets.New)"))
 	}
 	h, err := f.build(d)
 	if err != nil {

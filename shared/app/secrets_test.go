@@ -14,6 +14,7 @@ import (
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -45,7 +46,7 @@ func TestFunctionsReadTheirSecrets(t *testing.T) {
 		if err := e.Err(); err != nil {
 			t.Fatalf("%s: %v", fn.LogicalID, err)
 		}
-		if err := loadSecrets(ctx, sm, platform.SystemClock{}, nil, &c); err != nil {
+		if err := loadSecrets(ctx, awssecrets.Store{API: sm}, platform.SystemClock{}, nil, &c); err != nil {
 			t.Fatalf("%s: %v", fn.LogicalID, err)
 		}
 		configs[fn.LogicalID] = c

@@ -10,15 +10,10 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
-	"github.com/kabinet/kabinet/shared/awserr"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
 )
@@ -30,35 +25,25 @@ const TTL = 5 * time.Minute
 // readTimeout bounds one read, which a request may be waiting on.
 const readTimeout = 5 * time.Second
 
-// API is what the package calls of the Secrets Manager client.
-type API interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-	PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+// Store is where secrets are kept: Secrets Manager (awssecrets.New). This
+// package does not import the SDK, so that a function that reads no secret
+// (shared/app links this package into every binary) does not link the
+// Secrets Manager client either; the mains of those that do pass it.
+type Store interface {
+	// Get reads a secret's current string value.
+	Get(ctx context.Context, id string) (string, error)
+	// Put stores value as the secret's new current version.
+	Put(ctx context.Context, id, value string) error
 }
 
 // Read reads a secret's current string value.
-func Read(ctx context.Context, api API, id string) (string, error) {
-	out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
-	if err != nil {
-		return "", awserr.Wrap("read secret "+id, err)
-	}
-	if out.SecretString == nil {
-		return "", fmt.Errorf("read secret %s: it holds no string", id)
-	}
-	return *out.SecretString, nil
-}
+func Read(ctx context.Context, api Store, id string) (string, error) { return api.Get(ctx, id) }
 
 // Write stores value as the secret's new current version.
-func Write(ctx context.Context, api API, id, value string) error {
-	_, err := api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(id), SecretString: aws.String(value)})
-	if err != nil {
-		return awserr.Wrap("write secret "+id, err)
-	}
-	return nil
-}
+func Write(ctx context.Context, api Store, id, value string) error { return api.Put(ctx, id, value) }
 
 // WriteJSON stores v, as JSON, as the secret's new current version.
-func WriteJSON(ctx context.Context, api API, id string, v any) error {
+func WriteJSON(ctx context.Context, api Store, id string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
@@ -71,7 +56,7 @@ func WriteJSON(ctx context.Context, api API, id string, v any) error {
 // (and the failure is logged), since a secret that rotates slowly is better
 // than a function that stops on a Secrets Manager hiccup.
 type Cached struct {
-	api   API
+	api   Store
 	id    string
 	ttl   time.Duration
 	clock platform.Clock
@@ -84,7 +69,7 @@ type Cached struct {
 
 // NewCached reads the secret id through api, again once ttl has passed on
 // clock.
-func NewCached(api API, id string, ttl time.Duration, clock platform.Clock, log *slog.Logger) (*Cached, error) {
+func NewCached(api Store, id string, ttl time.Duration, clock platform.Clock, log *slog.Logger) (*Cached, error) {
 	if err := platform.Required("secrets", "api", api, "clock", clock); err != nil {
 		return nil, err
 	}
@@ -206,7 +191,7 @@ func (k *TokenKeys) load(ctx context.Context, refresh bool) (security.KeySet, er
 // CloudFormation generates the first signing key as a random seed it
 // cannot derive a public key from, so the public secret starts empty and
 // the signer fills it before it signs anything.
-func PublishPublicKeys(ctx context.Context, api API, publicID, signingID string) error {
+func PublishPublicKeys(ctx context.Context, api Store, publicID, signingID string) error {
 	rawSig, err := Read(ctx, api, signingID)
 	if err != nil {
 		return err

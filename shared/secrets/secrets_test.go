@@ -14,6 +14,7 @@ import (
 
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/secrets"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
 	"github.com/kabinet/kabinet/shared/security"
 )
 
@@ -52,14 +53,14 @@ func TestCachedRereadsAfterTTL(t *testing.T) {
 	sm := &counting{Client: secretsmanager.NewFromConfig(env.AWS)}
 	arn := newSecret(t, sm.Client, "first")
 	clock := testenv.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	c, err := secrets.NewCached(sm, arn, secrets.TTL, clock, nil)
+	c, err := secrets.NewCached(awssecrets.Store{API: sm}, arn, secrets.TTL, clock, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v, err := c.Value(ctx, false); err != nil || v != "first" {
 		t.Fatalf("first read %q, %v", v, err)
 	}
-	if err := secrets.Write(ctx, sm, arn, "second"); err != nil {
+	if err := secrets.Write(ctx, awssecrets.Store{API: sm}, arn, "second"); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(secrets.TTL - time.Second)
@@ -84,7 +85,7 @@ func TestCachedKeepsTheLastValueWhenAReadFails(t *testing.T) {
 	sm := secretsmanager.NewFromConfig(env.AWS)
 	arn := newSecret(t, sm, "kept")
 	clock := testenv.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	c, _ := secrets.NewCached(sm, arn, secrets.TTL, clock, nil)
+	c, _ := secrets.NewCached(awssecrets.Store{API: sm}, arn, secrets.TTL, clock, nil)
 	if _, err := c.Value(ctx, false); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestCachedKeepsTheLastValueWhenAReadFails(t *testing.T) {
 	if v, err := c.Value(ctx, false); err != nil || v != "kept" {
 		t.Errorf("after a failed re-read: %q, %v; want the value read before", v, err)
 	}
-	missing, _ := secrets.NewCached(sm, arn, secrets.TTL, clock, nil)
+	missing, _ := secrets.NewCached(awssecrets.Store{API: sm}, arn, secrets.TTL, clock, nil)
 	if _, err := missing.Value(ctx, false); err == nil || !strings.Contains(err.Error(), arn) {
 		t.Errorf("first read of a deleted secret: %v", err)
 	}
@@ -110,7 +111,7 @@ func TestCachedKeepsTheLastValueWhenAReadFails(t *testing.T) {
 func TestTokenKeysThroughSecretsManager(t *testing.T) {
 	env := testenv.Get(t)
 	ctx := context.Background()
-	sm := secretsmanager.NewFromConfig(env.AWS)
+	sm := awssecrets.New(env.AWS)
 	signingARN, publicARN := env.Secrets["TokenSigningKeys"], env.Secrets["TokenPublicKeys"]
 	if signingARN == "" || publicARN == "" {
 		t.Fatalf("secrets provisioned: %v", env.Secrets)
@@ -202,7 +203,7 @@ func TestTokenKeysThroughSecretsManager(t *testing.T) {
 	}
 }
 
-func write(t *testing.T, sm secrets.API, publicARN, signingARN string, set security.KeySet) {
+func write(t *testing.T, sm secrets.Store, publicARN, signingARN string, set security.KeySet) {
 	t.Helper()
 	ctx := context.Background()
 	if err := secrets.WriteJSON(ctx, sm, publicARN, security.NewJWKS(set.Public)); err != nil {
