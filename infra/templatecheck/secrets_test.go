@@ -1,12 +1,15 @@
 package templatecheck
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kabinet/kabinet/infra/samtemplate"
+	"github.com/kabinet/kabinet/infra/testenv"
 )
 
 // signers are the functions that issue sessions and so alone may read the
@@ -210,4 +213,25 @@ func refs(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// A function given a secret's ARN reads it at init only if its main passes
+// app.Secrets (Run stops it otherwise); a function given none does not pass
+// it, so as not to link the Secrets Manager client for nothing.
+func TestMainsThatReadSecretsPassTheStore(t *testing.T) {
+	tmpl := load(t)
+	for _, fn := range tmpl.Functions {
+		reads := false
+		for name := range fn.Environment {
+			reads = reads || strings.HasSuffix(name, "_SECRET_ARN")
+		}
+		stem := strings.ToLower(strings.TrimSuffix(fn.LogicalID, "Function"))
+		src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "functions", stem, "main.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if passes := strings.Contains(string(src), "app.Secrets(awssecrets.New)"); passes != reads {
+			t.Errorf("%s: given secret ARNs %v, but its main passes app.Secrets %v", fn.LogicalID, reads, passes)
+		}
+	}
 }
