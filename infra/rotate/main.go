@@ -122,7 +122,11 @@ func Rotate(ctx context.Context, api secrets.Store, signingARN, publicARN string
 		case k.NotBefore.After(now):
 			state = "next    "
 		}
-		fmt.Fprintf(out, "%s %s  signs from %s\n", state, k.ID, k.NotBefore.Format(time.RFC3339))
+		from := k.NotBefore.Format(time.RFC3339)
+		if k.NotBefore.IsZero() {
+			from = "the first deploy" // the seed CloudFormation generated
+		}
+		fmt.Fprintf(out, "%s %s  signs from %s\n", state, k.ID, from)
 	}
 	if len(next.Signing) > 1 {
 		fmt.Fprintf(out, "run again with -add=false after %s to retire the replaced key(s)\n",
