@@ -157,8 +157,8 @@ func ConnectFunction(d Deps) (*httpapi.Router, error) {
 }
 
 // AuthFunction builds the function's handler: one-time codes, password
-// setup, sign-in and refresh, and the employee's cabinet activation by
-// invitation.
+// setup, sign-in and refresh, the employee's cabinet activation by
+// invitation, and the public keys that verify access tokens (JWKS).
 func AuthFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
 	svc, cab := part(p, Credentials), part(p, Activations)
