@@ -98,6 +98,20 @@ tools: $(MOTO_SERVER) $(SAM) $(SCHEMATHESIS) $(STATICCHECK) $(GOVULNCHECK) $(VUL
 run: $(MOTO_SERVER)
 	go run ./infra/localrun
 
+# Rotates the access token signing keys (docs/deploying.md, "Rotating the
+# token keys"): STACK=<stack name> finds the secrets with the AWS CLI, or give
+# their ARNs as TOKEN_SIGNING_KEYS_SECRET_ARN and TOKEN_PUBLIC_KEYS_SECRET_ARN.
+# ROTATE_ARGS=-add=false finishes a rotation (retires the replaced key).
+.PHONY: rotate-token-key
+rotate-token-key:
+	@arn() { aws cloudformation describe-stack-resource --stack-name "$(STACK)" --logical-resource-id "$$1" \
+		--query StackResourceDetail.PhysicalResourceId --output text; }; \
+	if [ -n "$(STACK)" ]; then \
+		TOKEN_SIGNING_KEYS_SECRET_ARN=$$(arn TokenSigningKeys) && TOKEN_PUBLIC_KEYS_SECRET_ARN=$$(arn TokenPublicKeys) && \
+		export TOKEN_SIGNING_KEYS_SECRET_ARN TOKEN_PUBLIC_KEYS_SECRET_ARN || exit 1; \
+	fi; \
+	go run ./infra/rotate $(ROTATE_ARGS)
+
 .PHONY: test
 test: tools tidy vet lint vuln gotest bench-smoke sam-validate sam-build contract
 

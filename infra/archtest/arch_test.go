@@ -76,6 +76,10 @@ var sharedLayers = map[string]layer{
 	"shared/awserr":                adapter,
 	// KMS: the CA's signing key and the data keys of sealed keys.
 	"shared/kmsca": adapter,
+	// Secrets Manager: the token keys and the code pepper, cached with a TTL.
+	"shared/secrets": adapter,
+	// Its Secrets Manager client, apart so that only the mains that pass it link it.
+	"shared/secrets/awssecrets": adapter,
 
 	"shared/httpapi":  edge,
 	"shared/api":      edge,

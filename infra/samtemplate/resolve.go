@@ -73,6 +73,11 @@ type ResolverOptions struct {
 	// value in Parameters a GenerateSecret() value; otherwise such a parameter
 	// is an error.
 	GenerateMissing bool
+	// SecretValues are the initial values of Secrets Manager secrets, by
+	// logical id, in place of the ones their GenerateSecretString would make
+	// (make run's -secret: a local run that must know a secret, such as the
+	// contract run's operator token).
+	SecretValues map[string]string
 	// QueueURLBase is the base of the queue URLs assumed before provisioning
 	// (default https://sqs.<region>.amazonaws.com); Provision replaces them with
 	// the emulator's.
@@ -92,6 +97,7 @@ type Resolver struct {
 
 	t            *Template
 	params       map[string]string
+	secretValues map[string]string
 	queueURLBase string
 
 	mu    sync.RWMutex
@@ -109,6 +115,7 @@ func NewResolver(t *Template, opts ResolverOptions) (*Resolver, error) {
 		t:            t,
 		params:       map[string]string{},
 		queueURLBase: opts.QueueURLBase,
+		secretValues: opts.SecretValues,
 		refs:         map[string]string{},
 		attrs:        map[string]map[string]string{},
 	}
@@ -605,6 +612,14 @@ func (r *Resolver) Ref(name string) (string, error) {
 		return r.arn("sns", n), nil
 	case "AWS::IAM::Role":
 		return res.LogicalID, nil
+	case TypeSecret:
+		// Ref of a secret is its ARN; Provision sets the one Secrets
+		// Manager gave (it ends in a random suffix).
+		n, err := r.physicalName(res)
+		if err != nil {
+			return "", err
+		}
+		return r.arn("secretsmanager", "secret:"+n), nil
 	}
 	return r.physicalName(res)
 }
@@ -698,6 +713,7 @@ var nameProperty = map[string]string{
 	"AWS::Logs::LogGroup":   "LogGroupName",
 	"AWS::SNS::Topic":       "TopicName",
 	"AWS::IAM::Role":        "RoleName",
+	TypeSecret:              "Name",
 }
 
 // PhysicalName is the local name of a resource: the name its properties give

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 	"slices"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/requests"
+	"github.com/kabinet/kabinet/shared/security"
 	"github.com/kabinet/kabinet/shared/sqsbatch"
 	"github.com/kabinet/kabinet/shared/sqsqueue"
 	"github.com/kabinet/kabinet/shared/usage"
@@ -45,7 +47,7 @@ type Function struct {
 // links every use case into every binary (AuthFunction was 1.56× the size of
 // sdkhello that way, and is 1.43× without).
 func Auth() Function {
-	return Function{"AuthFunction", function{[]reader{readTable, readQueue, readTokens, readCodePepper, readOnboarding},
+	return Function{"AuthFunction", function{[]reader{readTable, readQueue, readTokens, readSigningKeys, readCodePepper, readOnboarding},
 		func(d Deps) (any, error) { return serve(AuthFunction(d)) }}}
 }
 
@@ -57,7 +59,7 @@ func functions() map[string]function {
 		"ConnectFunction": {[]reader{readTable, readOnboarding},
 			func(d Deps) (any, error) { return serve(ConnectFunction(d)) }},
 		"AuthFunction": Auth().function,
-		"AccountFunction": {[]reader{readTable, readTokens},
+		"AccountFunction": {[]reader{readTable, readTokens, readSigningKeys},
 			func(d Deps) (any, error) { return serve(AccountFunction(d)) }},
 		"CabinetsFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 			func(d Deps) (any, error) { return serve(CabinetsFunction(d)) }},
@@ -140,6 +142,10 @@ func Run(f Function, with ...func(aws.Config, *Deps)) {
 	for _, w := range with {
 		w(cfg, &d)
 	}
+	if c.Secrets.TokenPublicKeys != "" && d.Config.Tokens == nil || c.Secrets.CodePepper != "" && d.Config.CodeHasher == nil ||
+		c.Secrets.OperatorToken != "" && d.Config.Operator == nil {
+		platform.Fatal("build "+name, errors.New("it reads secrets, but its main does not pass app.Secrets(awssecrets.New)"))
+	}
 	h, err := f.build(d)
 	if err != nil {
 		platform.Fatal("build "+name, err)
@@ -163,12 +169,30 @@ func ConnectFunction(d Deps) (*httpapi.Router, error) {
 }
 
 // AuthFunction builds the function's handler: one-time codes, password
-// setup, sign-in and refresh, and the employee's cabinet activation by
-// invitation.
+// setup, sign-in and refresh, the employee's cabinet activation by
+// invitation, and the public keys that verify access tokens (JWKS).
 func AuthFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
 	svc, cab := part(p, Credentials), part(p, Activations)
-	return done(p, func() *httpapi.Router { return api.AuthRoutes(d.logger(), svc, cab) })
+	return done(p, func() *httpapi.Router {
+		r := api.AuthRoutes(d.logger(), svc, cab)
+		r.Handle("GET /.well-known/jwks.json", jwks(d.Config.Tokens))
+		return r
+	})
+}
+
+// jwks answers the public keys that verify access tokens, for whoever
+// checks them outside the functions. Caches may keep it for the secrets'
+// TTL: a key is published that long before it signs.
+func jwks(tokens *security.AccessTokens) httpapi.HandlerFunc {
+	return func(context.Context, *httpapi.Request) (httpapi.Response, error) {
+		set, err := tokens.JWKS()
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.Response{Status: http.StatusOK, Body: set,
+			Headers: map[string]string{"cache-control": "public, max-age=300"}}, nil
+	}
 }
 
 // AccountFunction builds the function's handler: GET /v1/me (with an

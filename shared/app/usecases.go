@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -110,6 +111,9 @@ func Credentials(d Deps) (*onboarding.Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := signer(d); err != nil {
+		return nil, err
+	}
 	return onboarding.NewCredentials(d.Stores.People, d.Stores.Limiter, codes, d.Config.Tokens, d.Clock, d.IDs,
 		d.Config.Onboarding)
 }
@@ -117,7 +121,20 @@ func Credentials(d Deps) (*onboarding.Credentials, error) {
 // Account builds the use case: who am I, the person's password and
 // sessions, and the organization's API keys.
 func Account(d Deps) (*onboarding.Account, error) {
+	if err := signer(d); err != nil {
+		return nil, err
+	}
 	return onboarding.NewAccount(d.Stores.People, d.Stores.Limiter, d.Config.Tokens, d.Clock, d.IDs, d.Config.Onboarding)
+}
+
+// signer refuses, at init, to build a use case that issues sessions from
+// tokens that hold no private key: only the functions template.yaml gives
+// TOKEN_SIGNING_KEYS_SECRET_ARN can sign.
+func signer(d Deps) error {
+	if d.Config.Tokens == nil || !d.Config.Tokens.CanSign() {
+		return errors.New("app: this use case issues sessions and needs the token signing keys (TOKEN_SIGNING_KEYS_SECRET_ARN)")
+	}
+	return nil
 }
 
 // APIKeys checks the employer system's API keys.

@@ -354,6 +354,66 @@ func (e EdoSettingsNextStepsCode) Valid() bool {
 	}
 }
 
+// Defines values for JwksKeysAlg.
+const (
+	JwksKeysAlgEdDSA JwksKeysAlg = "EdDSA"
+)
+
+// Valid indicates whether the value is a known member of the JwksKeysAlg enum.
+func (e JwksKeysAlg) Valid() bool {
+	switch e {
+	case JwksKeysAlgEdDSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JwksKeysCrv.
+const (
+	JwksKeysCrvEd25519 JwksKeysCrv = "Ed25519"
+)
+
+// Valid indicates whether the value is a known member of the JwksKeysCrv enum.
+func (e JwksKeysCrv) Valid() bool {
+	switch e {
+	case JwksKeysCrvEd25519:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JwksKeysKty.
+const (
+	JwksKeysKtyOKP JwksKeysKty = "OKP"
+)
+
+// Valid indicates whether the value is a known member of the JwksKeysKty enum.
+func (e JwksKeysKty) Valid() bool {
+	switch e {
+	case JwksKeysKtyOKP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JwksKeysUse.
+const (
+	JwksKeysUseSig JwksKeysUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the JwksKeysUse enum.
+func (e JwksKeysUse) Valid() bool {
+	switch e {
+	case JwksKeysUseSig:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MeRole.
 const (
 	MeRoleEmployee          MeRole = "employee"
@@ -1991,6 +2051,32 @@ type InvitationTokenRequest struct {
 	// `invitation_invalid`.
 	Token InvitationToken `json:"token"`
 }
+
+// Jwks defines model for Jwks.
+type Jwks struct {
+	Keys []struct {
+		Alg JwksKeysAlg `json:"alg"`
+		Crv JwksKeysCrv `json:"crv"`
+		Kid string      `json:"kid"`
+		Kty JwksKeysKty `json:"kty"`
+		Use JwksKeysUse `json:"use"`
+
+		// X The public key, base64url without padding.
+		X string `json:"x"`
+	} `json:"keys"`
+}
+
+// JwksKeysAlg defines model for Jwks.Keys.Alg.
+type JwksKeysAlg string
+
+// JwksKeysCrv defines model for Jwks.Keys.Crv.
+type JwksKeysCrv string
+
+// JwksKeysKty defines model for Jwks.Keys.Kty.
+type JwksKeysKty string
+
+// JwksKeysUse defines model for Jwks.Keys.Use.
+type JwksKeysUse string
 
 // Kpp Tax registration reason code (КПП): 9 characters, 4 digits, then 2 digits or capital
 // Latin letters, then 3 digits.
@@ -4371,6 +4457,17 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetJwks Public keys that verify access tokens
+	//
+	// The JSON Web Key Set (RFC 7517) of the Ed25519 keys (`kty` `OKP`, RFC 8037) whose
+	// private halves sign access tokens (`alg` `EdDSA`); a token's `kid` header names its
+	// key. During a key rotation the set lists the current key, the next one (published
+	// before it signs) and the previous one (until the tokens it signed have expired); a
+	// token whose key has left the set is refused. Caches may keep the set for 5 minutes.
+	//
+	// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+	GetJwks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApprovals What waits for the caller's decision
 	//
 	// Pages through the requests waiting for the caller's decision, oldest first: for an
@@ -5645,6 +5742,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/requests/{requestId}/take (the `TakeRequest` operationId).
 	TakeRequest(ctx context.Context, requestId RequestId, body TakeRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetJwks Public keys that verify access tokens
+//
+// The JSON Web Key Set (RFC 7517) of the Ed25519 keys (`kty` `OKP`, RFC 8037) whose
+// private halves sign access tokens (`alg` `EdDSA`); a token's `kid` header names its
+// key. During a key rotation the set lists the current key, the next one (published
+// before it signs) and the previous one (until the tokens it signed have expired); a
+// token whose key has left the set is refused. Caches may keep the set for 5 minutes.
+//
+// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+func (c *Client) GetJwks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetJwksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListApprovals What waits for the caller's decision
@@ -7890,6 +8008,33 @@ func (c *Client) TakeRequest(ctx context.Context, requestId RequestId, body Take
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetJwksRequest constructs an http.Request for the GetJwks method
+func NewGetJwksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/.well-known/jwks.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewListApprovalsRequest constructs an http.Request for the ListApprovals method
@@ -10830,6 +10975,19 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetJwksWithResponse Public keys that verify access tokens
+	//
+	// The JSON Web Key Set (RFC 7517) of the Ed25519 keys (`kty` `OKP`, RFC 8037) whose
+	// private halves sign access tokens (`alg` `EdDSA`); a token's `kid` header names its
+	// key. During a key rotation the set lists the current key, the next one (published
+	// before it signs) and the previous one (until the tokens it signed have expired); a
+	// token whose key has left the set is refused. Caches may keep the set for 5 minutes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+	GetJwksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetJwksReply, error)
+
 	// ListApprovalsWithResponse What waits for the caller's decision
 	//
 	// Pages through the requests waiting for the caller's decision, oldest first: for an
@@ -12166,6 +12324,75 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/requests/{requestId}/take (the `TakeRequest` operationId).
 	TakeRequestWithResponse(ctx context.Context, requestId RequestId, body TakeRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*TakeRequestReply, error)
+}
+
+// GetJwksReply200Headers the declared response headers of an HTTP 200 response for GetJwks
+type GetJwksReply200Headers struct {
+	CacheControl *string
+}
+
+// GetJwksReply503Headers the declared response headers of an HTTP 503 response for GetJwks
+type GetJwksReply503Headers struct {
+	RetryAfter int
+}
+
+type GetJwksReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Jwks
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetJwksReply200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetJwksReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetJwksReply) GetJSON200() *Jwks {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetJwksReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetJwksReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetJwksReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetJwksReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetJwksReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetJwksReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // ListApprovalsReply401Headers the declared response headers of an HTTP 401 response for ListApprovals
@@ -18530,6 +18757,25 @@ func (r TakeRequestReply) ContentType() string {
 	return ""
 }
 
+// GetJwksWithResponse Public keys that verify access tokens
+//
+// The JSON Web Key Set (RFC 7517) of the Ed25519 keys (`kty` `OKP`, RFC 8037) whose
+// private halves sign access tokens (`alg` `EdDSA`); a token's `kid` header names its
+// key. During a key rotation the set lists the current key, the next one (published
+// before it signs) and the previous one (until the tokens it signed have expired); a
+// token whose key has left the set is refused. Caches may keep the set for 5 minutes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+func (c *ClientWithResponses) GetJwksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetJwksReply, error) {
+	rsp, err := c.GetJwks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetJwksReply(rsp)
+}
+
 // ListApprovalsWithResponse What waits for the caller's decision
 //
 // Pages through the requests waiting for the caller's decision, oldest first: for an
@@ -20447,6 +20693,69 @@ func (c *ClientWithResponses) TakeRequestWithResponse(ctx context.Context, reque
 		return nil, err
 	}
 	return ParseTakeRequestReply(rsp)
+}
+
+// ParseGetJwksReply parses an HTTP response from a GetJwksWithResponse call
+func ParseGetJwksReply(rsp *http.Response) (*GetJwksReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetJwksReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Jwks
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetJwksReply200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetJwksReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseListApprovalsReply parses an HTTP response from a ListApprovalsWithResponse call
