@@ -293,8 +293,14 @@ func (e *benchEnv) service(store publication.Store) *publication.Publishing {
 	return pub
 }
 
-// writeDeadline is the publication function's: 29 s Lambda timeout less 3 s.
-func writeDeadline() time.Time { return time.Now().Add(26 * time.Second) }
+// writeDeadline is far off on purpose. The publication function's own is
+// 26 s (its 29 s timeout less 3 s), but a benchmark measures what a call
+// costs, not whether a loaded 2-core machine running the emulator finishes
+// a 1,000-row chunk inside it: with that deadline, seeding on such a machine
+// left rows not written and failed benchmarks that had nothing to do with
+// it. What a call does at its deadline has its own tests (rows reported
+// not written, nothing half-written).
+func writeDeadline() time.Time { return time.Now().Add(10 * time.Minute) }
 
 // checkResult fails unless every row of b was applied as want
 // ("written" or "unchanged") with nothing rejected, stale, unwritten or
