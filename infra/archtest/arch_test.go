@@ -50,7 +50,8 @@ var sharedLayers = map[string]layer{
 	"shared/notices":     useCase,
 	"shared/requests":    useCase,
 	// One-time codes: onboarding, cabinet activation and (next) signatures.
-	"shared/otp": useCase,
+	"shared/otp":        useCase,
+	"shared/signatures": useCase,
 	// The port of idempotent retries, shared by the HTTP edge (which replays
 	// answers) and the DynamoDB adapter (which keeps them).
 	"shared/idempotency":                 useCase,

@@ -49,6 +49,10 @@ type Config struct {
 	PublicationLock time.Duration
 	SnapshotTTL     time.Duration
 	RequestJobPage  int
+	// SignatureCAKeyID and SignatureDataKeyID name the KMS keys of
+	// employees' signatures: the CA's signing key and the key of the
+	// sealed keys' data keys (SIGNATURE_CA_KEY_ID, SIGNATURE_DATA_KEY_ID).
+	SignatureCAKeyID, SignatureDataKeyID string
 }
 
 // Defaults are the configuration's figures before the environment (or a
@@ -115,6 +119,12 @@ func readSender(env *platform.Env, c *Config) {
 	c.SenderEmail = env.String("SENDER_EMAIL")
 	c.SMS.SMSPerOrganizationPerDay = env.Int("SMS_PER_ORGANIZATION_PER_DAY", c.SMS.SMSPerOrganizationPerDay)
 	c.SMS.SMSPerDestinationPerHour = env.Int("SMS_PER_DESTINATION_PER_HOUR", c.SMS.SMSPerDestinationPerHour)
+}
+
+// readSignatureKeys reads the KMS keys of employees' signatures.
+func readSignatureKeys(env *platform.Env, c *Config) {
+	c.SignatureCAKeyID = env.String("SIGNATURE_CA_KEY_ID")
+	c.SignatureDataKeyID = env.String("SIGNATURE_DATA_KEY_ID")
 }
 
 // padKey keeps constructors from failing before env.Err() reports the

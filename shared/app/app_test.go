@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/kabinet/kabinet/infra/samtemplate"
 	"github.com/kabinet/kabinet/infra/testenv"
@@ -76,7 +77,7 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 				t.Fatalf("reads what the template does not give it: %v", err)
 			}
 			d := Deps{Stores: DynamoStores(db, c.Table), Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
-				IDs: platform.NewULIDs(), Config: c}
+				IDs: platform.NewULIDs(), Config: c, KMS: kms.New(kms.Options{Region: "eu-central-1"})}
 			if h, err := f.build(d); err != nil || h == nil {
 				t.Fatalf("build: %v", err)
 			}
@@ -128,6 +129,16 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 	d.Sender = nil
 	if _, err := NotifierFunction(d); err == nil {
 		t.Error("NotifierFunction built without a sender")
+	}
+	// Signatures need KMS; the other functions never get a client.
+	d = full
+	d.Config.SignatureCAKeyID, d.Config.SignatureDataKeyID = "ca", "dk"
+	if _, err := SignaturesFunction(d); err == nil {
+		t.Error("SignaturesFunction built without KMS")
+	}
+	d.KMS = kms.New(kms.Options{Region: "eu-central-1"})
+	if _, err := SignaturesFunction(d); err != nil {
+		t.Errorf("SignaturesFunction with KMS: %v", err)
 	}
 }
 

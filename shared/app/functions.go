@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kabinet/kabinet/shared/api"
@@ -47,6 +48,13 @@ func Auth() Function {
 		func(d Deps) (any, error) { return serve(AuthFunction(d)) }}}
 }
 
+// SignaturesFn is SignaturesFunction, run by its main with Run so that it
+// links only its own use cases.
+func SignaturesFn() Function {
+	return Function{"SignaturesFunction", function{[]reader{readTable, readQueue, readTokens, readCodePepper, readOnboarding,
+		readSignatureKeys}, func(d Deps) (any, error) { return serve(SignaturesFunction(d)) }}}
+}
+
 // functions are the functions of template.yaml, by logical id. It is made
 // by a function, not kept in a variable, so that a binary linking only Run
 // (not Main) does not link it.
@@ -75,6 +83,7 @@ func functions() map[string]function {
 			func(d Deps) (any, error) { return RequestJobFunction(d) }},
 		"RequestsFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 			func(d Deps) (any, error) { return serve(RequestsFunction(d)) }},
+		"SignaturesFunction": SignaturesFn().function,
 	}
 }
 
@@ -125,6 +134,9 @@ func Run(f Function, with ...func(aws.Config, *Deps)) {
 	d := Deps{Log: log, Stores: DynamoStores(dynamodb.NewFromConfig(cfg), c.Table), Clock: Clock(), IDs: platform.NewULIDs(), Config: c}
 	if c.QueueURL != "" {
 		d.Queue = sqsqueue.New(sqs.NewFromConfig(cfg), c.QueueURL)
+	}
+	if c.SignatureCAKeyID != "" {
+		d.KMS = kms.NewFromConfig(cfg)
 	}
 	for _, w := range with {
 		w(cfg, &d)
@@ -249,6 +261,16 @@ func RequestsFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
 	svc, tokens, idem := part(p, Requests), part(p, verifier), part(p, idempotencyStore)
 	return done(p, func() *httpapi.Router { return api.RequestsRoutes(d.logger(), svc, tokens, idem) })
+}
+
+// SignaturesFunction builds the function's handler: the employee's
+// signature (code, create, profile, sign, renew, events), the responsible
+// person's view of an employee's signature events, and the public CA
+// certificate and CRL.
+func SignaturesFunction(d Deps) (*httpapi.Router, error) {
+	p := &parts{d: d}
+	svc, tokens := part(p, Signatures), part(p, verifier)
+	return done(p, func() *httpapi.Router { return api.SignaturesRoutes(d.logger(), svc, tokens) })
 }
 
 // parts builds the parts of one function from the same Deps and keeps the

@@ -1,13 +1,18 @@
 package app
 
 import (
+	"context"
+	"crypto"
 	"log/slog"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/esign"
 	"github.com/kabinet/kabinet/shared/idempotency"
+	"github.com/kabinet/kabinet/shared/kmsca"
 	"github.com/kabinet/kabinet/shared/notices"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
@@ -15,6 +20,7 @@ import (
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
 	"github.com/kabinet/kabinet/shared/requests"
+	"github.com/kabinet/kabinet/shared/signatures"
 )
 
 // Deps are what every builder takes: the outside world, or stand-ins for
@@ -37,6 +43,15 @@ type Deps struct {
 	Clock      platform.Clock
 	IDs        platform.IDs
 	Config     Config
+	// KMS is the KMS client of employees' signatures (SignaturesFunction
+	// only): the CA's signing key and the data keys.
+	KMS KMSAPI
+}
+
+// KMSAPI is what the signatures use of KMS.
+type KMSAPI interface {
+	kmsca.SignAPI
+	kmsca.DataKeyAPI
 }
 
 // Stores hold one repository per port. In DynamoDB they all share the one
@@ -56,6 +71,9 @@ type Stores struct {
 	Outbox      notify.OutboxStore
 	Ledger      notify.Ledger
 	Idempotency idempotency.Store
+	// Signatures: employees' signatures, their audit, the CA certificate
+	// and the revocations.
+	Signatures signatures.Store
 }
 
 // PeopleStore is onboarding's store, which also keeps the one-time codes.
@@ -79,6 +97,7 @@ func DynamoStores(db *dynamodb.Client, table string) Stores {
 		Outbox:      dynamostore.NewOutbox(db, table),
 		Ledger:      dynamostore.NewLedger(people),
 		Idempotency: dynamostore.NewIdempotency(people),
+		Signatures:  dynamostore.NewSignatures(db, table),
 	}
 }
 
@@ -225,4 +244,60 @@ func Notifier(d Deps) (*notify.Notifier, error) {
 // Outbox queues staged messages that are due.
 func Outbox(d Deps) (*notify.Outbox, error) {
 	return notify.NewOutbox(d.Stores.Outbox, d.Queue, d.Clock)
+}
+
+// Signatures builds the use case: employees' signatures (create, sign,
+// renew, revoke), their audit, and the deployment's CA certificate and
+// CRL. The CA's KMS key is read on first use, not at init, so the cold
+// start makes no KMS call.
+func Signatures(d Deps) (*signatures.Service, error) {
+	if err := platform.Required("app.Signatures", "KMS", d.KMS, "Stores.Signatures", d.Stores.Signatures); err != nil {
+		return nil, err
+	}
+	codes, err := Codes(d)
+	if err != nil {
+		return nil, err
+	}
+	guard, err := EDOGuard(d)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := kmsca.NewDataKeys(d.KMS, d.Config.SignatureDataKeyID)
+	if err != nil {
+		return nil, err
+	}
+	keyring, err := esign.NewKeyring(dk)
+	if err != nil {
+		return nil, err
+	}
+	ca := &caSigner{api: d.KMS, keyID: d.Config.SignatureCAKeyID}
+	cfg := signatures.Defaults()
+	if d.Config.PublicBaseURL != "" {
+		cfg.CRLURL, cfg.CertificateURL = d.Config.PublicBaseURL+"/v1/pki/crl", d.Config.PublicBaseURL+"/v1/pki/ca.crt"
+	}
+	return signatures.New(d.Stores.Signatures, d.Stores.People, d.Stores.Publication, guard, codes, keyring, ca.For,
+		d.Queue, d.Clock, d.IDs, cfg)
+}
+
+// caSigner is the CA's KMS signer, made on first use (one GetPublicKey
+// per container) and bound to each request's context.
+type caSigner struct {
+	api   kmsca.SignAPI
+	keyID string
+	mu    sync.Mutex
+	s     *kmsca.Signer
+}
+
+// For is the signer for one request.
+func (c *caSigner) For(ctx context.Context) (crypto.Signer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.s == nil {
+		s, err := kmsca.NewSigner(ctx, c.api, c.keyID)
+		if err != nil {
+			return nil, err
+		}
+		c.s = s
+	}
+	return c.s.WithContext(ctx), nil
 }

@@ -1,0 +1,8 @@
+// SignaturesFunction: employees' electronic signatures (create, sign,
+// renew, audit) and the public CA certificate and CRL. app.Run, not
+// app.Main, so that it links only its own use cases.
+package main
+
+import "github.com/kabinet/kabinet/shared/app"
+
+func main() { app.Run(app.SignaturesFn()) }
