@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/kabinet/kabinet/infra/samtemplate"
 	"github.com/kabinet/kabinet/infra/testenv"
@@ -41,7 +42,8 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 	cfg.Table, cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL = env.Table(), tokens, codes, "https://kabinet.example"
 	cfg.Onboarding.RequestsPerIPPerHour = 1000
 	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(dynamodb.NewFromConfig(env.AWS), env.Table()), Queue: discard{},
-		ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
+		ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg, KMS: kms.NewFromConfig(env.AWS)}
+	d.Config.SignatureCAKeyID, d.Config.SignatureDataKeyID = "alias/unused-ca", "alias/unused-data"
 	// Logical id in template.yaml -> the builder of the router its main serves.
 	builders := map[string]func(app.Deps) (*httpapi.Router, error){
 		"ConnectFunction":     app.ConnectFunction,
@@ -52,6 +54,7 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 		"EmployeesFunction":   app.EmployeesFunction,
 		"RequestsFunction":    app.RequestsFunction,
 		"NoticesFunction":     app.NoticesFunction,
+		"SignaturesFunction":  app.SignaturesFunction,
 	}
 	rs := map[string]*httpapi.Router{}
 	for name, build := range builders {
