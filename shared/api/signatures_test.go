@@ -28,6 +28,7 @@ import (
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/esign"
 	"github.com/kabinet/kabinet/shared/httpapi"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
@@ -550,4 +551,53 @@ func TestSignatureRefusalsWriteNothing(t *testing.T) {
 		t.Errorf("the other organization's employee got a signature: %v", err)
 	}
 	_ = http.StatusOK
+}
+
+// A revoked signature (dismissal, a disabled cabinet: Service.Revoke) signs
+// nothing, shows as revoked, is in the CRL with its reason, and may be
+// created anew without a second revocation.
+func TestRevokedSignatureSignsNothing(t *testing.T) {
+	e := newSigEnv(t)
+	auth, phone := e.employee("SIG-6", domain.ConsentGiven)
+	prof := e.create(auth, phone, "Подпись-документов-7")
+	svc, err := app.Signatures(e.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := svc.Revoke(ctx, e.org.ID, "SIG-6", esign.ReasonAffiliationChanged, signatures.Caller{OrganizationID: e.org.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Revoke(ctx, e.org.ID, "SIG-6", esign.ReasonAffiliationChanged, signatures.Caller{OrganizationID: e.org.ID}); err != nil {
+		t.Fatalf("revoking again: %v", err)
+	}
+	if r := e.sign(auth, "Подпись-документов-7", []byte("x")); r.StatusCode != 409 || problemCode(t, r) != "signature_revoked" {
+		t.Fatalf("signing revoked: %d %s", r.StatusCode, r.Body)
+	}
+	if got := decodeAs[signatures.Profile](t, e.do("GET /v1/me/signature", auth, ""), 200); got.State != signatures.StateRevoked || got.RevokedAt == nil {
+		t.Fatalf("profile %+v", got)
+	}
+	crl, err := x509.ParseRevocationList(e.pki("GET /v1/pki/crl", "application/pkix-crl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, entry := range crl.RevokedCertificateEntries {
+		if fmt.Sprintf("%x", entry.SerialNumber) == prof.Serial {
+			n++
+			if entry.ReasonCode != int(esign.ReasonAffiliationChanged) {
+				t.Errorf("reason %d", entry.ReasonCode)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the revoked serial is %d times in the CRL", n)
+	}
+	again := e.create(auth, phone, "Новая-подпись-документов-9")
+	if again.Serial == prof.Serial || again.State != signatures.StateActive {
+		t.Fatalf("created anew: %+v", again)
+	}
+	if r := e.sign(auth, "Новая-подпись-документов-9", []byte("x")); r.StatusCode != 200 {
+		t.Fatalf("signing with the new signature: %d %s", r.StatusCode, r.Body)
+	}
 }

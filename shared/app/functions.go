@@ -48,8 +48,10 @@ func Auth() Function {
 		func(d Deps) (any, error) { return serve(AuthFunction(d)) }}}
 }
 
-// SignaturesFn is SignaturesFunction, run by its main with Run so that it
-// links only its own use cases.
+// SignaturesFn is SignaturesFunction, run by its main with Run and KMS so
+// that it links only its own use cases. It is not in Main's table
+// (functions), so that the other functions' binaries do not link the
+// signature code (esign, CMS, the KMS client: 1.75 MiB).
 func SignaturesFn() Function {
 	return Function{"SignaturesFunction", function{[]reader{readTable, readQueue, readTokens, readCodePepper, readOnboarding,
 		readSignatureKeys}, func(d Deps) (any, error) { return serve(SignaturesFunction(d)) }}}
@@ -83,8 +85,18 @@ func functions() map[string]function {
 			func(d Deps) (any, error) { return RequestJobFunction(d) }},
 		"RequestsFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 			func(d Deps) (any, error) { return serve(RequestsFunction(d)) }},
-		"SignaturesFunction": SignaturesFn().function,
 	}
+}
+
+// KMS gives a function the KMS client (SignaturesFunction's main passes
+// it to Run), so that only the function that uses KMS links its client.
+func KMS(cfg aws.Config, d *Deps) { d.KMS = kms.NewFromConfig(cfg) }
+
+// standalone are the functions whose mains run them with Run and which
+// Main's table leaves out, so that they do not grow every other binary;
+// tests check them with the rest.
+func standalone() map[string]function {
+	return map[string]function{"SignaturesFunction": SignaturesFn().function}
 }
 
 // Names are the logical ids of the functions Main can run.
@@ -134,9 +146,6 @@ func Run(f Function, with ...func(aws.Config, *Deps)) {
 	d := Deps{Log: log, Stores: DynamoStores(dynamodb.NewFromConfig(cfg), c.Table), Clock: Clock(), IDs: platform.NewULIDs(), Config: c}
 	if c.QueueURL != "" {
 		d.Queue = sqsqueue.New(sqs.NewFromConfig(cfg), c.QueueURL)
-	}
-	if c.SignatureCAKeyID != "" {
-		d.KMS = kms.NewFromConfig(cfg)
 	}
 	for _, w := range with {
 		w(cfg, &d)
