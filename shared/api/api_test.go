@@ -20,6 +20,7 @@ import (
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/kmsca"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
@@ -42,8 +43,14 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 	cfg.Table, cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL = env.Table(), tokens, codes, "https://kabinet.example"
 	cfg.Onboarding.RequestsPerIPPerHour = 1000
 	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(dynamodb.NewFromConfig(env.AWS), env.Table()), Queue: discard{},
-		ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg, KMS: kms.NewFromConfig(env.AWS)}
-	d.Config.SignatureCAKeyID, d.Config.SignatureDataKeyID = "alias/unused-ca", "alias/unused-data"
+		ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
+	// The KMS keys as SignaturesFunction's main gives them; building makes no KMS call.
+	kc := kms.NewFromConfig(env.AWS)
+	dk, err := kmsca.NewDataKeys(kc, "alias/unused-data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.DataKeys, d.CASigner = dk, kmsca.NewLazySigner(kc, "alias/unused-ca").For
 	// Logical id in template.yaml -> the builder of the router its main serves.
 	builders := map[string]func(app.Deps) (*httpapi.Router, error){
 		"ConnectFunction":     app.ConnectFunction,

@@ -30,6 +30,7 @@ import (
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/esign"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/kmsca"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
@@ -124,7 +125,13 @@ func newSigEnv(t *testing.T) *sigEnv {
 	q := &recorder{}
 	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(db, env.Table()), Queue: q,
 		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg,
-		KMS: kms.NewFromConfig(env.AWS, func(o *kms.Options) { o.APIOptions = append(o.APIOptions, ops.add) })}
+	}
+	kc := kms.NewFromConfig(env.AWS, func(o *kms.Options) { o.APIOptions = append(o.APIOptions, ops.add) })
+	dk, err := kmsca.NewDataKeys(kc, cfg.SignatureDataKeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.DataKeys, d.CASigner = dk, kmsca.NewLazySigner(kc, cfg.SignatureCAKeyID).For
 	r, err := app.SignaturesFunction(d)
 	if err != nil {
 		t.Fatal(err)

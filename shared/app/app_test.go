@@ -2,11 +2,11 @@ package app
 
 import (
 	"context"
+	"crypto"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/kabinet/kabinet/infra/samtemplate"
 	"github.com/kabinet/kabinet/infra/testenv"
@@ -27,6 +27,15 @@ func (nopSender) SendSMS(context.Context, string, string) (string, error) { retu
 func (nopSender) SendEmail(context.Context, string, string, string, string) (string, error) {
 	return "", nil
 }
+
+// nopDataKeys and nopSigner stand in for the KMS keys, which the builders
+// never call.
+type nopDataKeys struct{}
+
+func (nopDataKeys) Generate(context.Context) ([]byte, []byte, error) { return nil, nil, nil }
+func (nopDataKeys) Decrypt(context.Context, []byte) ([]byte, error)  { return nil, nil }
+
+func nopSigner(context.Context) (crypto.Signer, error) { return nil, nil }
 
 func parsePhone(raw string, _ bool) (domain.Phone, error) { return domain.Phone(raw), nil }
 
@@ -81,7 +90,7 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 				t.Fatalf("reads what the template does not give it: %v", err)
 			}
 			d := Deps{Stores: DynamoStores(db, c.Table), Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
-				IDs: platform.NewULIDs(), Config: c, KMS: kms.New(kms.Options{Region: "eu-central-1"})}
+				IDs: platform.NewULIDs(), Config: c, DataKeys: nopDataKeys{}, CASigner: nopSigner}
 			if h, err := f.build(d); err != nil || h == nil {
 				t.Fatalf("build: %v", err)
 			}
@@ -134,15 +143,19 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 	if _, err := NotifierFunction(d); err == nil {
 		t.Error("NotifierFunction built without a sender")
 	}
-	// Signatures need KMS; the other functions never get a client.
+	// Signatures need the KMS keys its main gives; the other functions
+	// never get them.
 	d = full
-	d.Config.SignatureCAKeyID, d.Config.SignatureDataKeyID = "ca", "dk"
 	if _, err := SignaturesFunction(d); err == nil {
-		t.Error("SignaturesFunction built without KMS")
+		t.Error("SignaturesFunction built without KMS keys")
 	}
-	d.KMS = kms.New(kms.Options{Region: "eu-central-1"})
+	d.DataKeys = nopDataKeys{}
+	if _, err := SignaturesFunction(d); err == nil {
+		t.Error("SignaturesFunction built without the CA signer")
+	}
+	d.CASigner = nopSigner
 	if _, err := SignaturesFunction(d); err != nil {
-		t.Errorf("SignaturesFunction with KMS: %v", err)
+		t.Errorf("SignaturesFunction with its keys: %v", err)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kabinet/kabinet/shared/api"
@@ -48,8 +47,9 @@ func Auth() Function {
 		func(d Deps) (any, error) { return serve(AuthFunction(d)) }}}
 }
 
-// SignaturesFn is SignaturesFunction, run by its main with Run and KMS so
-// that it links only its own use cases. It is not in Main's table
+// SignaturesFn is SignaturesFunction, run by its main with Run and the
+// KMS keys (Deps.DataKeys, Deps.CASigner), so that it links only its own
+// use cases. It is not in Main's table
 // (functions), so that the other functions' binaries do not link the
 // signature code (esign, CMS, the KMS client: 1.75 MiB).
 func SignaturesFn() Function {
@@ -87,10 +87,6 @@ func functions() map[string]function {
 			func(d Deps) (any, error) { return serve(RequestsFunction(d)) }},
 	}
 }
-
-// KMS gives a function the KMS client (SignaturesFunction's main passes
-// it to Run), so that only the function that uses KMS links its client.
-func KMS(cfg aws.Config, d *Deps) { d.KMS = kms.NewFromConfig(cfg) }
 
 // standalone are the functions whose mains run them with Run and which
 // Main's table leaves out, so that they do not grow every other binary;

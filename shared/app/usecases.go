@@ -1,10 +1,7 @@
 package app
 
 import (
-	"context"
-	"crypto"
 	"log/slog"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -12,7 +9,6 @@ import (
 	"github.com/kabinet/kabinet/shared/dynamostore"
 	"github.com/kabinet/kabinet/shared/esign"
 	"github.com/kabinet/kabinet/shared/idempotency"
-	"github.com/kabinet/kabinet/shared/kmsca"
 	"github.com/kabinet/kabinet/shared/notices"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
@@ -43,15 +39,11 @@ type Deps struct {
 	Clock      platform.Clock
 	IDs        platform.IDs
 	Config     Config
-	// KMS is the KMS client of employees' signatures (SignaturesFunction
-	// only): the CA's signing key and the data keys.
-	KMS KMSAPI
-}
-
-// KMSAPI is what the signatures use of KMS.
-type KMSAPI interface {
-	kmsca.SignAPI
-	kmsca.DataKeyAPI
+	// DataKeys and CASigner are the KMS keys of employees' signatures
+	// (kmsca.DataKeys, kmsca.LazySigner.For), given by SignaturesFunction's
+	// main alone, so that no other binary links the KMS client.
+	DataKeys esign.DataKeys
+	CASigner signatures.SignerFor
 }
 
 // Stores hold one repository per port. In DynamoDB they all share the one
@@ -248,10 +240,11 @@ func Outbox(d Deps) (*notify.Outbox, error) {
 
 // Signatures builds the use case: employees' signatures (create, sign,
 // renew, revoke), their audit, and the deployment's CA certificate and
-// CRL. The CA's KMS key is read on first use, not at init, so the cold
-// start makes no KMS call.
+// CRL, on the KMS keys the function's main gives (Deps.DataKeys,
+// Deps.CASigner).
 func Signatures(d Deps) (*signatures.Service, error) {
-	if err := platform.Required("app.Signatures", "KMS", d.KMS, "Stores.Signatures", d.Stores.Signatures); err != nil {
+	if err := platform.Required("app.Signatures", "DataKeys", d.DataKeys, "CASigner", d.CASigner,
+		"Stores.Signatures", d.Stores.Signatures); err != nil {
 		return nil, err
 	}
 	codes, err := Codes(d)
@@ -262,42 +255,14 @@ func Signatures(d Deps) (*signatures.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	dk, err := kmsca.NewDataKeys(d.KMS, d.Config.SignatureDataKeyID)
+	keyring, err := esign.NewKeyring(d.DataKeys)
 	if err != nil {
 		return nil, err
 	}
-	keyring, err := esign.NewKeyring(dk)
-	if err != nil {
-		return nil, err
-	}
-	ca := &caSigner{api: d.KMS, keyID: d.Config.SignatureCAKeyID}
 	cfg := signatures.Defaults()
 	if d.Config.PublicBaseURL != "" {
 		cfg.CRLURL, cfg.CertificateURL = d.Config.PublicBaseURL+"/v1/pki/crl", d.Config.PublicBaseURL+"/v1/pki/ca.crt"
 	}
-	return signatures.New(d.Stores.Signatures, d.Stores.People, d.Stores.Publication, guard, codes, keyring, ca.For,
+	return signatures.New(d.Stores.Signatures, d.Stores.People, d.Stores.Publication, guard, codes, keyring, d.CASigner,
 		d.Queue, d.Clock, d.IDs, cfg)
-}
-
-// caSigner is the CA's KMS signer, made on first use (one GetPublicKey
-// per container) and bound to each request's context.
-type caSigner struct {
-	api   kmsca.SignAPI
-	keyID string
-	mu    sync.Mutex
-	s     *kmsca.Signer
-}
-
-// For is the signer for one request.
-func (c *caSigner) For(ctx context.Context) (crypto.Signer, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.s == nil {
-		s, err := kmsca.NewSigner(ctx, c.api, c.keyID)
-		if err != nil {
-			return nil, err
-		}
-		c.s = s
-	}
-	return c.s.WithContext(ctx), nil
 }
