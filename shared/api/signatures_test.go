@@ -92,6 +92,7 @@ type sigEnv struct {
 	r       *httpapi.Router
 	queue   *recorder
 	kmsOps  *opCounter
+	dbOps   *opCounter
 	tokens  *security.AccessTokens
 	db      *dynamodb.Client
 	table   string
@@ -121,7 +122,8 @@ func newSigEnv(t *testing.T) *sigEnv {
 	cfg.Onboarding.CodeCooldown = time.Millisecond // a second code (renewal) at once
 	cfg.Onboarding.RequestsPerIPPerHour = 1000
 	ops := &opCounter{n: map[string]int{}}
-	db := dynamodb.NewFromConfig(env.AWS)
+	dbOps := &opCounter{n: map[string]int{}}
+	db := dynamodb.NewFromConfig(env.AWS, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, dbOps.add) })
 	q := &recorder{}
 	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(db, env.Table()), Queue: q,
 		Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg,
@@ -139,7 +141,7 @@ func newSigEnv(t *testing.T) *sigEnv {
 	people := dynamostore.New(db, env.Table())
 	now := time.Now()
 	org, admin := onboardingtest.NewOrganization(t, people, now)
-	e := &sigEnv{t: t, r: r, queue: q, kmsOps: ops, tokens: tokens, db: db, table: env.Table(), sigs: dynamostore.NewSignatures(db, env.Table()),
+	e := &sigEnv{t: t, r: r, queue: q, kmsOps: ops, dbOps: dbOps, tokens: tokens, db: db, table: env.Table(), sigs: dynamostore.NewSignatures(db, env.Table()),
 		cabs: dynamostore.NewCabinets(db, env.Table()), org: org, admin: admin, deps: d, started: now}
 	e.settings(true, true)
 	return e
@@ -338,7 +340,14 @@ func TestSignaturesOverTheWire(t *testing.T) {
 	}
 
 	docs := [][]byte{[]byte("%PDF-1.7 приказ об отпуске"), []byte("заявление")}
+	e.dbOps.reset()
+	e.kmsOps.reset()
 	signed := decodeAs[signatures.Signed](t, e.sign(auth, pw1, docs...), 200)
+	// One signing call: the person, the КЭДО settings, the employee, the
+	// signature; the attempt taken and cleared; the event. One KMS Decrypt.
+	if db, k := e.dbOps.String(), e.kmsOps.String(); db != "DeleteItem:1 GetItem:4 PutItem:1 UpdateItem:1" || k != "Decrypt:1" {
+		t.Errorf("a signing call costs DynamoDB %s, KMS %s", db, k)
+	}
 	if len(signed.Signatures) != 2 || signed.Serial != prof.Serial {
 		t.Fatalf("signed: %+v", signed)
 	}
