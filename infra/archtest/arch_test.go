@@ -65,6 +65,7 @@ var sharedLayers = map[string]layer{
 	"shared/onboarding/onboardingtest":   useCase,
 	"shared/publication/publicationtest": useCase,
 	"shared/requests/requeststest":       useCase,
+	"shared/signatures/signaturestest":   useCase,
 
 	"shared/dynamostore": adapter,
 	"shared/sqsqueue":    adapter,

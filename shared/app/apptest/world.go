@@ -11,6 +11,7 @@ import (
 	"github.com/kabinet/kabinet/shared/notify/notifytest"
 	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/publication/publicationtest"
+	"github.com/kabinet/kabinet/shared/signatures/signaturestest"
 )
 
 // World is the fakes on one table. The requests fake stays inside
@@ -24,6 +25,7 @@ type World struct {
 	Cabinets    *cabinetstest.Store
 	Notices     *noticestest.Store
 	Idempotency *idempotencytest.Idempotency
+	Signatures  *signaturestest.Store
 }
 
 // NewWorld returns an empty world. A test package shares one among its
@@ -35,11 +37,12 @@ func NewWorld() *World {
 	w.People = onboardingtest.New(w.Outbox)
 	w.Cabinets = cabinetstest.New(w.People, w.Publication)
 	w.Notices = noticestest.New(w.Cabinets)
+	w.Signatures = signaturestest.New(w.People)
 	return w
 }
 
 // Stores are the world's repositories, as the builders take them.
 func (w *World) Stores() app.Stores {
 	return app.Stores{People: w.People, Limiter: w.Limiter, Cabinets: w.Cabinets, EDO: w.Cabinets, Publication: w.Publication,
-		Notices: w.Notices, Outbox: w.Outbox, Ledger: w.Outbox, Idempotency: w.Idempotency}
+		Notices: w.Notices, Outbox: w.Outbox, Ledger: w.Outbox, Idempotency: w.Idempotency, Signatures: w.Signatures}
 }
