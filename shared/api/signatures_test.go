@@ -34,6 +34,7 @@ import (
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
+	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
 	"github.com/kabinet/kabinet/shared/security"
@@ -581,10 +582,10 @@ func TestRevokedSignatureSignsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := svc.Revoke(ctx, e.org.ID, "SIG-6", esign.ReasonAffiliationChanged, signatures.Caller{OrganizationID: e.org.ID}); err != nil {
+	if err := svc.Revoke(ctx, e.org.ID, "SIG-6", esign.ReasonAffiliationChanged); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Revoke(ctx, e.org.ID, "SIG-6", esign.ReasonAffiliationChanged, signatures.Caller{OrganizationID: e.org.ID}); err != nil {
+	if err := svc.Revoke(ctx, e.org.ID, "SIG-6", esign.ReasonAffiliationChanged); err != nil {
 		t.Fatalf("revoking again: %v", err)
 	}
 	if r := e.sign(auth, "Подпись-документов-7", []byte("x")); r.StatusCode != 409 || problemCode(t, r) != "signature_revoked" {
@@ -615,5 +616,49 @@ func TestRevokedSignatureSignsNothing(t *testing.T) {
 	}
 	if r := e.sign(auth, "Новая-подпись-документов-9", []byte("x")); r.StatusCode != 200 {
 		t.Fatalf("signing with the new signature: %d %s", r.StatusCode, r.Body)
+	}
+}
+
+// A dismissal published by the accounting system disables the cabinet and
+// revokes the signature (reason affiliation changed): it is in the CRL,
+// the profile says revoked, and signing is refused.
+func TestDismissalRevokesTheSignature(t *testing.T) {
+	e := newSigEnv(t)
+	auth, tel := e.employee("SIG-7", domain.ConsentGiven)
+	prof := e.create(auth, tel, "Подпись-документов-7")
+	d := e.deps
+	d.ParsePhone = phone.ParseMobile
+	pub, err := app.Publishing(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(s string) *string { return &s }
+	res, err := pub.Delta(context.Background(), e.org.ID, publication.Batch{Employees: []publication.EmployeeRow{{ExternalID: "SIG-7",
+		LastName: "Петрова", FirstName: "Анна", MiddleName: str("Сергеевна"), Phone: str(tel), Email: str("sig7@romashka.ru"),
+		DismissalDate: str(time.Now().AddDate(0, 0, -1).Format("2006-01-02")), Version: 5}}}, time.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatalf("publish the dismissal: %v %+v", err, res)
+	}
+	got, err := e.sigs.Signature(context.Background(), e.org.ID, "SIG-7")
+	if err != nil || got.RevokedAt.IsZero() || got.Reason != esign.ReasonAffiliationChanged {
+		t.Fatalf("after the dismissal: %+v %v (publication %+v)", got, err, res)
+	}
+	crl, err := x509.ParseRevocationList(e.pki("GET /v1/pki/crl", "application/pkix-crl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := false
+	for _, entry := range crl.RevokedCertificateEntries {
+		listed = listed || (fmt.Sprintf("%x", entry.SerialNumber) == prof.Serial && entry.ReasonCode == int(esign.ReasonAffiliationChanged))
+	}
+	if !listed {
+		t.Fatal("the dismissed employee's certificate is not in the CRL")
+	}
+	if r := e.sign(auth, "Подпись-документов-7", []byte("x")); r.StatusCode != 403 && r.StatusCode != 409 {
+		t.Fatalf("signing after the dismissal: %d %s", r.StatusCode, r.Body)
+	}
+	evs, _, err := e.sigs.Events(context.Background(), e.org.ID, "SIG-7", 1, "")
+	if err != nil || len(evs) != 1 || evs[0].Kind != signatures.EventRevoked || evs[0].Reason != "dismissed" {
+		t.Fatalf("last event %+v %v", evs, err)
 	}
 }

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -214,7 +216,17 @@ func Publishing(d Deps) (*publication.Publishing, error) {
 			return nil, err
 		}
 	}
-	return publication.NewPublishing(d.Stores.Publication, sync, approvals,
+	// With a signatures store, an employee who loses their cabinet also
+	// loses their signature (revoked, for the CRL).
+	var cabs publication.CabinetSync = sync
+	if d.Stores.Signatures != nil {
+		rv, err := signatures.NewRevoker(d.Stores.Signatures, d.Clock, d.IDs)
+		if err != nil {
+			return nil, err
+		}
+		cabs = revokingSync{next: sync, revoker: rv}
+	}
+	return publication.NewPublishing(d.Stores.Publication, cabs, approvals,
 		publication.PhoneParser(d.ParsePhone), d.Clock, d.IDs, d.Config.PublicationLock, d.Config.SnapshotTTL)
 }
 
@@ -265,4 +277,53 @@ func Signatures(d Deps) (*signatures.Service, error) {
 	}
 	return signatures.New(d.Stores.Signatures, d.Stores.People, d.Stores.Publication, guard, codes, keyring, d.CASigner,
 		d.Queue, d.Clock, d.IDs, cfg)
+}
+
+// revokingSync is the cabinet sync that also revokes the signature of an
+// employee who loses the right to a cabinet: unpublished (cessation of
+// operation), dismissed (affiliation changed) or whose published data no
+// longer allow one (cessation of operation). Their cabinet is disabled
+// first, which already stops signing (the person cannot sign in); the
+// revocation tells verifiers, so a failed one is logged and the
+// publication stands.
+type revokingSync struct {
+	next    publication.CabinetSync
+	revoker *signatures.Revoker
+}
+
+func (r revokingSync) EmployeesChanged(ctx context.Context, orgID string, changes []publication.EmployeeChange, now,
+	deadline time.Time) ([]string, error) {
+	failed, err := r.next.EmployeesChanged(ctx, orgID, changes, now, deadline)
+	if err != nil {
+		return failed, err
+	}
+	skip := make(map[string]bool, len(failed))
+	for _, id := range failed {
+		skip[id] = true
+	}
+	for _, ch := range changes {
+		reason, lost := lostCabinet(ch)
+		if !lost || skip[ch.Employee.ExternalID] {
+			continue
+		}
+		if err := r.revoker.Revoke(ctx, orgID, ch.Employee.ExternalID, reason); err != nil {
+			platform.Logger(ctx).Error("signature not revoked after the cabinet was disabled", "employee", ch.Employee.ExternalID,
+				"error", err.Error())
+		}
+	}
+	return failed, nil
+}
+
+// lostCabinet says whether a change takes the employee's cabinet away, and
+// the revocation reason.
+func lostCabinet(ch publication.EmployeeChange) (esign.RevocationReason, bool) {
+	if !ch.WasEligible || (!ch.Unpublished && ch.Employee.Eligible()) {
+		return 0, false
+	}
+	for _, p := range ch.Employee.CabinetProblems {
+		if p.Code == "dismissed" {
+			return esign.ReasonAffiliationChanged, true
+		}
+	}
+	return esign.ReasonCessationOfOperation, true
 }

@@ -484,22 +484,65 @@ func (s *Service) tellLocked(ctx context.Context, p domain.Person, now time.Time
 const KindSigningLocked notify.Kind = "signature_locked"
 
 // Revoke revokes the employee's signature (dismissal, a disabled cabinet):
-// signatures made before stay valid for what they signed. No signature,
-// or one revoked already, is not an error.
-func (s *Service) Revoke(ctx context.Context, orgID, employeeID string, reason esign.RevocationReason, c Caller) error {
-	rec, err := s.store.Signature(ctx, orgID, employeeID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return nil
+// see Revoker.Revoke.
+func (s *Service) Revoke(ctx context.Context, orgID, employeeID string, reason esign.RevocationReason) error {
+	return (&Revoker{store: s.store, clock: s.clock, ids: s.ids}).Revoke(ctx, orgID, employeeID, reason)
+}
+
+// Revoker revokes the signatures of employees who lose their cabinet
+// (publication's cabinet sync calls it). It needs no KMS: a revocation is
+// a record the CRL lists when next made.
+type Revoker struct {
+	store Store
+	clock platform.Clock
+	ids   platform.IDs
+}
+
+// NewRevoker builds the revoker; no port may be nil.
+func NewRevoker(store Store, clock platform.Clock, ids platform.IDs) (*Revoker, error) {
+	if err := platform.Required("signatures.Revoker", "store", store, "clock", clock, "ids", ids); err != nil {
+		return nil, err
 	}
-	if err != nil || !rec.RevokedAt.IsZero() {
-		return err
+	return &Revoker{store: store, clock: clock, ids: ids}, nil
+}
+
+// Revoke revokes the employee's signature with reason, the revocation
+// record and the audit event in one write. Signatures made before stay
+// valid for what they signed. No signature, or one revoked already, is
+// not an error; one renewed meanwhile is revoked as renewed.
+func (r *Revoker) Revoke(ctx context.Context, orgID, employeeID string, reason esign.RevocationReason) error {
+	for range 3 {
+		rec, err := r.store.Signature(ctx, orgID, employeeID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil
+		}
+		if err != nil || !rec.RevokedAt.IsZero() {
+			return err
+		}
+		now := r.clock.Now()
+		rev := Revocation{OrganizationID: orgID, EmployeeID: employeeID, Serial: rec.Serial, RevokedAt: now, Reason: reason}
+		ev := Event{OrganizationID: orgID, EmployeeID: employeeID, ID: r.ids.New(), Kind: EventRevoked, At: now.UTC(), Serial: rec.Serial,
+			Reason: reasonName(reason)}
+		if err = r.store.RevokeSignature(ctx, rev, ev); !errors.Is(err, ErrStale) {
+			return err
+		}
 	}
-	now := s.clock.Now()
-	rev := Revocation{OrganizationID: orgID, EmployeeID: employeeID, Serial: rec.Serial, RevokedAt: now, Reason: reason}
-	ev := s.event(c, employeeID, EventRevoked, rec.Serial, now)
-	ev.OrganizationID = orgID
-	ev.Detail = fmt.Sprintf("reason %d", reason)
-	return s.store.RevokeSignature(ctx, rev, ev)
+	return fmt.Errorf("signatures: revoke %s/%s: the signature keeps changing", orgID, employeeID)
+}
+
+// reasonName is a revocation reason as the audit shows it.
+func reasonName(r esign.RevocationReason) string {
+	switch r {
+	case esign.ReasonSuperseded:
+		return "superseded"
+	case esign.ReasonAffiliationChanged:
+		return "dismissed"
+	case esign.ReasonCessationOfOperation:
+		return "cabinet_disabled"
+	case esign.ReasonKeyCompromise:
+		return "key_compromise"
+	}
+	return "unspecified"
 }
 
 // ca is the deployment's CA for this request: its certificate is read
