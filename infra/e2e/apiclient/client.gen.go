@@ -773,14 +773,29 @@ func (e SignatureEventKind) Valid() bool {
 
 // Defines values for SignatureEventReason.
 const (
-	SignatureEventReasonLocked        SignatureEventReason = "locked"
-	SignatureEventReasonWrongPassword SignatureEventReason = "wrong_password"
+	SignatureEventReasonCabinetDisabled SignatureEventReason = "cabinet_disabled"
+	SignatureEventReasonDismissed       SignatureEventReason = "dismissed"
+	SignatureEventReasonKeyCompromise   SignatureEventReason = "key_compromise"
+	SignatureEventReasonLocked          SignatureEventReason = "locked"
+	SignatureEventReasonSuperseded      SignatureEventReason = "superseded"
+	SignatureEventReasonUnspecified     SignatureEventReason = "unspecified"
+	SignatureEventReasonWrongPassword   SignatureEventReason = "wrong_password"
 )
 
 // Valid indicates whether the value is a known member of the SignatureEventReason enum.
 func (e SignatureEventReason) Valid() bool {
 	switch e {
+	case SignatureEventReasonCabinetDisabled:
+		return true
+	case SignatureEventReasonDismissed:
+		return true
+	case SignatureEventReasonKeyCompromise:
+		return true
 	case SignatureEventReasonLocked:
+		return true
+	case SignatureEventReasonSuperseded:
+		return true
+	case SignatureEventReasonUnspecified:
 		return true
 	case SignatureEventReasonWrongPassword:
 		return true
@@ -3191,7 +3206,9 @@ type SignatureEvent struct {
 	Id         string             `json:"id"`
 	Kind       SignatureEventKind `json:"kind"`
 
-	// Reason Why signing was refused.
+	// Reason Why signing was refused (`wrong_password`, `locked`), or why the certificate was
+	// revoked (`dismissed`, `cabinet_disabled`, `superseded`, `key_compromise`,
+	// `unspecified`).
 	Reason    *SignatureEventReason `json:"reason,omitempty"`
 	Serial    *string               `json:"serial,omitempty"`
 	SourceIp  *string               `json:"sourceIp,omitempty"`
@@ -3201,7 +3218,9 @@ type SignatureEvent struct {
 // SignatureEventKind defines model for SignatureEvent.Kind.
 type SignatureEventKind string
 
-// SignatureEventReason Why signing was refused.
+// SignatureEventReason Why signing was refused (`wrong_password`, `locked`), or why the certificate was
+// revoked (`dismissed`, `cabinet_disabled`, `superseded`, `key_compromise`,
+// `unspecified`).
 type SignatureEventReason string
 
 // SignatureEventPage defines model for SignatureEventPage.
