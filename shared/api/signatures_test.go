@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/base64"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/kabinet/kabinet/infra/testenv"
@@ -334,6 +337,7 @@ func TestSignaturesOverTheWire(t *testing.T) {
 	if got := decodeAs[signatures.Profile](t, e.do("GET /v1/me/signature", auth, ""), 200); got.Serial != prof.Serial {
 		t.Fatalf("profile %+v, created %+v", got, prof)
 	}
+	e.noKeyInTheClear("SIG-1", pw1)
 	// Creating again while it is active: 409.
 	if resp := e.do("POST /v1/me/signature", auth, `{"code":"123456","password":"Другой-пароль-подписи-8"}`); resp.StatusCode != 409 ||
 		problemCode(t, resp) != "signature_exists" {
@@ -484,7 +488,10 @@ func TestConcurrentWrongPasswordsLockAfterFive(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
-		go func() { defer wg.Done(); resps[i] = e.sign(auth, fmt.Sprintf("неверный-пароль-%d", i), []byte("документ")) }()
+		go func() {
+			defer wg.Done()
+			resps[i] = e.sign(auth, fmt.Sprintf("неверный-пароль-%d", i), []byte("документ"))
+		}()
 	}
 	wg.Wait()
 	wrong, locked := 0, 0
@@ -660,5 +667,48 @@ func TestDismissalRevokesTheSignature(t *testing.T) {
 	evs, _, err := e.sigs.Events(context.Background(), e.org.ID, "SIG-7", 1, "")
 	if err != nil || len(evs) != 1 || evs[0].Kind != signatures.EventRevoked || evs[0].Reason != "dismissed" {
 		t.Fatalf("last event %+v %v", evs, err)
+	}
+}
+
+// pkcs8P256 is how every PKCS #8 DER of a P-256 private key begins
+// (SEQUENCE, version 0, the id-ecPublicKey algorithm): a key stored in the
+// clear would show it.
+var pkcs8P256 = []byte{0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01}
+
+// noKeyInTheClear reads the employee's signature item as stored and checks
+// that it holds exactly the certificate and a sealed key that parses, and
+// neither a private key in the clear nor the password.
+func (e *sigEnv) noKeyInTheClear(employeeID, password string) {
+	t := e.t
+	t.Helper()
+	out, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &e.table, Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "ORG#" + e.org.ID}, "SK": &types.AttributeValueMemberS{Value: "SIG#" + employeeID}}})
+	if err != nil || out.Item == nil {
+		t.Fatalf("the stored signature: %v", err)
+	}
+	var names []string
+	for name, v := range out.Item {
+		names = append(names, name)
+		var raw []byte
+		switch x := v.(type) {
+		case *types.AttributeValueMemberB:
+			raw = x.Value
+		case *types.AttributeValueMemberS:
+			raw = []byte(x.Value)
+		}
+		if bytes.Contains(raw, pkcs8P256) || bytes.Contains(raw, []byte(password)) || bytes.Contains(raw, []byte("PRIVATE KEY")) {
+			t.Errorf("attribute %s holds a private key or the password in the clear", name)
+		}
+	}
+	sort.Strings(names)
+	if got := strings.Join(names, " "); got != "Certificate CreatedAt PK SK Sealed Serial Type" {
+		t.Errorf("stored attributes %s", got)
+	}
+	sealed, err := esign.ParseSealedKey(out.Item["Sealed"].(*types.AttributeValueMemberB).Value)
+	if err != nil || len(sealed.DataKey) == 0 || len(sealed.Ciphertext) == 0 {
+		t.Fatalf("sealed key %v", err)
+	}
+	if bytes.Contains(sealed.Ciphertext, pkcs8P256) {
+		t.Error("the sealed ciphertext is the key in the clear")
 	}
 }
