@@ -23,6 +23,7 @@ VULNDB_VERSION       := v0.0.0-20261105234957-e22db6528018
 
 MOTO_SERVER  := $(TOOLS)/moto/bin/moto_server
 SAM          := $(TOOLS)/sam/bin/sam
+CFN_LINT     := $(TOOLS)/sam/bin/cfn-lint
 SCHEMATHESIS := $(TOOLS)/schemathesis/bin/st
 STATICCHECK  := $(TOOLS)/bin/staticcheck
 GOVULNCHECK  := $(TOOLS)/bin/govulncheck
@@ -51,7 +52,7 @@ GO_LAMBDA_BUILD = GOOS=$(LAMBDA_OS) GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 go build
 help:
 	@echo "make run    start the whole system locally on http://127.0.0.1:3000"
 	@echo "make test   vet, lint, unit and integration tests, sam validate/build, API contract"
-	@echo "make bench  cold start, binary size and DynamoDB request figures"
+	@echo "make bench  cold start, binary size and DynamoDB request figures (BENCH=, FUNCTIONS=: some of them)"
 
 # ---- tools ---------------------------------------------------------------
 
@@ -97,6 +98,20 @@ tools: $(MOTO_SERVER) $(SAM) $(SCHEMATHESIS) $(STATICCHECK) $(GOVULNCHECK) $(VUL
 run: $(MOTO_SERVER)
 	go run ./infra/localrun
 
+# Rotates the access token signing keys (docs/deploying.md, "Rotating the
+# token keys"): STACK=<stack name> finds the secrets with the AWS CLI, or give
+# their ARNs as TOKEN_SIGNING_KEYS_SECRET_ARN and TOKEN_PUBLIC_KEYS_SECRET_ARN.
+# ROTATE_ARGS=-add=false finishes a rotation (retires the replaced key).
+.PHONY: rotate-token-key
+rotate-token-key:
+	@arn() { aws cloudformation describe-stack-resource --stack-name "$(STACK)" --logical-resource-id "$$1" \
+		--query StackResourceDetail.PhysicalResourceId --output text; }; \
+	if [ -n "$(STACK)" ]; then \
+		TOKEN_SIGNING_KEYS_SECRET_ARN=$$(arn TokenSigningKeys) && TOKEN_PUBLIC_KEYS_SECRET_ARN=$$(arn TokenPublicKeys) && \
+		export TOKEN_SIGNING_KEYS_SECRET_ARN TOKEN_PUBLIC_KEYS_SECRET_ARN || exit 1; \
+	fi; \
+	go run ./infra/rotate $(ROTATE_ARGS)
+
 .PHONY: test
 test: tools tidy vet lint vuln gotest bench-smoke sam-validate sam-build contract
 
@@ -109,9 +124,12 @@ tidy:
 vet:
 	go vet ./...
 
+# cfn-lint with its informational rules too (I...: e.g. explicit deletion
+# policies on stateful resources); sam validate --lint runs only E and W.
 .PHONY: lint
-lint: $(STATICCHECK)
+lint: $(STATICCHECK) $(SAM)
 	$(STATICCHECK) ./...
+	$(CFN_LINT) --include-checks I -- template.yaml
 
 # Fails (exit 3) when the code calls a known-vulnerable function of the
 # standard library (as built by GOTOOLCHAIN) or of a required module.
@@ -149,10 +167,24 @@ sam-build: $(SAM)
 contract: $(MOTO_SERVER) $(SCHEMATHESIS)
 	SCHEMATHESIS=$(SCHEMATHESIS) infra/contract/run.sh
 
+# make bench runs every figure. To run some of them in one go:
+#   BENCH=<regexp>     only the Go benchmarks it matches (default: all)
+#   BENCHTIME=<t>      go test's -benchtime (e.g. 1x)
+#   FUNCTIONS=<ids>    cold starts and sizes of only these functions, comma-separated
+#                      logical ids, beside the baselines (default: every function)
+#   RUNS=<n>           cold starts per binary (default 21)
+# e.g. the figures of issue 15: make bench BENCHTIME=1x
+#   BENCH='CabinetCounts|PublicationReroute|RequestSubmit|RequestApprove'
+#   FUNCTIONS=AuthFunction,ConnectFunction,PublicationFunction
+BENCH     ?= .
+BENCHTIME ?=
+FUNCTIONS ?=
+RUNS      ?= 21
+
 .PHONY: bench
 bench: $(MOTO_SERVER)
-	go run ./infra/bench
-	go test -count=1 -run '^$$' -bench . -benchmem -timeout 60m ./shared/...
+	go run ./infra/bench -runs $(RUNS) $(if $(FUNCTIONS),-functions '$(FUNCTIONS)')
+	go test -count=1 -run '^$$' -bench '$(BENCH)' $(if $(BENCHTIME),-benchtime $(BENCHTIME)) -benchmem -timeout 60m ./shared/...
 
 # Moves the notifications dead-letter queue's messages back to the queue once
 # the cause is fixed. On AWS: make redrive ARGS="-dlq <url> -queue <url>" (the
@@ -160,6 +192,14 @@ bench: $(MOTO_SERVER)
 .PHONY: redrive
 redrive:
 	go run ./infra/redrive $(ARGS)
+
+# One-time data migrations of the table (infra/migrate; docs/operating.md):
+# idempotent, paced (-rate), resumable (-resume). On AWS:
+# make migrate ARGS="-table <TableName> -rate 25"; locally:
+# AWS_ENDPOINT_URL=<emulator from make run's banner> make migrate.
+.PHONY: migrate
+migrate:
+	go run ./infra/migrate $(ARGS)
 
 # ---- Lambda builds (sam build calls build-<LogicalId> with ARTIFACTS_DIR) --
 

@@ -5,6 +5,9 @@
 // app.Main, so that it links only its own use cases.
 package main
 
-import "github.com/kabinet/kabinet/shared/app"
+import (
+	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
+)
 
-func main() { app.Run(app.Auth()) }
+func main() { app.Run(app.Auth(), app.Secrets(awssecrets.New)) }

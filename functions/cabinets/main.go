@@ -2,6 +2,9 @@
 // counts, bulk actions) and cabinet settings.
 package main
 
-import "github.com/kabinet/kabinet/shared/app"
+import (
+	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
+)
 
-func main() { app.Main("CabinetsFunction") }
+func main() { app.Main("CabinetsFunction", app.Secrets(awssecrets.New)) }

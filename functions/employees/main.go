@@ -1,6 +1,9 @@
 // EmployeesFunction: the responsible person lists and views published employees.
 package main
 
-import "github.com/kabinet/kabinet/shared/app"
+import (
+	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
+)
 
-func main() { app.Main("EmployeesFunction") }
+func main() { app.Main("EmployeesFunction", app.Secrets(awssecrets.New)) }

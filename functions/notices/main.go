@@ -3,6 +3,9 @@
 // notification list and sets the notification settings and templates.
 package main
 
-import "github.com/kabinet/kabinet/shared/app"
+import (
+	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
+)
 
-func main() { app.Main("NoticesFunction") }
+func main() { app.Main("NoticesFunction", app.Secrets(awssecrets.New)) }

@@ -2,6 +2,9 @@
 // processing, deputies, and the responsible person's request settings.
 package main
 
-import "github.com/kabinet/kabinet/shared/app"
+import (
+	"github.com/kabinet/kabinet/shared/app"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
+)
 
-func main() { app.Main("RequestsFunction") }
+func main() { app.Main("RequestsFunction", app.Secrets(awssecrets.New)) }

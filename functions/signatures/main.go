@@ -10,12 +10,13 @@ import (
 	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/kmsca"
 	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/secrets/awssecrets"
 )
 
 // Only this function builds the KMS client: the data keys of sealed keys,
 // and the CA's signer, made on first use (no KMS call at init).
 func main() {
-	app.Run(app.SignaturesFn(), func(cfg aws.Config, d *app.Deps) {
+	app.Run(app.SignaturesFn(), app.Secrets(awssecrets.New), func(cfg aws.Config, d *app.Deps) {
 		c := kms.NewFromConfig(cfg)
 		dk, err := kmsca.NewDataKeys(c, d.Config.SignatureDataKeyID)
 		if err != nil {

@@ -49,6 +49,8 @@ var sharedLayers = map[string]layer{
 	"shared/notify":      useCase,
 	"shared/notices":     useCase,
 	"shared/requests":    useCase,
+	// The service period (trial, active, expired) and usage statistics.
+	"shared/usage": useCase,
 	// One-time codes: onboarding, cabinet activation and (next) signatures.
 	"shared/otp":        useCase,
 	"shared/signatures": useCase,
@@ -66,6 +68,7 @@ var sharedLayers = map[string]layer{
 	"shared/publication/publicationtest": useCase,
 	"shared/requests/requeststest":       useCase,
 	"shared/signatures/signaturestest":   useCase,
+	"shared/usage/usagetest":             useCase,
 
 	"shared/dynamostore": adapter,
 	"shared/sqsqueue":    adapter,
@@ -75,6 +78,10 @@ var sharedLayers = map[string]layer{
 	"shared/awserr":                adapter,
 	// KMS: the CA's signing key and the data keys of sealed keys.
 	"shared/kmsca": adapter,
+	// Secrets Manager: the token keys and the code pepper, cached with a TTL.
+	"shared/secrets": adapter,
+	// Its Secrets Manager client, apart so that only the mains that pass it link it.
+	"shared/secrets/awssecrets": adapter,
 
 	"shared/httpapi":  edge,
 	"shared/api":      edge,

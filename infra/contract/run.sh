@@ -71,7 +71,13 @@ trap 'exit 143' TERM
 echo "contract: starting the local runner on $BASE_URL (log: $LOG)"
 # The per-IP limit is raised so that Schemathesis' hundreds of requests from one
 # address exercise the routes rather than the limiter (which has its own tests).
+# The operator token is the run's own (the OperatorTokenSecret secret, given its value
+# here instead of a generated one): Schemathesis sends it to the operator routes
+# (operatorBearer).
+KABINET_CONTRACT_OPERATOR_TOKEN="contract-operator-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export KABINET_CONTRACT_OPERATOR_TOKEN
 setsid go run ./infra/localrun -addr "127.0.0.1:$PORT" -param RequestsPerIPPerHour=1000000 \
+	-secret "OperatorTokenSecret=$KABINET_CONTRACT_OPERATOR_TOKEN" \
 	-param CodesPerDestinationPerDay=1000000 -param CodesPerOrganizationPerDay=1000000 -param SignInsPerIPPerHour=1000000 >>"$LOG" 2>&1 </dev/null &
 RUNNER_PID=$!
 

@@ -28,18 +28,20 @@ func main() {
 	template := flag.String("template", "template.yaml", "SAM template")
 	params := paramFlag{}
 	flag.Var(params, "param", "template parameter override Name=Value (repeatable), e.g. -param RequestsPerIPPerHour=1000")
+	secretValues := paramFlag{}
+	flag.Var(secretValues, "secret", "initial value of a Secrets Manager secret LogicalId=Value (repeatable), e.g. -secret OperatorTokenSecret=...")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := runner.Run(ctx, runner.Options{Template: *template, Addr: *addr, Parameters: params})
+	err := runner.Run(ctx, runner.Options{Template: *template, Addr: *addr, Parameters: params, SecretValues: secretValues})
 	if err != nil && ctx.Err() == nil {
 		fmt.Fprintln(os.Stderr, "localrun:", err)
 		os.Exit(1)
 	}
 }
 
-// paramFlag collects -param Name=Value overrides of template parameters.
+// paramFlag collects -param and -secret Name=Value overrides.
 type paramFlag map[string]string
 
 func (p paramFlag) String() string { return fmt.Sprint(map[string]string(p)) }

@@ -14,6 +14,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -43,6 +45,8 @@ type Environment struct {
 	Tables          map[string]Table
 	Queues          map[string]Queue
 	EmailIdentities map[string]string
+	// Secrets are the Secrets Manager secrets' ARNs.
+	Secrets map[string]string
 	// Parameters are the parameter values in use (generated secrets included).
 	Parameters map[string]string
 
@@ -88,6 +92,19 @@ func WithParameters(p map[string]string) Option {
 	}
 }
 
+// WithSecretValues sets the initial values of secrets by logical id
+// (see ResolverOptions.SecretValues).
+func WithSecretValues(v map[string]string) Option {
+	return func(o *ResolverOptions) {
+		if o.SecretValues == nil {
+			o.SecretValues = map[string]string{}
+		}
+		for k, s := range v {
+			o.SecretValues[k] = s
+		}
+	}
+}
+
 // WithAccountID sets the account id (default LocalAccountID).
 func WithAccountID(id string) Option {
 	return func(o *ResolverOptions) { o.AccountID = id }
@@ -113,6 +130,7 @@ func Provision(ctx context.Context, t *Template, cfg aws.Config, opts ...Option)
 		Tables:          map[string]Table{},
 		Queues:          map[string]Queue{},
 		EmailIdentities: map[string]string{},
+		Secrets:         map[string]string{},
 		Parameters:      r.Parameters(),
 		functionEnv:     map[string]map[string]string{},
 	}
@@ -174,6 +192,18 @@ func Provision(ctx context.Context, t *Template, cfg aws.Config, opts ...Option)
 		}
 	}
 
+	if secs := t.Secrets(); len(secs) > 0 {
+		sm := secretsmanager.NewFromConfig(cfg)
+		for _, res := range secs {
+			arn, err := provisionSecret(ctx, sm, r, res)
+			if err != nil {
+				return nil, fmt.Errorf("secret %s: %w", res.LogicalID, err)
+			}
+			env.Secrets[res.LogicalID] = arn
+			r.SetRef(res.LogicalID, arn)
+		}
+	}
+
 	for _, f := range t.Functions {
 		vars, err := r.ResolveMap(f.Environment)
 		if err != nil {
@@ -182,6 +212,84 @@ func Provision(ctx context.Context, t *Template, cfg aws.Config, opts ...Option)
 		env.functionEnv[f.LogicalID] = vars
 	}
 	return env, nil
+}
+
+// provisionSecret creates a secret with the value its SecretString gives
+// or, as CloudFormation does, one its GenerateSecretString makes (a random
+// alphanumeric string, set under GenerateStringKey in the
+// SecretStringTemplate's JSON when it has one). A secret that exists keeps
+// its value (a rotation done against the emulator survives a re-provision),
+// unless WithSecretValues gives it one.
+func provisionSecret(ctx context.Context, c *secretsmanager.Client, r *Resolver, res Resource) (string, error) {
+	name, err := r.physicalName(res)
+	if err != nil {
+		return "", err
+	}
+	pv, err := r.ResolveValue(res.Properties)
+	if err != nil {
+		return "", err
+	}
+	p, _ := pv.(map[string]any)
+	value, err := secretValue(p)
+	if err != nil {
+		return "", err
+	}
+	given, isGiven := r.secretValues[res.LogicalID]
+	if isGiven {
+		value = given
+	}
+	out, err := c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
+	var exists *smtypes.ResourceExistsException
+	switch {
+	case err == nil:
+		return aws.ToString(out.ARN), nil
+	case errors.As(err, &exists):
+		d, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+		if err != nil {
+			return "", err
+		}
+		if isGiven {
+			if _, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: d.ARN, SecretString: aws.String(value)}); err != nil {
+				return "", err
+			}
+		}
+		return aws.ToString(d.ARN), nil
+	}
+	return "", err
+}
+
+// secretValue is a secret's initial value from its resolved properties.
+func secretValue(p map[string]any) (string, error) {
+	if v, ok := p["SecretString"]; ok {
+		return str(v), nil
+	}
+	gen, ok := p["GenerateSecretString"].(map[string]any)
+	if !ok {
+		return "", errors.New("neither SecretString nor GenerateSecretString")
+	}
+	if punct := gen["ExcludePunctuation"]; punct != nil && !truthy(punct) {
+		return "", errors.New("GenerateSecretString: only ExcludePunctuation: true is generated locally")
+	}
+	n := 32 // CloudFormation's default PasswordLength
+	if l := intOf(gen["PasswordLength"]); l > 0 {
+		n = l
+	}
+	random := ""
+	for len(random) < n {
+		random += GenerateSecret()
+	}
+	random = random[:n]
+	tmpl, key := str(gen["SecretStringTemplate"]), str(gen["GenerateStringKey"])
+	if tmpl == "" || key == "" {
+		return random, nil
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(tmpl), &doc); err != nil {
+		return "", fmt.Errorf("SecretStringTemplate: %w", err)
+	}
+	doc[key] = random
+	b, err := json.Marshal(doc)
+	return string(b), err
 }
 
 // queueOrder sorts queues so that a queue comes after the queues it refers to

@@ -3,6 +3,7 @@ package samtemplate
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -35,12 +37,12 @@ func TestProvisionAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmpl := loadReal(t)
-	env, err := Provision(ctx, tmpl, cfg, WithParameters(map[string]string{"TokenSigningKey": "tsk"}))
+	env, err := Provision(ctx, tmpl, cfg, WithParameters(map[string]string{"CodesPerHourLimit": "7"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Idempotent.
-	env2, err := Provision(ctx, tmpl, cfg, WithParameters(map[string]string{"TokenSigningKey": "tsk"}))
+	env2, err := Provision(ctx, tmpl, cfg, WithParameters(map[string]string{"CodesPerHourLimit": "7"}))
 	if err != nil {
 		t.Fatalf("second Provision: %v", err)
 	}
@@ -111,10 +113,88 @@ func TestProvisionAgainstMoto(t *testing.T) {
 	}
 
 	auth := env.FunctionEnv("AuthFunction")
-	if auth["NOTIFICATIONS_QUEUE_URL"] != q.URL || auth["TABLE_NAME"] != "Table" || auth["TOKEN_SIGNING_KEY"] != "tsk" || len(auth["CODE_PEPPER"]) != 48 {
+	if auth["NOTIFICATIONS_QUEUE_URL"] != q.URL || auth["TABLE_NAME"] != "Table" || auth["CODES_PER_HOUR_LIMIT"] != "7" {
 		t.Errorf("auth env: %v", auth)
+	}
+	// The secrets exist with what the template says they start with, the
+	// functions get their ARNs, and a second Provision keeps their values.
+	sm := secretsmanager.NewFromConfig(cfg)
+	values := map[string]string{}
+	for id, arn := range env.Secrets {
+		if env2.Secrets[id] != arn {
+			t.Errorf("secret %s: ARN %s, then %s", id, arn, env2.Secrets[id])
+		}
+		v, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("secret %s: %v", id, err)
+		}
+		values[id] = aws.ToString(v.SecretString)
+	}
+	if auth["TOKEN_SIGNING_KEYS_SECRET_ARN"] != env.Secrets["TokenSigningKeys"] || auth["CODE_PEPPER_SECRET_ARN"] != env.Secrets["CodePepperSecret"] ||
+		!strings.HasPrefix(auth["CODE_PEPPER_SECRET_ARN"], "arn:aws:secretsmanager:us-east-1:123456789012:secret:CodePepperSecret") {
+		t.Errorf("auth env: %v; secrets %v", auth, env.Secrets)
+	}
+	var seeded struct {
+		Keys []any  `json:"keys"`
+		Seed string `json:"seed"`
+	}
+	if err := json.Unmarshal([]byte(values["TokenSigningKeys"]), &seeded); err != nil || len(seeded.Seed) != 64 || seeded.Keys == nil {
+		t.Errorf("generated signing keys %q: %v", values["TokenSigningKeys"], err)
+	}
+	if values["TokenPublicKeys"] != `{"keys":[]}` || len(values["CodePepperSecret"]) != 48 {
+		t.Errorf("public keys %q, pepper of %d characters", values["TokenPublicKeys"], len(values["CodePepperSecret"]))
 	}
 	if env.FunctionEnv("Nope") != nil {
 		t.Error("unknown function has an environment")
+	}
+}
+
+// A secret given a value (make run's -secret) starts with it, and a second
+// Provision that gives another value replaces the one kept; the secrets not
+// named are generated as CloudFormation would.
+func TestProvisionGivesSecretsTheirGivenValues(t *testing.T) {
+	moto.SkipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv, err := moto.Start(ctx, "")
+	if err != nil {
+		t.Fatalf("moto is required for this test (run `make test` to install it, or set MOTO_SERVER): %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := loadReal(t)
+	read := func(env *Environment, id string) string {
+		t.Helper()
+		v, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(env.Secrets[id])})
+		if err != nil {
+			t.Fatalf("secret %s: %v", id, err)
+		}
+		return aws.ToString(v.SecretString)
+	}
+	first := strings.Repeat("a", 40)
+	env, err := Provision(ctx, tmpl, cfg, WithSecretValues(map[string]string{"OperatorTokenSecret": first}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(env, "OperatorTokenSecret"); got != first {
+		t.Errorf("operator token %q, want %q", got, first)
+	}
+	if got := read(env, "CodePepperSecret"); len(got) != 48 {
+		t.Errorf("pepper %q: not generated", got)
+	}
+	second := strings.Repeat("b", 40)
+	env, err = Provision(ctx, tmpl, cfg, WithSecretValues(map[string]string{"OperatorTokenSecret": second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(env, "OperatorTokenSecret"); got != second {
+		t.Errorf("operator token after a second provision %q, want %q", got, second)
 	}
 }

@@ -47,18 +47,37 @@ func GenerateSecret() string {
 	return string(b)
 }
 
+// LocalParameters give a local environment (make run, the tests, the
+// benchmarks) the parameters a deployment must choose, which template.yaml
+// therefore leaves without a Default (a placeholder there would let a real
+// deploy succeed with dead links). A value in ResolverOptions.Parameters
+// (make run's -param) still wins. Secrets are not here: they are generated.
+var LocalParameters = map[string]string{
+	"Stage": "local",
+	// Links in local messages (the outbox at /_local/outbox) and the local
+	// sender address; .example is reserved, so nothing is ever sent there.
+	"PublicBaseURL": "https://kabinet.example",
+	"SenderDomain":  "kabinet.example",
+}
+
 // ResolverOptions describe the local environment intrinsic functions resolve against.
 type ResolverOptions struct {
 	// Region defaults to LocalRegion().
 	Region string
 	// AccountID defaults to LocalAccountID.
 	AccountID string
-	// Parameters override defaults and give values to parameters that have none.
+	// Parameters override defaults and LocalParameters, and give values to
+	// parameters that have none.
 	Parameters map[string]string
 	// GenerateMissing gives every parameter that has neither a Default nor a
 	// value in Parameters a GenerateSecret() value; otherwise such a parameter
 	// is an error.
 	GenerateMissing bool
+	// SecretValues are the initial values of Secrets Manager secrets, by
+	// logical id, in place of the ones their GenerateSecretString would make
+	// (make run's -secret: a local run that must know a secret, such as the
+	// contract run's operator token).
+	SecretValues map[string]string
 	// QueueURLBase is the base of the queue URLs assumed before provisioning
 	// (default https://sqs.<region>.amazonaws.com); Provision replaces them with
 	// the emulator's.
@@ -78,6 +97,7 @@ type Resolver struct {
 
 	t            *Template
 	params       map[string]string
+	secretValues map[string]string
 	queueURLBase string
 
 	mu    sync.RWMutex
@@ -95,6 +115,7 @@ func NewResolver(t *Template, opts ResolverOptions) (*Resolver, error) {
 		t:            t,
 		params:       map[string]string{},
 		queueURLBase: opts.QueueURLBase,
+		secretValues: opts.SecretValues,
 		refs:         map[string]string{},
 		attrs:        map[string]map[string]string{},
 	}
@@ -111,6 +132,8 @@ func NewResolver(t *Template, opts ResolverOptions) (*Resolver, error) {
 			r.params[p.Name] = v
 		case p.HasDefault:
 			r.params[p.Name] = p.Default
+		case LocalParameters[p.Name] != "":
+			r.params[p.Name] = LocalParameters[p.Name]
 		case opts.GenerateMissing:
 			r.params[p.Name] = GenerateSecret()
 		default:
@@ -589,6 +612,14 @@ func (r *Resolver) Ref(name string) (string, error) {
 		return r.arn("sns", n), nil
 	case "AWS::IAM::Role":
 		return res.LogicalID, nil
+	case TypeSecret:
+		// Ref of a secret is its ARN; Provision sets the one Secrets
+		// Manager gave (it ends in a random suffix).
+		n, err := r.physicalName(res)
+		if err != nil {
+			return "", err
+		}
+		return r.arn("secretsmanager", "secret:"+n), nil
 	}
 	return r.physicalName(res)
 }
@@ -682,6 +713,7 @@ var nameProperty = map[string]string{
 	"AWS::Logs::LogGroup":   "LogGroupName",
 	"AWS::SNS::Topic":       "TopicName",
 	"AWS::IAM::Role":        "RoleName",
+	TypeSecret:              "Name",
 }
 
 // PhysicalName is the local name of a resource: the name its properties give

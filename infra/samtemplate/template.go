@@ -28,6 +28,7 @@ const (
 	TypeTable         = "AWS::DynamoDB::Table"
 	TypeQueue         = "AWS::SQS::Queue"
 	TypeEmailIdentity = "AWS::SES::EmailIdentity"
+	TypeSecret        = "AWS::SecretsManager::Secret"
 )
 
 // Event source types this package gives a typed view of.
@@ -476,6 +477,9 @@ func (t *Template) Queues() []Resource { return t.ResourcesOfType(TypeQueue) }
 
 // EmailIdentities lists the AWS::SES::EmailIdentity resources.
 func (t *Template) EmailIdentities() []Resource { return t.ResourcesOfType(TypeEmailIdentity) }
+
+// Secrets returns the Secrets Manager secrets.
+func (t *Template) Secrets() []Resource { return t.ResourcesOfType(TypeSecret) }
 
 // Route is one HttpApi event with the function it invokes.
 type Route struct {

@@ -103,9 +103,14 @@ func TestRealTemplateResources(t *testing.T) {
 	if refTarget(rp["deadLetterTargetArn"]) != "NotificationsDeadLetterQueue" || intOf(rp["maxReceiveCount"]) != 5 {
 		t.Errorf("redrive: %v", rp)
 	}
-	p, ok := tmpl.Parameter("TokenSigningKey")
-	if !ok || p.HasDefault || !p.NoEcho || p.Type != "String" {
-		t.Errorf("TokenSigningKey: %+v", p)
+	// The token keys, the pepper and the operator token are secrets, not parameters.
+	for _, name := range []string{"TokenSigningKey", "CodePepper", "OperatorToken"} {
+		if _, ok := tmpl.Parameter(name); ok {
+			t.Errorf("%s is still a parameter", name)
+		}
+	}
+	if len(tmpl.Secrets()) != 4 {
+		t.Errorf("secrets: %v", tmpl.Secrets())
 	}
 	if p, _ := tmpl.Parameter("CodesPerHourLimit"); p.Default != "1000" || p.Type != "Number" {
 		t.Errorf("CodesPerHourLimit: %+v", p)
@@ -117,7 +122,7 @@ func TestRealTemplateResources(t *testing.T) {
 
 func TestResolverRealTemplate(t *testing.T) {
 	tmpl := loadReal(t)
-	r, err := NewResolver(tmpl, ResolverOptions{Region: "us-east-1", Parameters: map[string]string{"TokenSigningKey": "k", "CodePepper": "p"}})
+	r, err := NewResolver(tmpl, ResolverOptions{Region: "us-east-1", Parameters: map[string]string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,17 +154,22 @@ func TestResolverRealTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if env["TOKEN_SIGNING_KEY"] != "k" || env["CODES_PER_HOUR_LIMIT"] != "1000" || env["ALLOW_NON_RUSSIAN_PHONES"] != "false" {
+	if env["TOKEN_SIGNING_KEYS_SECRET_ARN"] != "arn:aws:secretsmanager:us-east-1:123456789012:secret:TokenSigningKeys" || env["CODES_PER_HOUR_LIMIT"] != "1000" || env["ALLOW_NON_RUSSIAN_PHONES"] != "false" {
 		t.Errorf("auth env: %v", env)
 	}
-	if _, err := NewResolver(tmpl, ResolverOptions{}); err == nil || !strings.Contains(err.Error(), "TokenSigningKey") {
-		t.Errorf("missing parameters: err %v", err)
-	}
-	r2, err := NewResolver(tmpl, ResolverOptions{GenerateMissing: true})
+	// A parameter without a default is an error, unless generated.
+	bare, err := Parse([]byte("Parameters:\n  Pepper:\n    Type: String\n    NoEcho: true\nResources: {}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := r2.Parameters()["CodePepper"]; len(k) != 48 {
+	if _, err := NewResolver(bare, ResolverOptions{}); err == nil || !strings.Contains(err.Error(), "Pepper") {
+		t.Errorf("missing parameters: err %v", err)
+	}
+	r2, err := NewResolver(bare, ResolverOptions{GenerateMissing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := r2.Parameters()["Pepper"]; len(k) != 48 {
 		t.Errorf("generated secret %q", k)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 // Every route, through the same router constructors the functions' mains
@@ -42,6 +43,7 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 	cfg := app.Defaults()
 	cfg.Table, cfg.Tokens, cfg.CodeHasher, cfg.PublicBaseURL = env.Table(), tokens, codes, "https://kabinet.example"
 	cfg.Onboarding.RequestsPerIPPerHour = 1000
+	cfg.Operator, _ = usage.NewOperatorToken([]byte(operatorToken))
 	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(dynamodb.NewFromConfig(env.AWS), env.Table()), Queue: discard{},
 		ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
 	// The KMS keys as SignaturesFunction's main gives them; building makes no KMS call.
@@ -61,6 +63,7 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 		"EmployeesFunction":   app.EmployeesFunction,
 		"RequestsFunction":    app.RequestsFunction,
 		"NoticesFunction":     app.NoticesFunction,
+		"OperatorFunction":    app.OperatorFunction,
 		"SignaturesFunction":  app.SignaturesFunction,
 	}
 	rs := map[string]*httpapi.Router{}

@@ -115,14 +115,14 @@ func newSigEnv(t *testing.T) *sigEnv {
 	t.Helper()
 	env := testenv.Get(t)
 	fenv := env.FunctionEnv("SignaturesFunction")
-	if fenv["SIGNATURE_CA_KEY_ID"] == "" || fenv["SIGNATURE_DATA_KEY_ID"] == "" {
+	if fenv["SIGNATURE_CA_KMS_ARN"] == "" || fenv["SIGNATURE_SEALING_KMS_ARN"] == "" {
 		t.Fatalf("the template gives SignaturesFunction no KMS keys: %v", fenv)
 	}
 	tokens, _ := security.NewAccessTokens([]byte("0123456789abcdef0123456789abcdef"), 15*time.Minute)
 	codes, _ := security.NewCodeHasher([]byte("pepper-pepper-pepper-pepper-pepper"))
 	cfg := app.Defaults()
 	cfg.Table, cfg.Tokens, cfg.CodeHasher = env.Table(), tokens, codes
-	cfg.SignatureCAKeyID, cfg.SignatureDataKeyID = fenv["SIGNATURE_CA_KEY_ID"], fenv["SIGNATURE_DATA_KEY_ID"]
+	cfg.SignatureCAKeyID, cfg.SignatureDataKeyID = fenv["SIGNATURE_CA_KMS_ARN"], fenv["SIGNATURE_SEALING_KMS_ARN"]
 	cfg.Onboarding.CodeCooldown = time.Millisecond // a second code (renewal) at once
 	cfg.Onboarding.RequestsPerIPPerHour = 1000
 	ops := &opCounter{n: map[string]int{}}

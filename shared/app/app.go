@@ -8,6 +8,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"time"
@@ -18,7 +20,9 @@ import (
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/platform"
+	"github.com/kabinet/kabinet/shared/secrets"
 	"github.com/kabinet/kabinet/shared/security"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 // AccessTokenTTL is how long an access token lives; a refresh renews it.
@@ -39,8 +43,11 @@ type Config struct {
 	// Onboarding holds the flow limits and the password hashing (Argon2),
 	// which cabinet activation shares.
 	Onboarding onboarding.Config
-	Tokens     *security.AccessTokens // TOKEN_SIGNING_KEY
-	CodeHasher *security.CodeHasher   // CODE_PEPPER
+	// Secrets name the Secrets Manager secrets the function may read;
+	// Run reads them into Tokens and CodeHasher (tests set those directly).
+	Secrets    SecretIDs
+	Tokens     *security.AccessTokens
+	CodeHasher *security.CodeHasher
 	// SenderEmail is where e-mails come from (NotifierFunction).
 	SenderEmail string
 	SMS         notify.Limits
@@ -49,9 +56,13 @@ type Config struct {
 	PublicationLock time.Duration
 	SnapshotTTL     time.Duration
 	RequestJobPage  int
+	// Operator is the deployment's operator credential (the secret
+	// OPERATOR_TOKEN_SECRET_ARN names; OperatorFunction only), of no
+	// organization.
+	Operator *usage.OperatorToken
 	// SignatureCAKeyID and SignatureDataKeyID name the KMS keys of
 	// employees' signatures: the CA's signing key and the key of the
-	// sealed keys' data keys (SIGNATURE_CA_KEY_ID, SIGNATURE_DATA_KEY_ID).
+	// sealed keys' data keys (SIGNATURE_CA_KMS_ARN, SIGNATURE_SEALING_KMS_ARN).
 	SignatureCAKeyID, SignatureDataKeyID string
 }
 
@@ -96,22 +107,107 @@ func readPublicBaseURL(env *platform.Env, c *Config) {
 	c.PublicBaseURL = base
 }
 
-// readTokens builds the token issuer/verifier from TOKEN_SIGNING_KEY.
-func readTokens(env *platform.Env, c *Config) {
-	t, err := security.NewAccessTokens(padKey(env.Secret("TOKEN_SIGNING_KEY", 32)), AccessTokenTTL)
-	if err != nil {
-		env.Fail("TOKEN_SIGNING_KEY", err.Error())
-	}
-	c.Tokens = t
+// SecretIDs are the ARNs of the secrets a function reads: template.yaml
+// gives a function only those it may read (its IAM policy says the same),
+// never a secret's value.
+type SecretIDs struct {
+	// TokenPublicKeys is the public keys (a JWKS) that verify access
+	// tokens: every function that checks them.
+	TokenPublicKeys string // TOKEN_PUBLIC_KEYS_SECRET_ARN
+	// TokenSigningKeys is the private keys: only the functions that issue
+	// sessions (sign-in, and the account's password change).
+	TokenSigningKeys string // TOKEN_SIGNING_KEYS_SECRET_ARN
+	// CodePepper keys the hash one-time codes are stored as.
+	CodePepper string // CODE_PEPPER_SECRET_ARN
+	// OperatorToken is the deployment operator's bearer token: only the
+	// operator function.
+	OperatorToken string // OPERATOR_TOKEN_SECRET_ARN
 }
 
-// readCodePepper builds the one-time code hasher from CODE_PEPPER.
+// readTokens reads where the public token keys are: the function verifies
+// access tokens.
+func readTokens(env *platform.Env, c *Config) {
+	c.Secrets.TokenPublicKeys = env.String("TOKEN_PUBLIC_KEYS_SECRET_ARN")
+}
+
+// readSigningKeys reads where the private token keys are: the function
+// issues sessions.
+func readSigningKeys(env *platform.Env, c *Config) {
+	c.Secrets.TokenSigningKeys = env.String("TOKEN_SIGNING_KEYS_SECRET_ARN")
+}
+
+// readCodePepper reads where the one-time code pepper is.
 func readCodePepper(env *platform.Env, c *Config) {
-	h, err := security.NewCodeHasher(padKey(env.Secret("CODE_PEPPER", 32)))
-	if err != nil {
-		env.Fail("CODE_PEPPER", err.Error())
+	c.Secrets.CodePepper = env.String("CODE_PEPPER_SECRET_ARN")
+}
+
+// Secrets gives a function the secrets its environment names, read from
+// the store newStore makes (awssecrets.New: Secrets Manager). Only the mains
+// of the functions that read secrets pass it, so that the others do not
+// link the Secrets Manager client; Run stops a function that reads secret
+// ARNs without it.
+func Secrets(newStore func(aws.Config) secrets.Store) func(aws.Config, *Deps) {
+	return func(cfg aws.Config, d *Deps) {
+		if err := loadSecrets(context.Background(), newStore(cfg), d.Clock, d.logger(), &d.Config); err != nil {
+			platform.Fatal("read secrets", err)
+		}
 	}
-	c.CodeHasher = h
+}
+
+// loadSecrets reads the secrets c.Secrets names into c: the token keys
+// (cached, re-read after secrets.TTL so that a rotation reaches a warm
+// function) and the code pepper (read once per container: a new pepper
+// only voids the codes in flight, so it waits for new containers). A
+// signer first publishes any public key the public secret lacks.
+func loadSecrets(ctx context.Context, api secrets.Store, clock platform.Clock, log *slog.Logger, c *Config) error {
+	ids := c.Secrets
+	if ids.TokenPublicKeys != "" {
+		var signing *secrets.Cached
+		if ids.TokenSigningKeys != "" {
+			if err := secrets.PublishPublicKeys(ctx, api, ids.TokenPublicKeys, ids.TokenSigningKeys); err != nil {
+				return err
+			}
+			var err error
+			if signing, err = secrets.NewCached(api, ids.TokenSigningKeys, secrets.TTL, clock, log); err != nil {
+				return err
+			}
+		}
+		public, err := secrets.NewCached(api, ids.TokenPublicKeys, secrets.TTL, clock, log)
+		if err != nil {
+			return err
+		}
+		keys, err := secrets.NewTokenKeys(ctx, public, signing, clock)
+		if err != nil {
+			return err
+		}
+		c.Tokens = security.NewAccessTokensFrom(keys, AccessTokenTTL)
+	}
+	if ids.CodePepper != "" {
+		pepper, err := secrets.Read(ctx, api, ids.CodePepper)
+		if err != nil {
+			return err
+		}
+		if c.CodeHasher, err = security.NewCodeHasher([]byte(pepper)); err != nil {
+			return fmt.Errorf("code pepper: %w", err)
+		}
+	}
+	if ids.OperatorToken != "" {
+		// Read once per container, like the pepper: a new token reaches new
+		// containers (docs/api-service.md says how to change it).
+		token, err := secrets.Read(ctx, api, ids.OperatorToken)
+		if err != nil {
+			return err
+		}
+		if c.Operator, err = usage.NewOperatorToken([]byte(token)); err != nil {
+			return fmt.Errorf("operator token: %w", err)
+		}
+	}
+	return nil
+}
+
+// readOperatorToken reads where the deployment operator's token is.
+func readOperatorToken(env *platform.Env, c *Config) {
+	c.Secrets.OperatorToken = env.String("OPERATOR_TOKEN_SECRET_ARN")
 }
 
 // readSender reads the notifier's sender address and SMS caps.
@@ -123,17 +219,8 @@ func readSender(env *platform.Env, c *Config) {
 
 // readSignatureKeys reads the KMS keys of employees' signatures.
 func readSignatureKeys(env *platform.Env, c *Config) {
-	c.SignatureCAKeyID = env.String("SIGNATURE_CA_KEY_ID")
-	c.SignatureDataKeyID = env.String("SIGNATURE_DATA_KEY_ID")
-}
-
-// padKey keeps constructors from failing before env.Err() reports the
-// missing variable with its name; a short key never reaches use.
-func padKey(k []byte) []byte {
-	if len(k) >= 32 {
-		return k
-	}
-	return make([]byte, 32)
+	c.SignatureCAKeyID = env.String("SIGNATURE_CA_KMS_ARN")
+	c.SignatureDataKeyID = env.String("SIGNATURE_SEALING_KMS_ARN")
 }
 
 // AWSConfig loads the SDK configuration. Endpoints follow the SDK's standard

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/security"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 type nopQueue struct{}
@@ -74,8 +76,8 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 			continue
 		}
 		t.Run(fn.LogicalID, func(t *testing.T) {
-			for _, name := range []string{"TABLE_NAME", "NOTIFICATIONS_QUEUE_URL", "TOKEN_SIGNING_KEY", "CODE_PEPPER",
-				"PUBLIC_BASE_URL", "SENDER_EMAIL"} {
+			for _, name := range []string{"TABLE_NAME", "NOTIFICATIONS_QUEUE_URL", "TOKEN_PUBLIC_KEYS_SECRET_ARN",
+				"TOKEN_SIGNING_KEYS_SECRET_ARN", "CODE_PEPPER_SECRET_ARN", "OPERATOR_TOKEN_SECRET_ARN", "PUBLIC_BASE_URL", "SENDER_EMAIL"} {
 				t.Setenv(name, "")
 			}
 			for name := range fn.Environment {
@@ -89,6 +91,25 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 			if err := env.Err(); err != nil {
 				t.Fatalf("reads what the template does not give it: %v", err)
 			}
+			// What loadSecrets reads, stood in for: the keys the ARNs
+			// given make readable, and no more. A function given no
+			// signing key set holds public keys only, and must build so.
+			if c.Secrets.TokenSigningKeys != "" && !signers[fn.LogicalID] {
+				t.Errorf("reads the token signing keys, but only %v issue sessions", signers)
+			}
+			if c.Secrets.TokenPublicKeys != "" {
+				set := security.KeySet{Signing: []security.SigningKey{security.KeyFromSeed(make([]byte, 32), time.Time{})}}.WithPublic()
+				if c.Secrets.TokenSigningKeys == "" {
+					set.Signing = nil
+				}
+				c.Tokens = security.NewAccessTokensFrom(set, AccessTokenTTL)
+			}
+			if c.Secrets.CodePepper != "" {
+				c.CodeHasher, _ = security.NewCodeHasher(make([]byte, 32))
+			}
+			if c.Secrets.OperatorToken != "" {
+				c.Operator, _ = usage.NewOperatorToken(make([]byte, usage.MinOperatorToken))
+			}
 			d := Deps{Stores: DynamoStores(db, c.Table), Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
 				IDs: platform.NewULIDs(), Config: c, DataKeys: nopDataKeys{}, CASigner: nopSigner}
 			if h, err := f.build(d); err != nil || h == nil {
@@ -97,6 +118,11 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// signers are the functions that issue sessions, and so alone hold the
+// private token keys: sign-in, and the account's password change, which
+// answers a new session (the change ends every session, the caller's too).
+var signers = map[string]bool{"AuthFunction": true, "AccountFunction": true}
 
 // A builder refuses what its use cases need and lack, at init.
 func TestBuildersRefuseMissingPorts(t *testing.T) {
@@ -115,8 +141,12 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 		"no clock":       func(d *Deps) { d.Clock = nil },
 		"no code pepper": func(d *Deps) { d.Config.CodeHasher = nil },
 		"no tokens":      func(d *Deps) { d.Config.Tokens = nil },
-		"no store":       func(d *Deps) { d.Stores.People = nil },
-		"no limiter":     func(d *Deps) { d.Stores.Limiter = nil },
+		"public keys only": func(d *Deps) {
+			d.Config.Tokens = security.NewAccessTokensFrom(security.KeySet{Public: security.KeySet{
+				Signing: []security.SigningKey{security.KeyFromSeed(make([]byte, 32), time.Time{})}}.WithPublic().Public}, AccessTokenTTL)
+		},
+		"no store":   func(d *Deps) { d.Stores.People = nil },
+		"no limiter": func(d *Deps) { d.Stores.Limiter = nil },
 	} {
 		d := full
 		change(&d)
@@ -137,6 +167,14 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 	}
 	if _, err := PublicationFunction(noPhones); err == nil {
 		t.Error("PublicationFunction built without a phone parser")
+	}
+	verifierOnly := full
+	verifierOnly.Config.Tokens = security.NewAccessTokensFrom(security.KeySet{}, AccessTokenTTL)
+	if _, err := AccountFunction(verifierOnly); err == nil {
+		t.Error("AccountFunction, which answers a password change with a new session, built without a signing key")
+	}
+	if _, err := RequestsFunction(verifierOnly); err != nil {
+		t.Errorf("RequestsFunction, a verifier, needs a signing key: %v", err)
 	}
 	d := full
 	d.Sender = nil

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
+	"os"
 	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -21,8 +23,10 @@ import (
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/requests"
+	"github.com/kabinet/kabinet/shared/security"
 	"github.com/kabinet/kabinet/shared/sqsbatch"
 	"github.com/kabinet/kabinet/shared/sqsqueue"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 // function is one function of template.yaml: the environment it reads and
@@ -43,7 +47,7 @@ type Function struct {
 // links every use case into every binary (AuthFunction was 1.56× the size of
 // sdkhello that way, and is 1.43× without).
 func Auth() Function {
-	return Function{"AuthFunction", function{[]reader{readTable, readQueue, readTokens, readCodePepper, readOnboarding},
+	return Function{"AuthFunction", function{[]reader{readTable, readQueue, readTokens, readSigningKeys, readCodePepper, readOnboarding},
 		func(d Deps) (any, error) { return serve(AuthFunction(d)) }}}
 }
 
@@ -65,7 +69,7 @@ func functions() map[string]function {
 		"ConnectFunction": {[]reader{readTable, readOnboarding},
 			func(d Deps) (any, error) { return serve(ConnectFunction(d)) }},
 		"AuthFunction": Auth().function,
-		"AccountFunction": {[]reader{readTable, readTokens},
+		"AccountFunction": {[]reader{readTable, readTokens, readSigningKeys},
 			func(d Deps) (any, error) { return serve(AccountFunction(d)) }},
 		"CabinetsFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 			func(d Deps) (any, error) { return serve(CabinetsFunction(d)) }},
@@ -85,6 +89,10 @@ func functions() map[string]function {
 			func(d Deps) (any, error) { return RequestJobFunction(d) }},
 		"RequestsFunction": {[]reader{readTable, readQueue, readPublicBaseURL, readTokens},
 			func(d Deps) (any, error) { return serve(RequestsFunction(d)) }},
+		"OperatorFunction": {[]reader{readTable, readOperatorToken},
+			func(d Deps) (any, error) { return serve(OperatorFunction(d)) }},
+		"UsageJobFunction": {[]reader{readTable},
+			func(d Deps) (any, error) { return UsageJobFunction(d) }},
 	}
 }
 
@@ -129,6 +137,11 @@ func Main(name string, with ...func(aws.Config, *Deps)) {
 // Run runs f as Main runs a function by name, linking only f's builder.
 func Run(f Function, with ...func(aws.Config, *Deps)) {
 	log := platform.NewLogger()
+	// Business metrics as EMF log lines: the stage's total (what the dashboard
+	// draws, so dev and prod never add up) and each function's share.
+	platform.SetMetrics(platform.NewEMF(os.Stdout, platform.MetricsNamespace,
+		map[string]string{"Stage": os.Getenv("STAGE"), "FunctionName": os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
+		[]string{"Stage"}, []string{"Stage", "FunctionName"}))
 	name := f.name
 	env := &platform.Env{}
 	c := Defaults()
@@ -145,6 +158,10 @@ func Run(f Function, with ...func(aws.Config, *Deps)) {
 	}
 	for _, w := range with {
 		w(cfg, &d)
+	}
+	if c.Secrets.TokenPublicKeys != "" && d.Config.Tokens == nil || c.Secrets.CodePepper != "" && d.Config.CodeHasher == nil ||
+		c.Secrets.OperatorToken != "" && d.Config.Operator == nil {
+		platform.Fatal("build "+name, errors.New("it reads secrets, but its main does not pass app.Secrets(awssecrets.New)"))
 	}
 	h, err := f.build(d)
 	if err != nil {
@@ -169,21 +186,43 @@ func ConnectFunction(d Deps) (*httpapi.Router, error) {
 }
 
 // AuthFunction builds the function's handler: one-time codes, password
-// setup, sign-in and refresh, and the employee's cabinet activation by
-// invitation.
+// setup, sign-in and refresh, the employee's cabinet activation by
+// invitation, and the public keys that verify access tokens (JWKS).
 func AuthFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
 	svc, cab := part(p, Credentials), part(p, Activations)
-	return done(p, func() *httpapi.Router { return api.AuthRoutes(d.logger(), svc, cab) })
+	return done(p, func() *httpapi.Router {
+		r := api.AuthRoutes(d.logger(), svc, cab)
+		r.Handle("GET /.well-known/jwks.json", jwks(d.Config.Tokens))
+		return r
+	})
+}
+
+// jwks answers the public keys that verify access tokens, for whoever
+// checks them outside the functions. Caches may keep it for the secrets'
+// TTL: a key is published that long before it signs.
+func jwks(tokens *security.AccessTokens) httpapi.HandlerFunc {
+	return func(context.Context, *httpapi.Request) (httpapi.Response, error) {
+		set, err := tokens.JWKS()
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.Response{Status: http.StatusOK, Body: set,
+			Headers: map[string]string{"cache-control": "public, max-age=300"}}, nil
+	}
 }
 
 // AccountFunction builds the function's handler: GET /v1/me (with an
-// employee's published consent), the employee's preferred channel and the
-// organization's API keys.
+// employee's published consent), the employee's preferred channel, the
+// organization's API keys, its service period and usage statistics setting.
 func AccountFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
-	svc, cab, dir, tokens := part(p, Account), part(p, Preferences), part(p, Directory), part(p, verifier)
-	return done(p, func() *httpapi.Router { return api.AccountRoutes(d.logger(), svc, cab, dir, tokens) })
+	svc, cab, dir, tokens, us := part(p, Account), part(p, Preferences), part(p, Directory), part(p, verifier), part(p, Usage)
+	return done(p, func() *httpapi.Router {
+		r := api.AccountRoutes(d.logger(), svc, cab, dir, tokens)
+		api.ServiceRoutes(r, us, tokens)
+		return r
+	})
 }
 
 // CabinetsFunction builds the function's handler: the responsible person's
@@ -326,4 +365,24 @@ func verifier(d Deps) (api.Verifier, error) {
 // libphonenumber.
 func Phones(parse func(raw string, allowForeign bool) (domain.Phone, error)) func(aws.Config, *Deps) {
 	return func(_ aws.Config, d *Deps) { d.ParsePhone = parse }
+}
+
+// OperatorFunction builds the function's handler: the deployment's
+// operator lists organizations with their service period and statistics,
+// and extends or activates a period, by the operator token.
+func OperatorFunction(d Deps) (*httpapi.Router, error) {
+	p := &parts{d: d}
+	svc := part(p, Usage)
+	if d.Config.Operator == nil {
+		return nil, errors.New("OperatorFunction: the operator token is not configured")
+	}
+	return done(p, func() *httpapi.Router { return api.OperatorRoutes(d.logger(), svc, d.Config.Operator) })
+}
+
+// UsageJobFunction builds the function's handler: once a day, the usage
+// aggregates of the day that ended, for the organizations that allow them.
+func UsageJobFunction(d Deps) (func(context.Context, json.RawMessage) (usage.JobReport, error), error) {
+	p := &parts{d: d}
+	svc := part(p, Usage)
+	return done(p, func() func(context.Context, json.RawMessage) (usage.JobReport, error) { return api.UsageJob(svc) })
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/kabinet/kabinet/shared/publication"
 	"github.com/kabinet/kabinet/shared/requests"
 	"github.com/kabinet/kabinet/shared/signatures"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 // Deps are what every builder takes: the outside world, or stand-ins for
@@ -68,6 +70,8 @@ type Stores struct {
 	// Signatures: employees' signatures, their audit, the CA certificate
 	// and the revocations.
 	Signatures signatures.Store
+	// Usage: the organizations' service periods and usage statistics.
+	Usage usage.Store
 }
 
 // PeopleStore is onboarding's store, which also keeps the one-time codes.
@@ -92,6 +96,7 @@ func DynamoStores(db *dynamodb.Client, table string) Stores {
 		Ledger:      dynamostore.NewLedger(people),
 		Idempotency: dynamostore.NewIdempotency(people),
 		Signatures:  dynamostore.NewSignatures(db, table),
+		Usage:       dynamostore.NewUsage(db, table),
 	}
 }
 
@@ -119,6 +124,9 @@ func Credentials(d Deps) (*onboarding.Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := signer(d); err != nil {
+		return nil, err
+	}
 	return onboarding.NewCredentials(d.Stores.People, d.Stores.Limiter, codes, d.Config.Tokens, d.Clock, d.IDs,
 		d.Config.Onboarding)
 }
@@ -126,7 +134,20 @@ func Credentials(d Deps) (*onboarding.Credentials, error) {
 // Account builds the use case: who am I, the person's password and
 // sessions, and the organization's API keys.
 func Account(d Deps) (*onboarding.Account, error) {
+	if err := signer(d); err != nil {
+		return nil, err
+	}
 	return onboarding.NewAccount(d.Stores.People, d.Stores.Limiter, d.Config.Tokens, d.Clock, d.IDs, d.Config.Onboarding)
+}
+
+// signer refuses, at init, to build a use case that issues sessions from
+// tokens that hold no private key: only the functions template.yaml gives
+// TOKEN_SIGNING_KEYS_SECRET_ARN can sign.
+func signer(d Deps) error {
+	if d.Config.Tokens == nil || !d.Config.Tokens.CanSign() {
+		return errors.New("app: this use case issues sessions and needs the token signing keys (TOKEN_SIGNING_KEYS_SECRET_ARN)")
+	}
+	return nil
 }
 
 // APIKeys checks the employer system's API keys.
@@ -327,3 +348,7 @@ func lostCabinet(ch publication.EmployeeChange) (esign.RevocationReason, bool) {
 	}
 	return esign.ReasonCessationOfOperation, true
 }
+
+// Usage builds the use case: the service period as the responsible person
+// and the operator see and change it, and the usage statistics job.
+func Usage(d Deps) (*usage.Service, error) { return usage.NewService(d.Stores.Usage, d.Clock) }

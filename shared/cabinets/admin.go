@@ -175,6 +175,14 @@ func (s *Administration) Bulk(ctx context.Context, orgID string, in BulkInput) (
 	if err != nil {
 		return BulkResult{}, err
 	}
+	// Creating cabinets and sending invitations need a live service
+	// period; revoking stays possible after it ended. Refused as a whole,
+	// before anything is written.
+	if in.Action != ActionRevoke {
+		if err := domain.CheckService(info.org, now); err != nil {
+			return BulkResult{}, err
+		}
+	}
 	cabs, err := s.Store.Cabinets(ctx, orgID, in.EmployeeIDs)
 	if err != nil {
 		return BulkResult{}, err

@@ -102,7 +102,10 @@ func (s *InvitationJob) dueWork(ctx context.Context, orgs *orgCache, c Cabinet, 
 	}
 	st := info.st
 	switch {
-	case c.State == Created && st.AutoSendInvitations && c.Eligible:
+	// After the service period ended the automatic invitation is not sent
+	// and its due mark is cleared (below): the responsible person invites
+	// once the period is extended.
+	case c.State == Created && st.AutoSendInvitations && c.Eligible && domain.CheckService(info.org, now) == nil:
 		channel := domain.ChannelSMS
 		if c.Phone == "" {
 			channel = domain.ChannelEmail

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
 )
@@ -35,6 +36,17 @@ func (s *PublicationSync) EmployeesChanged(ctx context.Context, orgID string, ch
 	st, err := s.Store.Settings(ctx, orgID)
 	if err != nil {
 		return nil, err
+	}
+	// Once the service period has ended, publication still records the
+	// employees, but creates and invites no cabinet by itself
+	// (domain.CheckService): they wait, not_created, for an extension.
+	// (No organization record is a fixture's publication: nothing to check.)
+	org, err := s.Store.Organization(ctx, orgID)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if err == nil && domain.CheckService(org, now) != nil {
+		st.AutoCreateCabinets, st.AutoSendInvitations = false, false
 	}
 	var failed []string
 	var fresh []Cabinet

@@ -24,6 +24,12 @@ type Organization struct {
 	Director            Director
 	ResponsiblePersonID string
 	CreatedAt           time.Time
+	// Service is the stored service period; ServicePeriodOf reads it,
+	// with the rule for organizations connected before it was stored.
+	Service ServicePeriod
+	// UsageStatistics: the responsible person allows the service to keep
+	// daily usage aggregates of the organization (off by default).
+	UsageStatistics bool
 }
 
 // Director is the organization's head, the fallback approver of requests.

@@ -34,6 +34,7 @@ import (
 	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/requests"
 	"github.com/kabinet/kabinet/shared/signatures"
+	"github.com/kabinet/kabinet/shared/usage"
 )
 
 // Every store method that writes a transaction, with the SDK's real
@@ -175,6 +176,7 @@ type faultEnv struct {
 	requests *dynamostore.Requests
 	outbox   *dynamostore.Outbox
 	sigs     *dynamostore.Signatures
+	usage    *dynamostore.Usage
 	now      time.Time
 	org      domain.Organization
 	person   domain.Person
@@ -196,7 +198,9 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	})
 	f := &faultEnv{ft: ft, store: dynamostore.New(db, env.Table()), cabinets: dynamostore.NewCabinets(db, env.Table()),
 		requests: dynamostore.NewRequests(db, env.Table()), outbox: dynamostore.NewOutbox(db, env.Table()),
-		sigs: dynamostore.NewSignatures(db, env.Table()), now: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
+		sigs:  dynamostore.NewSignatures(db, env.Table()),
+		usage: dynamostore.NewUsage(db, env.Table()),
+		now:   time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
 	f.org, f.person = onboardingtest.NewOrganization(t, f.store, f.now)
 	return f
 }
@@ -307,6 +311,27 @@ type txMethod struct {
 // txMethods are the store methods that call TransactWriteItems (through
 // table.transact): `git grep -n 'transact(' shared/dynamostore`.
 var txMethods = []txMethod{
+	{
+		// The day's aggregate, checked in the same transaction against
+		// the organization's statistics setting.
+		name: "Usage.PutDaily",
+		write: func(t *testing.T, f *faultEnv) (func(context.Context) error, func(*testing.T)) {
+			if err := f.usage.SetUsageStatistics(ctx, f.org.ID, true); err != nil {
+				t.Fatal(err)
+			}
+			d := usage.Daily{OrganizationID: f.org.ID, Day: "2026-12-02", ActiveCabinets: 3, NotificationsSent: 4, AggregatedAt: f.now}
+			return func(ctx context.Context) error { return f.usage.PutDaily(ctx, d) },
+				func(t *testing.T) {
+					if got, err := f.usage.DailyOf(ctx, f.org.ID, d.Day); err != nil || got.ActiveCabinets != 3 || got.NotificationsSent != 4 {
+						t.Fatalf("aggregate %+v %v", got, err)
+					}
+				}
+		},
+		refused: func(t *testing.T, f *faultEnv) (func(context.Context) error, error) {
+			d := usage.Daily{OrganizationID: f.org.ID, Day: "2026-12-02", AggregatedAt: f.now}
+			return func(ctx context.Context) error { return f.usage.PutDaily(ctx, d) }, usage.ErrNotAllowed
+		},
+	},
 	{
 		name: "Store.CreateOrganization",
 		write: func(t *testing.T, f *faultEnv) (func(context.Context) error, func(*testing.T)) {

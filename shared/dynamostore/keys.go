@@ -50,7 +50,11 @@ type IndexEntry struct {
 
 // Catalogue is every kind of item the table holds, in the order of docs/table.md.
 var Catalogue = []Entry{
-	{Item: "organization", PK: "ORG#<org>", SK: "ORG"},
+	{Item: "organization", PK: "ORG#<org>", SK: "ORG",
+		Indexes: []IndexEntry{
+			{Index: "GSI5", PK: "ORGS", SK: "<org>", When: "connected, or its period stored (the operator's registry)"},
+			{Index: "GSI6", PK: "USAGESTATS", SK: "<org>", When: "while it allows usage statistics"}}},
+	{Item: "usage statistics of one day (counts only; TTL two years)", PK: "ORG#<org>", SK: "USAGE#<YYYY-MM-DD>"},
 	{Item: "person", PK: "ORG#<org>", SK: "PERSON#<person>"},
 	{Item: "login, the responsible person's (phone, e-mail)", PK: "ORG#<org>", SK: "LOGIN#PHONE#+7…, LOGIN#EMAIL#…",
 		Indexes: []IndexEntry{{Index: "GSI1", PK: "LOGIN#PHONE#+7…, LOGIN#EMAIL#…", SK: "ORG#<org>#PERSON#<person>"}}},
@@ -99,6 +103,7 @@ var Catalogue = []Entry{
 	{Item: "snapshot chunk (what it named)", PK: "ORG#<org>", SK: "SNAP#<id>#CHUNK#<chunk>"},
 	{Item: "publication lock", PK: "ORG#<org>", SK: "PUBLOCK"},
 	{Item: "re-routing a publication owes pending approvals", PK: "ORG#<org>", SK: "REROUTE"},
+	{Item: "the organization's awaiting requests all keyed by department in GSI11 (migration done)", PK: "ORG#<org>", SK: "MIGRATED#GSI11SK"},
 	{Item: "idempotency key (hashed) and stored response", PK: "ORG#<org>", SK: "IDEM#<sha256>"},
 	{Item: "rate-limit window (deployment-wide, no tenant)", PK: "RATE#<scope>:<key>", SK: "<window start in Unix s>"},
 	{Item: "employee signature: certificate and sealed key", PK: "ORG#<org>", SK: "SIG#<employee>"},
@@ -138,7 +143,20 @@ func KeyTable() string {
 
 func orgPK(orgID string) string { return "ORG#" + orgID }
 
-func orgKey(orgID string) key              { return key{orgPK(orgID), "ORG"} }
+func orgKey(orgID string) key { return key{orgPK(orgID), "ORG"} }
+
+// registryPK is the one GSI5 partition of every organization (written
+// once per connection: no hot partition), statsPK the GSI6 partition of
+// those that allow usage statistics.
+const (
+	registryPK = "ORGS"
+	statsPK    = "USAGESTATS"
+)
+
+func usageKey(orgID, day string) key { return key{orgPK(orgID), usagePrefix + day} }
+
+const usagePrefix = "USAGE#"
+
 func personKey(orgID, personID string) key { return key{orgPK(orgID), "PERSON#" + personID} }
 func codeKey(orgID, purpose, slot string) key {
 	return key{orgPK(orgID), "CODE#" + purpose + "#" + slot}
@@ -235,9 +253,17 @@ func requestsByPK(orgID, employeeID string) string { return orgPK(orgID) + "#REQ
 func awaitingPK(orgID string) string               { return orgPK(orgID) + "#AWAITING" }            // GSI11
 
 // awaitingSK orders GSI11 by department, then id: one department's
-// requests are one key range ("<department>#").
+// requests are one key range ("<department>#"). Requests written before
+// GSI11 was keyed by department carry "<id>" alone; awaitingSKOf is what
+// both SaveRequest and their migration (requests_migrate.go) write, so the
+// two cannot disagree.
 func awaitingSK(p requests.AwaitingPlace) string { return p.DepartmentID + "#" + p.ID }
+func awaitingSKOf(r requests.Request) string     { return awaitingSK(requests.AwaitingPlaceOf(r)) }
 func requestDuePK(id string) string              { return shard("REQDUE#", id, requestDueShards) } // GSI12
+
+// awaitingKeysKey marks an organization whose requests awaiting a decision
+// all carry the GSI11 key by department (see Requests.keysCurrent).
+func awaitingKeysKey(orgID string) key { return key{orgPK(orgID), "MIGRATED#GSI11SK"} }
 
 // inboxPK is the GSI10 partition of an inbox.
 func inboxPK(orgID string, in requests.Inbox) (string, error) {

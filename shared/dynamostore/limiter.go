@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
 	"github.com/kabinet/kabinet/shared/onboarding"
+	"github.com/kabinet/kabinet/shared/platform"
 )
 
 var _ onboarding.Limiter = (*Limiter)(nil)
@@ -35,6 +36,7 @@ func (l *Limiter) Allow(ctx context.Context, k string, limit int, window time.Du
 	upd := expression.Add(expression.Name("N"), expression.Value(1)).Set(expression.Name("ttl"), expression.Value(ttl(end.Add(time.Hour))))
 	_, err := l.t.updateItem(ctx, fmt.Sprintf("rate limit %s", k), wk, upd, &room, "")
 	if isStale(err) {
+		platform.Count(ctx, "LimiterTrips", 1)
 		return false, end.Sub(now), nil
 	}
 	return err == nil, 0, err

@@ -40,6 +40,17 @@ type orgItem struct {
 	ResponsiblePersonID string
 	ActiveAPIKeys       int
 	CreatedAt           int64
+	// The service period (usage.go); absent on organizations connected
+	// before periods were stored.
+	TrialEndsAt int64 `dynamodbav:",omitempty"`
+	ActiveUntil int64 `dynamodbav:",omitempty"`
+	UsageStats  bool  `dynamodbav:",omitempty"`
+	// GSI5: the registry of organizations the operator pages through;
+	// GSI6: the sparse list of those that allow usage statistics.
+	GSI5PK string `dynamodbav:",omitempty"`
+	GSI5SK string `dynamodbav:",omitempty"`
+	GSI6PK string `dynamodbav:",omitempty"`
+	GSI6SK string `dynamodbav:",omitempty"`
 }
 
 type personItem struct {
@@ -151,7 +162,9 @@ func (s *Store) CreateOrganization(ctx context.Context, org domain.Organization,
 	items := []any{
 		orgItem{key: orgKey(org.ID), Type: "Organization", ID: org.ID, Name: org.Name, INN: string(org.INN),
 			KPP: string(org.KPP), DirectorName: org.Director.FullName, DirectorPosition: org.Director.Position,
-			ResponsiblePersonID: org.ResponsiblePersonID, ActiveAPIKeys: 1, CreatedAt: ms(org.CreatedAt)},
+			ResponsiblePersonID: org.ResponsiblePersonID, ActiveAPIKeys: 1, CreatedAt: ms(org.CreatedAt),
+			TrialEndsAt: ms(org.Service.TrialEndsAt), ActiveUntil: ms(org.Service.ActiveUntil),
+			GSI5PK: registryPK, GSI5SK: org.ID},
 		toPersonItem(p),
 		loginFor(org.ID, p.ID, p.Phone.Login()),
 		loginFor(org.ID, p.ID, p.Email.Login()),
@@ -188,7 +201,9 @@ func (s *Store) Organization(ctx context.Context, orgID string) (domain.Organiza
 func fromOrgItem(it orgItem) domain.Organization {
 	return domain.Organization{ID: it.ID, Name: it.Name, INN: domain.INN(it.INN), KPP: domain.KPP(it.KPP),
 		Director:            domain.Director{FullName: it.DirectorName, Position: it.DirectorPosition},
-		ResponsiblePersonID: it.ResponsiblePersonID, CreatedAt: fromMS(it.CreatedAt)}
+		ResponsiblePersonID: it.ResponsiblePersonID, CreatedAt: fromMS(it.CreatedAt),
+		Service:         domain.ServicePeriod{TrialEndsAt: fromMS(it.TrialEndsAt), ActiveUntil: fromMS(it.ActiveUntil)},
+		UsageStatistics: it.UsageStats}
 }
 
 // Person reads one person of an organization.

@@ -40,6 +40,10 @@ import (
 //     "<due ms>#<org>#<id>", across organizations.
 type Requests struct {
 	t *table
+	// keyed holds the organizations known to have no request left with the
+	// GSI11 key of before (their marker read or written by this instance):
+	// a warm function checks an organization once (keysCurrent).
+	keyed sync.Map
 }
 
 var _ requests.Store = (*Requests)(nil)
@@ -126,7 +130,7 @@ func toRequestItem(r requests.Request) (requestItem, error) {
 		it.GSI10SK = r.ID
 	}
 	if r.State.Awaiting() {
-		it.GSI11PK, it.GSI11SK = awaitingPK(r.OrganizationID), awaitingSK(requests.AwaitingPlaceOf(r))
+		it.GSI11PK, it.GSI11SK = awaitingPK(r.OrganizationID), awaitingSKOf(r)
 	}
 	if !r.DueAt.IsZero() {
 		it.GSI12PK, it.GSI12SK = requestDuePK(r.ID), dueSK(ms(r.DueAt), r.OrganizationID, r.ID)
@@ -263,6 +267,10 @@ func (s *Requests) Awaiting(ctx context.Context, orgID string, from requests.Awa
 	q := query{op: "query GSI11", index: "GSI11", pk: awaitingPK(orgID)}
 	if from != (requests.AwaitingPlace{}) {
 		q.sk = after(awaitingSK(from))
+	} else if err := s.keysCurrent(ctx, orgID); err != nil {
+		// A request still keyed "<id>" sorts apart from its department,
+		// and the page after it would start elsewhere: rewrite them first.
+		return nil, err
 	}
 	its, err := all[requestItem](ctx, s.t, q, limit)
 	if err != nil {
@@ -666,8 +674,13 @@ func (s *Requests) NotificationPreferences(ctx context.Context, orgID string) (n
 }
 
 // AwaitingIn reads the requests awaiting a decision of one department, from
-// its range of GSI11.
+// its range of GSI11, once the organization's keys are known current
+// (keysCurrent: a GetItem the first time a warm instance re-routes it).
 func (s *Requests) AwaitingIn(ctx context.Context, orgID, departmentID string) ([]requests.Request, error) {
+	// A request still keyed "<id>" is outside every department's range.
+	if err := s.keysCurrent(ctx, orgID); err != nil {
+		return nil, err
+	}
 	its, err := all[requestItem](ctx, s.t, query{op: "query GSI11 department", index: "GSI11", pk: awaitingPK(orgID),
 		sk: beginsWith(departmentID + "#")}, 0)
 	if err != nil {

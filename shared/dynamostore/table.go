@@ -9,8 +9,10 @@
 // mapping of a failed condition to domain.ErrStale, and the one retry of a
 // transaction cancelled by conflicts (transact).
 // Each repository (Store for onboarding, Cabinets, Requests, Notices,
-// Outbox, Ledger, Limiter, Idempotency, Publication) holds a core and
-// nothing else; none embeds another, so each carries only its port's
+// Outbox, Ledger, Limiter, Idempotency, Publication) holds a core and no
+// other state, save Requests' per-instance set of organizations whose
+// GSI11 keys are known migrated (requests_migrate.go); none embeds another,
+// so each carries only its port's
 // methods. A repository that reads another's items (requests read
 // employees and cabinets) calls that repository on the same core.
 package dynamostore

@@ -53,6 +53,8 @@ var statusOf = map[domain.ErrorCode]int{
 	domain.CodeHREdoOff:        http.StatusForbidden,
 	domain.CodeSignaturesOff:   http.StatusForbidden,
 	domain.CodeConsentRequired: http.StatusForbidden,
+	// The service period ended: only the operator's extension helps.
+	domain.CodeServiceExpired: http.StatusPaymentRequired,
 	// Employees' signatures (shared/signatures declares them; named here
 	// by value so that every function does not link the signature code).
 	"signature_exists":        http.StatusConflict,

@@ -85,6 +85,7 @@ func TestErrorCodesTable(t *testing.T) {
 		domain.CodeHREdoOff:             403,
 		domain.CodeSignaturesOff:        403,
 		domain.CodeConsentRequired:      403,
+		domain.CodeServiceExpired:       402,
 		"signature_exists":              409,
 		"signature_missing":             404,
 		"signature_revoked":             409,

@@ -141,6 +141,7 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 		}
 		return fmt.Errorf("%w: %w", ErrRetryLater, err)
 	}
+	platform.Count(ctx, "NotificationsDelivered", 1)
 	if err := n.Ledger.Complete(ctx, m, Result{ProviderID: providerID}, n.Clock.Now()); err != nil {
 		// Sent but not recorded: the claim's lease keeps a redelivery from
 		// sending again until it expires; log loudly.
@@ -160,6 +161,7 @@ func (n *Notifier) Deliver(ctx context.Context, m Message, deadline time.Time) e
 // is reported (which may send the fallback) before the ledger says done:
 // if reporting fails, the claim is released and the redelivery repeats it.
 func (n *Notifier) finish(ctx context.Context, m Message, r Result) error {
+	platform.Count(ctx, "NotificationsUndelivered", 1)
 	if n.Reports != nil && m.About != nil {
 		if err := n.Reports.Report(ctx, m, r); err != nil {
 			_ = n.Ledger.Release(ctx, m)

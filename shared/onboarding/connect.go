@@ -97,6 +97,8 @@ func (s *Connection) Connect(ctx context.Context, in ConnectInput, sourceIP stri
 		ID: s.IDs.New(), Name: name, INN: inn, KPP: kpp,
 		Director:  domain.Director{FullName: dirName, Position: dirPosition},
 		CreatedAt: now,
+		// The 45-day trial starts at connection (domain.CheckService).
+		Service: domain.TrialFrom(now),
 	}
 	person := domain.Person{
 		ID: s.IDs.New(), OrganizationID: org.ID, Role: domain.RoleResponsiblePerson,

@@ -182,6 +182,7 @@ func (c *Codes) Issue(ctx context.Context, t Target) error {
 	// Staged: should queuing fail, the outbox drainer queues it within a
 	// few minutes.
 	notify.Dispatcher{Queue: c.queue, Clock: c.clock}.Dispatch(ctx, msg)
+	platform.Count(ctx, "CodesSent", 1)
 	return nil
 }
 

@@ -50,6 +50,7 @@ func (s *Publishing) apply(ctx context.Context, orgID string, b Batch, deadline 
 	today := now.Format(time.DateOnly)
 	res := newResult()
 	res.Departments.Received, res.Employees.Received = len(b.Departments), len(b.Employees)
+	platform.Count(ctx, "PublicationRows", len(b.Departments)+len(b.Employees))
 	reject := func(errs []RowError) {
 		res.Rejected = append(res.Rejected, errs...)
 	}

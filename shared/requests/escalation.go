@@ -72,6 +72,7 @@ func (s *Escalation) RunJob(ctx context.Context, deadline time.Time) (JobReport,
 			switch outcome {
 			case ActEscalate:
 				rep.Escalated++
+				platform.Count(ctx, "Escalations", 1)
 			case "remind":
 				rep.Reminded++
 			default:

@@ -1,6 +1,7 @@
 package security
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ var (
 	tokenKey = []byte("0123456789abcdef0123456789abcdef") // 32 bytes
 	issuedAt = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
 	person   = Claims{PersonID: "01JPERSON", OrganizationID: "01JORG", Role: "responsible_person"}
+	signKey  = KeyFromSeed(tokenKey, time.Time{})
 )
 
 func newTokens(t *testing.T) *AccessTokens {
@@ -35,10 +37,12 @@ func issue(t *testing.T, at *AccessTokens, c Claims) string {
 	return tok
 }
 
-// signRaw signs arbitrary claims with method and key, bypassing Issue.
+// signRaw signs arbitrary claims with method and key under kid, bypassing Issue.
 func signRaw(t *testing.T, method jwt.SigningMethod, key any, claims jwt.Claims) string {
 	t.Helper()
-	tok, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	tj := jwt.NewWithClaims(method, claims)
+	tj.Header["kid"] = signKey.ID
+	tok, err := tj.SignedString(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +130,15 @@ func TestAccessTokenRefused(t *testing.T) {
 	algNoneSigned := signRaw(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, goodClaims())
 
 	otherKey, _ := NewAccessTokens([]byte("another-signing-key-of-32-bytes!"), 15*time.Minute)
-	otherIssuer := &AccessTokens{key: tokenKey, ttl: 15 * time.Minute, issuer: "not-kabinet"}
+	otherIssuer := &AccessTokens{keys: at.keys, ttl: 15 * time.Minute, issuer: "not-kabinet"}
+	noKid := jwt.NewWithClaims(jwt.SigningMethodEdDSA, goodClaims())
+	noKidToken, err := noKid.SignedString(signKey.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Algorithm confusion: HMAC keyed with the public key, which anyone can
+	// fetch from the JWKS.
+	pub := []byte(signKey.Private.Public().(ed25519.PublicKey))
 
 	wrongAudience := goodClaims()
 	wrongAudience.Audience = jwt.ClaimStrings{"other-service"}
@@ -150,12 +162,14 @@ func TestAccessTokenRefused(t *testing.T) {
 		{"signature removed", header + "." + payload + ".", issuedAt},
 		{"alg none, unsigned", algNone, issuedAt},
 		{"alg none, library-signed", algNoneSigned, issuedAt},
-		{"HS512 with the right key", signRaw(t, jwt.SigningMethodHS512, tokenKey, goodClaims()), issuedAt},
-		{"HS256 with another key", issue(t, otherKey, person), issuedAt},
+		{"HS256 keyed with the public key", signRaw(t, jwt.SigningMethodHS256, pub, goodClaims()), issuedAt},
+		{"HS256 keyed with the old HMAC secret", signRaw(t, jwt.SigningMethodHS256, tokenKey, goodClaims()), issuedAt},
+		{"another key (unknown kid)", issue(t, otherKey, person), issuedAt},
+		{"no kid", noKidToken, issuedAt},
 		{"wrong issuer", issue(t, otherIssuer, person), issuedAt},
-		{"wrong audience", signRaw(t, jwt.SigningMethodHS256, tokenKey, wrongAudience), issuedAt},
-		{"no expiry", signRaw(t, jwt.SigningMethodHS256, tokenKey, noExpiry), issuedAt},
-		{"issued in the future", signRaw(t, jwt.SigningMethodHS256, tokenKey, futureIssuedAt), issuedAt},
+		{"wrong audience", signRaw(t, jwt.SigningMethodEdDSA, signKey.Private, wrongAudience), issuedAt},
+		{"no expiry", signRaw(t, jwt.SigningMethodEdDSA, signKey.Private, noExpiry), issuedAt},
+		{"issued in the future", signRaw(t, jwt.SigningMethodEdDSA, signKey.Private, futureIssuedAt), issuedAt},
 		{"no subject", issue(t, at, Claims{OrganizationID: "01JORG", Role: "responsible_person"}), issuedAt},
 		{"no organization", issue(t, at, Claims{PersonID: "01JPERSON", Role: "responsible_person"}), issuedAt},
 		{"empty", "", issuedAt},
@@ -174,7 +188,7 @@ func TestAccessTokenRefused(t *testing.T) {
 
 	// Sanity: the hand-built good claims do verify, so the refusals above are
 	// due to the one change each makes.
-	if _, err := at.Verify(signRaw(t, jwt.SigningMethodHS256, tokenKey, goodClaims()), issuedAt); err != nil {
+	if _, err := at.Verify(signRaw(t, jwt.SigningMethodEdDSA, signKey.Private, goodClaims()), issuedAt); err != nil {
 		t.Fatalf("hand-built good token refused: %v", err)
 	}
 }

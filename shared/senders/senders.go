@@ -14,6 +14,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/kabinet/kabinet/shared/notify"
+	"github.com/kabinet/kabinet/shared/platform"
 )
 
 // SNSAPI is the part of the SNS client used.
@@ -45,6 +46,7 @@ func (s *Sender) SendSMS(ctx context.Context, to, text string) (string, error) {
 			"AWS.SNS.SMS.SMSType": {DataType: aws.String("String"), StringValue: aws.String("Transactional")},
 		},
 	})
+	countSend(ctx, "SMS", err)
 	if err != nil {
 		return "", classify(err)
 	}
@@ -65,10 +67,21 @@ func (s *Sender) SendEmail(ctx context.Context, to, subject, text, html string) 
 			Body:    body,
 		}},
 	})
+	countSend(ctx, "Emails", err)
 	if err != nil {
 		return "", classify(err)
 	}
 	return aws.ToString(out.MessageId), nil
+}
+
+// countSend counts one provider call of a channel ("SMS", "Emails") as
+// <channel>Sent or <channel>Failed; the dashboard and the runbooks read them.
+func countSend(ctx context.Context, channel string, err error) {
+	if err != nil {
+		platform.Count(ctx, channel+"Failed", 1)
+		return
+	}
+	platform.Count(ctx, channel+"Sent", 1)
 }
 
 // classify marks failures that retrying cannot fix as notify.ErrPermanent:

@@ -354,6 +354,66 @@ func (e EdoSettingsNextStepsCode) Valid() bool {
 	}
 }
 
+// Defines values for JwksKeysAlg.
+const (
+	JwksKeysAlgEdDSA JwksKeysAlg = "EdDSA"
+)
+
+// Valid indicates whether the value is a known member of the JwksKeysAlg enum.
+func (e JwksKeysAlg) Valid() bool {
+	switch e {
+	case JwksKeysAlgEdDSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JwksKeysCrv.
+const (
+	JwksKeysCrvEd25519 JwksKeysCrv = "Ed25519"
+)
+
+// Valid indicates whether the value is a known member of the JwksKeysCrv enum.
+func (e JwksKeysCrv) Valid() bool {
+	switch e {
+	case JwksKeysCrvEd25519:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JwksKeysKty.
+const (
+	JwksKeysKtyOKP JwksKeysKty = "OKP"
+)
+
+// Valid indicates whether the value is a known member of the JwksKeysKty enum.
+func (e JwksKeysKty) Valid() bool {
+	switch e {
+	case JwksKeysKtyOKP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JwksKeysUse.
+const (
+	JwksKeysUseSig JwksKeysUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the JwksKeysUse enum.
+func (e JwksKeysUse) Valid() bool {
+	switch e {
+	case JwksKeysUseSig:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MeRole.
 const (
 	MeRoleEmployee          MeRole = "employee"
@@ -723,6 +783,45 @@ func (e SendCodeRequestChannel) Valid() bool {
 	case SendCodeRequestChannelEmail:
 		return true
 	case SendCodeRequestChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ServicePeriodState.
+const (
+	ServicePeriodStateActive  ServicePeriodState = "active"
+	ServicePeriodStateExpired ServicePeriodState = "expired"
+	ServicePeriodStateTrial   ServicePeriodState = "trial"
+)
+
+// Valid indicates whether the value is a known member of the ServicePeriodState enum.
+func (e ServicePeriodState) Valid() bool {
+	switch e {
+	case ServicePeriodStateActive:
+		return true
+	case ServicePeriodStateExpired:
+		return true
+	case ServicePeriodStateTrial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetServiceRequestAction.
+const (
+	SetServiceRequestActionActivate    SetServiceRequestAction = "activate"
+	SetServiceRequestActionExtendTrial SetServiceRequestAction = "extend_trial"
+)
+
+// Valid indicates whether the value is a known member of the SetServiceRequestAction enum.
+func (e SetServiceRequestAction) Valid() bool {
+	switch e {
+	case SetServiceRequestActionActivate:
+		return true
+	case SetServiceRequestActionExtendTrial:
 		return true
 	default:
 		return false
@@ -2049,6 +2148,32 @@ type InvitationTokenRequest struct {
 	Token InvitationToken `json:"token"`
 }
 
+// Jwks defines model for Jwks.
+type Jwks struct {
+	Keys []struct {
+		Alg JwksKeysAlg `json:"alg"`
+		Crv JwksKeysCrv `json:"crv"`
+		Kid string      `json:"kid"`
+		Kty JwksKeysKty `json:"kty"`
+		Use JwksKeysUse `json:"use"`
+
+		// X The public key, base64url without padding.
+		X string `json:"x"`
+	} `json:"keys"`
+}
+
+// JwksKeysAlg defines model for Jwks.Keys.Alg.
+type JwksKeysAlg string
+
+// JwksKeysCrv defines model for Jwks.Keys.Crv.
+type JwksKeysCrv string
+
+// JwksKeysKty defines model for Jwks.Keys.Kty.
+type JwksKeysKty string
+
+// JwksKeysUse defines model for Jwks.Keys.Use.
+type JwksKeysUse string
+
 // Kpp Tax registration reason code (КПП): 9 characters, 4 digits, then 2 digits or capital
 // Latin letters, then 3 digits.
 type Kpp = string
@@ -2348,6 +2473,28 @@ type NotificationTemplateRequest struct {
 	Body    string `json:"body"`
 	Sms     string `json:"sms"`
 	Subject string `json:"subject"`
+}
+
+// OperatorOrganization defines model for OperatorOrganization.
+type OperatorOrganization struct {
+	CreatedAt Timestamp `json:"createdAt"`
+
+	// Id An opaque id (ULID or UUIDv7), 1 to 64 letters, digits, `-` and `_`.
+	Id   Id     `json:"id"`
+	Inn  string `json:"inn"`
+	Name string `json:"name"`
+
+	// Service The organization's service period.
+	Service ServicePeriod `json:"service"`
+
+	// Statistics The latest daily aggregates, while the organization allows them.
+	Statistics *[]UsageDay `json:"statistics,omitempty"`
+}
+
+// OperatorOrganizationList defines model for OperatorOrganizationList.
+type OperatorOrganizationList struct {
+	Items      []OperatorOrganization `json:"items"`
+	NextCursor *string                `json:"nextCursor,omitempty"`
 }
 
 // OptionalCalendarDate A calendar date, `YYYY-MM-DD`, or null.
@@ -3084,6 +3231,47 @@ type SendCodeResponse struct {
 	ResendAfterSeconds int `json:"resendAfterSeconds"`
 }
 
+// ServiceExpiredProblem defines model for ServiceExpiredProblem.
+type ServiceExpiredProblem struct {
+	Code interface{} `json:"code"`
+
+	// Detail An explanation of this occurrence, in English.
+	Detail string `json:"detail"`
+
+	// Errors Field-level problems.
+	Errors *[]FieldError `json:"errors,omitempty"`
+
+	// RequestId The request's id, as in the logs.
+	RequestId string      `json:"requestId"`
+	Status    interface{} `json:"status"`
+
+	// Title A short summary of the problem type.
+	Title string `json:"title"`
+
+	// Type `urn:kabinet:problem:<code>`.
+	Type string `json:"type"`
+}
+
+// ServicePeriod The organization's service period.
+type ServicePeriod struct {
+	ActiveUntil *Timestamp `json:"activeUntil,omitempty"`
+
+	// DaysLeft Days until `endsAt`, a started day counting as a whole one; 0 once expired.
+	DaysLeft int        `json:"daysLeft"`
+	EndsAt   *Timestamp `json:"endsAt,omitempty"`
+
+	// Message The state in Russian, for the administrator.
+	Message     string             `json:"message"`
+	State       ServicePeriodState `json:"state"`
+	TrialEndsAt Timestamp          `json:"trialEndsAt"`
+
+	// UsageStatistics Whether the organization allows usage statistics.
+	UsageStatistics bool `json:"usageStatistics"`
+}
+
+// ServicePeriodState defines model for ServicePeriod.State.
+type ServicePeriodState string
+
 // Session One sign-in of the person, live while its refresh token can be used.
 type Session struct {
 	CreatedAt time.Time `json:"createdAt"`
@@ -3148,6 +3336,17 @@ type SetPasswordRequest struct {
 	Password   Password `json:"password"`
 	SetupToken string   `json:"setupToken"`
 }
+
+// SetServiceRequest defines model for SetServiceRequest.
+type SetServiceRequest struct {
+	Action SetServiceRequestAction `json:"action"`
+
+	// Until The last day (Moscow) of the trial or the paid service.
+	Until openapi_types.Date `json:"until"`
+}
+
+// SetServiceRequestAction defines model for SetServiceRequest.Action.
+type SetServiceRequestAction string
 
 // SignInRequest defines model for SignInRequest.
 type SignInRequest struct {
@@ -3499,6 +3698,28 @@ type UnsupportedMediaTypeProblem struct {
 	Type string `json:"type"`
 }
 
+// UsageDay One organization's usage on one Moscow day: counts only.
+type UsageDay struct {
+	ActiveCabinets    int                `json:"activeCabinets"`
+	AggregatedAt      Timestamp          `json:"aggregatedAt"`
+	Day               openapi_types.Date `json:"day"`
+	NotificationsSent int                `json:"notificationsSent"`
+
+	// RequestsSubmitted Requests numbered since the day before's aggregate; null on the first aggregated day.
+	RequestsSubmitted *int `json:"requestsSubmitted"`
+}
+
+// UsageStatisticsList defines model for UsageStatisticsList.
+type UsageStatisticsList struct {
+	Items      []UsageDay `json:"items"`
+	NextCursor *string    `json:"nextCursor,omitempty"`
+}
+
+// UsageStatisticsRequest defines model for UsageStatisticsRequest.
+type UsageStatisticsRequest struct {
+	Allowed bool `json:"allowed"`
+}
+
 // VerifyCodeBadRequestProblem defines model for VerifyCodeBadRequestProblem.
 type VerifyCodeBadRequestProblem struct {
 	Code interface{} `json:"code"`
@@ -3561,6 +3782,9 @@ type Limit = int
 // ManagerId An id the employer system gave: 1 to 64 bytes of printable characters without spaces
 // or `#`.
 type ManagerId = ExternalId
+
+// OrganizationId An opaque id (ULID or UUIDv7), 1 to 64 letters, digits, `-` and `_`.
+type OrganizationId = Id
 
 // RequestCursor defines model for RequestCursor.
 type RequestCursor = string
@@ -3670,6 +3894,9 @@ type NotificationSettingsBadRequest = BadRequestProblem
 // NotificationTemplateBadRequest defines model for NotificationTemplateBadRequest.
 type NotificationTemplateBadRequest = BadRequestProblem
 
+// OperatorUnauthorized defines model for OperatorUnauthorized.
+type OperatorUnauthorized = UnauthorizedProblem
+
 // PayloadTooLarge defines model for PayloadTooLarge.
 type PayloadTooLarge = PayloadTooLargeProblem
 
@@ -3705,6 +3932,9 @@ type RequestsForbidden = ForbiddenProblem
 
 // ResetPasswordBadRequest defines model for ResetPasswordBadRequest.
 type ResetPasswordBadRequest = ResetPasswordBadRequestProblem
+
+// ServiceExpired defines model for ServiceExpired.
+type ServiceExpired = ServiceExpiredProblem
 
 // ServiceUnavailable defines model for ServiceUnavailable.
 type ServiceUnavailable = UnavailableProblem
@@ -3860,6 +4090,24 @@ type ListNotificationsParams struct {
 	// letter, at most 40) answers 400 `validation_failed` (`unknown_kind`); a kind no
 	// notification has lists none.
 	Kind *string `form:"kind,omitempty" json:"kind,omitempty"`
+}
+
+// OperatorListOrganizationsParams defines parameters for OperatorListOrganizations.
+type OperatorListOrganizationsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from the previous page's `nextCursor`; absent or empty for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// OperatorOrganizationStatisticsParams defines parameters for OperatorOrganizationStatistics.
+type OperatorOrganizationStatisticsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from the previous page's `nextCursor`; absent or empty for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListApiKeysParams defines parameters for ListApiKeys.
@@ -4021,6 +4269,9 @@ type SignDocumentsJSONRequestBody = SignRequest
 // AnnounceNoticeJSONRequestBody defines body for AnnounceNotice for application/json ContentType.
 type AnnounceNoticeJSONRequestBody = AnnounceNoticeRequest
 
+// OperatorSetServiceJSONRequestBody defines body for OperatorSetService for application/json ContentType.
+type OperatorSetServiceJSONRequestBody = SetServiceRequest
+
 // UpdateCabinetSettingsJSONRequestBody defines body for UpdateCabinetSettings for application/json ContentType.
 type UpdateCabinetSettingsJSONRequestBody = CabinetSettingsPatch
 
@@ -4035,6 +4286,9 @@ type SetNotificationTemplateJSONRequestBody = NotificationTemplateRequest
 
 // UpdateRequestSettingsJSONRequestBody defines body for UpdateRequestSettings for application/json ContentType.
 type UpdateRequestSettingsJSONRequestBody = RequestSettingsPatch
+
+// SetUsageStatisticsJSONRequestBody defines body for SetUsageStatistics for application/json ContentType.
+type SetUsageStatisticsJSONRequestBody = UsageStatisticsRequest
 
 // ConnectOrganizationJSONRequestBody defines body for ConnectOrganization for application/json ContentType.
 type ConnectOrganizationJSONRequestBody = ConnectOrganizationRequest
@@ -4419,6 +4673,17 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// GetJwks Public keys that verify access tokens
+	//
+	// The JSON Web Key Set (RFC 7517) of the Ed25519 keys (`kty` `OKP`, RFC 8037) whose
+	// private halves sign access tokens (`alg` `EdDSA`); a token's `kid` header names its
+	// key. During a key rotation the set lists the current key, the next one (published
+	// before it signs) and the previous one (until the tokens it signed have expired); a
+	// token whose key has left the set is refused. Caches may keep the set for 5 minutes.
+	//
+	// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+	GetJwks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListApprovals What waits for the caller's decision
 	//
@@ -5157,6 +5422,45 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
 	ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// OperatorListOrganizations List organizations with their service period
+	//
+	// The deployment operator's list of organizations, in connection order, each with its
+	// service period and, while it allows them, its latest 7 daily usage aggregates.
+	// Organizations connected before service periods existed appear once their responsible
+	// person has opened `GET /v1/organization/service` or the operator has set their period.
+	//
+	// Corresponds with GET /v1/operator/organizations (the `OperatorListOrganizations` operationId).
+	OperatorListOrganizations(ctx context.Context, params *OperatorListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorSetServiceWithBody Extend the trial or activate the service
+	//
+	// `extend_trial` moves the trial's end, `activate` sets the paid service's end, to the
+	// end of the Moscow day `until` (today to 5 years ahead). An expired organization can
+	// create cabinets and send invitations again at once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/operator/organizations/{organizationId}/service (the `OperatorSetService` operationId).
+	OperatorSetServiceWithBody(ctx context.Context, organizationId OrganizationId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorSetService Extend the trial or activate the service
+	//
+	// `extend_trial` moves the trial's end, `activate` sets the paid service's end, to the
+	// end of the Moscow day `until` (today to 5 years ahead). An expired organization can
+	// create cabinets and send invitations again at once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/operator/organizations/{organizationId}/service (the `OperatorSetService` operationId).
+	OperatorSetService(ctx context.Context, organizationId OrganizationId, body OperatorSetServiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorOrganizationStatistics One organization's usage statistics
+	//
+	// The organization's daily usage aggregates, newest first; none unless it allows them.
+	//
+	// Corresponds with GET /v1/operator/organizations/{organizationId}/statistics (the `OperatorOrganizationStatistics` operationId).
+	OperatorOrganizationStatistics(ctx context.Context, organizationId OrganizationId, params *OperatorOrganizationStatisticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApiKeys List the organization's API keys
 	//
 	// Lists the organization's employer-system API keys, active and revoked, oldest first.
@@ -5404,6 +5708,39 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/organization/request-settings (the `UpdateRequestSettings` operationId).
 	UpdateRequestSettings(ctx context.Context, body UpdateRequestSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetService The organization's service period
+	//
+	// The organization's service period: a 45-day trial from connection (unlimited
+	// cabinets), then `active` until the date the operator set, or `expired`. After expiry
+	// reading stays possible, while creating cabinets and sending invitations answer 402
+	// `service_expired`. `daysLeft` counts a started day as a whole one; `message` says it
+	// in Russian. Also says whether usage statistics are allowed.
+	//
+	// Corresponds with GET /v1/organization/service (the `GetService` operationId).
+	GetService(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUsageStatisticsWithBody Allow or forbid usage statistics
+	//
+	// Allows or forbids the service to keep daily usage aggregates of the organization
+	// (active cabinets, requests, notifications: counts only, never personal data). Off by
+	// default. Forbidding stops the collection and deletes the aggregates kept.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/organization/usage-statistics (the `SetUsageStatistics` operationId).
+	SetUsageStatisticsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUsageStatistics Allow or forbid usage statistics
+	//
+	// Allows or forbids the service to keep daily usage aggregates of the organization
+	// (active cabinets, requests, notifications: counts only, never personal data). Off by
+	// default. Forbidding stops the collection and deletes the aggregates kept.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/organization/usage-statistics (the `SetUsageStatistics` operationId).
+	SetUsageStatistics(ctx context.Context, body SetUsageStatisticsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConnectOrganizationWithBody Connect an organization
 	//
@@ -5763,6 +6100,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/requests/{requestId}/take (the `TakeRequest` operationId).
 	TakeRequest(ctx context.Context, requestId RequestId, body TakeRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetJwks Public keys that verify access tokens
+//
+// The JSON Web Key Set (RFC 7517) of the Ed25519 keys (`kty` `OKP`, RFC 8037) whose
+// private halves sign access tokens (`alg` `EdDSA`); a token's `kid` header names its
+// key. During a key rotation the set lists the current key, the next one (published
+// before it signs) and the previous one (until the tokens it signed have expired); a
+// token whose key has left the set is refused. Caches may keep the set for 5 minutes.
+//
+// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+func (c *Client) GetJwks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetJwksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListApprovals What waits for the caller's decision
@@ -7042,6 +7400,85 @@ func (c *Client) ListNotifications(ctx context.Context, params *ListNotification
 	return c.Client.Do(req)
 }
 
+// OperatorListOrganizations List organizations with their service period
+//
+// The deployment operator's list of organizations, in connection order, each with its
+// service period and, while it allows them, its latest 7 daily usage aggregates.
+// Organizations connected before service periods existed appear once their responsible
+// person has opened `GET /v1/organization/service` or the operator has set their period.
+//
+// Corresponds with GET /v1/operator/organizations (the `OperatorListOrganizations` operationId).
+func (c *Client) OperatorListOrganizations(ctx context.Context, params *OperatorListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorListOrganizationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorSetServiceWithBody Extend the trial or activate the service
+//
+// `extend_trial` moves the trial's end, `activate` sets the paid service's end, to the
+// end of the Moscow day `until` (today to 5 years ahead). An expired organization can
+// create cabinets and send invitations again at once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/operator/organizations/{organizationId}/service (the `OperatorSetService` operationId).
+func (c *Client) OperatorSetServiceWithBody(ctx context.Context, organizationId OrganizationId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorSetServiceRequestWithBody(c.Server, organizationId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorSetService Extend the trial or activate the service
+//
+// `extend_trial` moves the trial's end, `activate` sets the paid service's end, to the
+// end of the Moscow day `until` (today to 5 years ahead). An expired organization can
+// create cabinets and send invitations again at once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/operator/organizations/{organizationId}/service (the `OperatorSetService` operationId).
+func (c *Client) OperatorSetService(ctx context.Context, organizationId OrganizationId, body OperatorSetServiceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorSetServiceRequest(c.Server, organizationId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorOrganizationStatistics One organization's usage statistics
+//
+// The organization's daily usage aggregates, newest first; none unless it allows them.
+//
+// Corresponds with GET /v1/operator/organizations/{organizationId}/statistics (the `OperatorOrganizationStatistics` operationId).
+func (c *Client) OperatorOrganizationStatistics(ctx context.Context, organizationId OrganizationId, params *OperatorOrganizationStatisticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorOrganizationStatisticsRequest(c.Server, organizationId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListApiKeys List the organization's API keys
 //
 // Lists the organization's employer-system API keys, active and revoked, oldest first.
@@ -7470,6 +7907,69 @@ func (c *Client) UpdateRequestSettingsWithBody(ctx context.Context, contentType 
 // Corresponds with PATCH /v1/organization/request-settings (the `UpdateRequestSettings` operationId).
 func (c *Client) UpdateRequestSettings(ctx context.Context, body UpdateRequestSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateRequestSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetService The organization's service period
+//
+// The organization's service period: a 45-day trial from connection (unlimited
+// cabinets), then `active` until the date the operator set, or `expired`. After expiry
+// reading stays possible, while creating cabinets and sending invitations answer 402
+// `service_expired`. `daysLeft` counts a started day as a whole one; `message` says it
+// in Russian. Also says whether usage statistics are allowed.
+//
+// Corresponds with GET /v1/organization/service (the `GetService` operationId).
+func (c *Client) GetService(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetServiceRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUsageStatisticsWithBody Allow or forbid usage statistics
+//
+// Allows or forbids the service to keep daily usage aggregates of the organization
+// (active cabinets, requests, notifications: counts only, never personal data). Off by
+// default. Forbidding stops the collection and deletes the aggregates kept.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/organization/usage-statistics (the `SetUsageStatistics` operationId).
+func (c *Client) SetUsageStatisticsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUsageStatisticsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUsageStatistics Allow or forbid usage statistics
+//
+// Allows or forbids the service to keep daily usage aggregates of the organization
+// (active cabinets, requests, notifications: counts only, never personal data). Off by
+// default. Forbidding stops the collection and deletes the aggregates kept.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/organization/usage-statistics (the `SetUsageStatistics` operationId).
+func (c *Client) SetUsageStatistics(ctx context.Context, body SetUsageStatisticsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUsageStatisticsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8127,6 +8627,33 @@ func (c *Client) TakeRequest(ctx context.Context, requestId RequestId, body Take
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetJwksRequest constructs an http.Request for the GetJwks method
+func NewGetJwksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/.well-known/jwks.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewListApprovalsRequest constructs an http.Request for the ListApprovals method
@@ -9734,6 +10261,192 @@ func NewListNotificationsRequest(server string, params *ListNotificationsParams)
 	return req, nil
 }
 
+// NewOperatorListOrganizationsRequest constructs an http.Request for the OperatorListOrganizations method
+func NewOperatorListOrganizationsRequest(server string, params *OperatorListOrganizationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/organizations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOperatorSetServiceRequest calls the generic OperatorSetService builder with application/json body
+func NewOperatorSetServiceRequest(server string, organizationId OrganizationId, body OperatorSetServiceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOperatorSetServiceRequestWithBody(server, organizationId, "application/json", bodyReader)
+}
+
+// NewOperatorSetServiceRequestWithBody constructs an http.Request for the OperatorSetService method, with any body, and a specified content type
+func NewOperatorSetServiceRequestWithBody(server string, organizationId OrganizationId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "organizationId", organizationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/organizations/%s/service", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOperatorOrganizationStatisticsRequest constructs an http.Request for the OperatorOrganizationStatistics method
+func NewOperatorOrganizationStatisticsRequest(server string, organizationId OrganizationId, params *OperatorOrganizationStatisticsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "organizationId", organizationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/organizations/%s/statistics", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListApiKeysRequest constructs an http.Request for the ListApiKeys method
 func NewListApiKeysRequest(server string, params *ListApiKeysParams) (*http.Request, error) {
 	var err error
@@ -10228,6 +10941,73 @@ func NewUpdateRequestSettingsRequestWithBody(server string, contentType string, 
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetServiceRequest constructs an http.Request for the GetService method
+func NewGetServiceRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organization/service")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetUsageStatisticsRequest calls the generic SetUsageStatistics builder with application/json body
+func NewSetUsageStatisticsRequest(server string, body SetUsageStatisticsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetUsageStatisticsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetUsageStatisticsRequestWithBody constructs an http.Request for the SetUsageStatistics method, with any body, and a specified content type
+func NewSetUsageStatisticsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organization/usage-statistics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -11181,6 +11961,19 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetJwksWithResponse Public keys that verify access tokens
+	//
+	// The JSON Web Key Set (RFC 7517) of the Ed25519 keys (`kty` `OKP`, RFC 8037) whose
+	// private halves sign access tokens (`alg` `EdDSA`); a token's `kid` header names its
+	// key. During a key rotation the set lists the current key, the next one (published
+	// before it signs) and the previous one (until the tokens it signed have expired); a
+	// token whose key has left the set is refused. Caches may keep the set for 5 minutes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+	GetJwksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetJwksReply, error)
+
 	// ListApprovalsWithResponse What waits for the caller's decision
 	//
 	// Pages through the requests waiting for the caller's decision, oldest first: for an
@@ -11950,6 +12743,49 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/notifications (the `ListNotifications` operationId).
 	ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsReply, error)
 
+	// OperatorListOrganizationsWithResponse List organizations with their service period
+	//
+	// The deployment operator's list of organizations, in connection order, each with its
+	// service period and, while it allows them, its latest 7 daily usage aggregates.
+	// Organizations connected before service periods existed appear once their responsible
+	// person has opened `GET /v1/organization/service` or the operator has set their period.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/operator/organizations (the `OperatorListOrganizations` operationId).
+	OperatorListOrganizationsWithResponse(ctx context.Context, params *OperatorListOrganizationsParams, reqEditors ...RequestEditorFn) (*OperatorListOrganizationsReply, error)
+
+	// OperatorSetServiceWithBodyWithResponse Extend the trial or activate the service
+	//
+	// `extend_trial` moves the trial's end, `activate` sets the paid service's end, to the
+	// end of the Moscow day `until` (today to 5 years ahead). An expired organization can
+	// create cabinets and send invitations again at once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/operator/organizations/{organizationId}/service (the `OperatorSetService` operationId).
+	OperatorSetServiceWithBodyWithResponse(ctx context.Context, organizationId OrganizationId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorSetServiceReply, error)
+
+	// OperatorSetServiceWithResponse Extend the trial or activate the service
+	//
+	// `extend_trial` moves the trial's end, `activate` sets the paid service's end, to the
+	// end of the Moscow day `until` (today to 5 years ahead). An expired organization can
+	// create cabinets and send invitations again at once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/operator/organizations/{organizationId}/service (the `OperatorSetService` operationId).
+	OperatorSetServiceWithResponse(ctx context.Context, organizationId OrganizationId, body OperatorSetServiceJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorSetServiceReply, error)
+
+	// OperatorOrganizationStatisticsWithResponse One organization's usage statistics
+	//
+	// The organization's daily usage aggregates, newest first; none unless it allows them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/operator/organizations/{organizationId}/statistics (the `OperatorOrganizationStatistics` operationId).
+	OperatorOrganizationStatisticsWithResponse(ctx context.Context, organizationId OrganizationId, params *OperatorOrganizationStatisticsParams, reqEditors ...RequestEditorFn) (*OperatorOrganizationStatisticsReply, error)
+
 	// ListApiKeysWithResponse List the organization's API keys
 	//
 	// Lists the organization's employer-system API keys, active and revoked, oldest first.
@@ -12215,6 +13051,41 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/organization/request-settings (the `UpdateRequestSettings` operationId).
 	UpdateRequestSettingsWithResponse(ctx context.Context, body UpdateRequestSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRequestSettingsReply, error)
+
+	// GetServiceWithResponse The organization's service period
+	//
+	// The organization's service period: a 45-day trial from connection (unlimited
+	// cabinets), then `active` until the date the operator set, or `expired`. After expiry
+	// reading stays possible, while creating cabinets and sending invitations answer 402
+	// `service_expired`. `daysLeft` counts a started day as a whole one; `message` says it
+	// in Russian. Also says whether usage statistics are allowed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/organization/service (the `GetService` operationId).
+	GetServiceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetServiceReply, error)
+
+	// SetUsageStatisticsWithBodyWithResponse Allow or forbid usage statistics
+	//
+	// Allows or forbids the service to keep daily usage aggregates of the organization
+	// (active cabinets, requests, notifications: counts only, never personal data). Off by
+	// default. Forbidding stops the collection and deletes the aggregates kept.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/organization/usage-statistics (the `SetUsageStatistics` operationId).
+	SetUsageStatisticsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUsageStatisticsReply, error)
+
+	// SetUsageStatisticsWithResponse Allow or forbid usage statistics
+	//
+	// Allows or forbids the service to keep daily usage aggregates of the organization
+	// (active cabinets, requests, notifications: counts only, never personal data). Off by
+	// default. Forbidding stops the collection and deletes the aggregates kept.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/organization/usage-statistics (the `SetUsageStatistics` operationId).
+	SetUsageStatisticsWithResponse(ctx context.Context, body SetUsageStatisticsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUsageStatisticsReply, error)
 
 	// ConnectOrganizationWithBodyWithResponse Connect an organization
 	//
@@ -12592,6 +13463,75 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/requests/{requestId}/take (the `TakeRequest` operationId).
 	TakeRequestWithResponse(ctx context.Context, requestId RequestId, body TakeRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*TakeRequestReply, error)
+}
+
+// GetJwksReply200Headers the declared response headers of an HTTP 200 response for GetJwks
+type GetJwksReply200Headers struct {
+	CacheControl *string
+}
+
+// GetJwksReply503Headers the declared response headers of an HTTP 503 response for GetJwks
+type GetJwksReply503Headers struct {
+	RetryAfter int
+}
+
+type GetJwksReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Jwks
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetJwksReply200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetJwksReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetJwksReply) GetJSON200() *Jwks {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetJwksReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetJwksReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetJwksReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetJwksReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetJwksReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetJwksReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // ListApprovalsReply401Headers the declared response headers of an HTTP 401 response for ListApprovals
@@ -13572,6 +14512,8 @@ type RunCabinetActionReply struct {
 	ApplicationproblemJSON400 *CabinetActionBadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON402 the response for an HTTP 402 `application/problem+json` response
+	ApplicationproblemJSON402 *ServiceExpired
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
@@ -13609,6 +14551,11 @@ func (r RunCabinetActionReply) GetApplicationproblemJSON400() *CabinetActionBadR
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r RunCabinetActionReply) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON402 returns the response for an HTTP 402 `application/problem+json` response
+func (r RunCabinetActionReply) GetApplicationproblemJSON402() *ServiceExpired {
+	return r.ApplicationproblemJSON402
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
@@ -16059,6 +17006,283 @@ func (r ListNotificationsReply) ContentType() string {
 	return ""
 }
 
+// OperatorListOrganizationsReply401Headers the declared response headers of an HTTP 401 response for OperatorListOrganizations
+type OperatorListOrganizationsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// OperatorListOrganizationsReply503Headers the declared response headers of an HTTP 503 response for OperatorListOrganizations
+type OperatorListOrganizationsReply503Headers struct {
+	RetryAfter int
+}
+
+type OperatorListOrganizationsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OperatorOrganizationList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *QueryBadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *OperatorUnauthorized
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OperatorListOrganizationsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *OperatorListOrganizationsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OperatorListOrganizationsReply) GetJSON200() *OperatorOrganizationList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r OperatorListOrganizationsReply) GetApplicationproblemJSON400() *QueryBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r OperatorListOrganizationsReply) GetApplicationproblemJSON401() *OperatorUnauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r OperatorListOrganizationsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r OperatorListOrganizationsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorListOrganizationsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorListOrganizationsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorListOrganizationsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorListOrganizationsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OperatorSetServiceReply401Headers the declared response headers of an HTTP 401 response for OperatorSetService
+type OperatorSetServiceReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// OperatorSetServiceReply503Headers the declared response headers of an HTTP 503 response for OperatorSetService
+type OperatorSetServiceReply503Headers struct {
+	RetryAfter int
+}
+
+type OperatorSetServiceReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServicePeriod
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *OperatorUnauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OperatorSetServiceReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *OperatorSetServiceReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OperatorSetServiceReply) GetJSON200() *ServicePeriod {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r OperatorSetServiceReply) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r OperatorSetServiceReply) GetApplicationproblemJSON401() *OperatorUnauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r OperatorSetServiceReply) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r OperatorSetServiceReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r OperatorSetServiceReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r OperatorSetServiceReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r OperatorSetServiceReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorSetServiceReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorSetServiceReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorSetServiceReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorSetServiceReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OperatorOrganizationStatisticsReply401Headers the declared response headers of an HTTP 401 response for OperatorOrganizationStatistics
+type OperatorOrganizationStatisticsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// OperatorOrganizationStatisticsReply503Headers the declared response headers of an HTTP 503 response for OperatorOrganizationStatistics
+type OperatorOrganizationStatisticsReply503Headers struct {
+	RetryAfter int
+}
+
+type OperatorOrganizationStatisticsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UsageStatisticsList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *QueryBadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *OperatorUnauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OperatorOrganizationStatisticsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *OperatorOrganizationStatisticsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OperatorOrganizationStatisticsReply) GetJSON200() *UsageStatisticsList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r OperatorOrganizationStatisticsReply) GetApplicationproblemJSON400() *QueryBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r OperatorOrganizationStatisticsReply) GetApplicationproblemJSON401() *OperatorUnauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r OperatorOrganizationStatisticsReply) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r OperatorOrganizationStatisticsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r OperatorOrganizationStatisticsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorOrganizationStatisticsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorOrganizationStatisticsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorOrganizationStatisticsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorOrganizationStatisticsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListApiKeysReply401Headers the declared response headers of an HTTP 401 response for ListApiKeys
 type ListApiKeysReply401Headers struct {
 	WWWAuthenticate string
@@ -17376,6 +18600,193 @@ func (r UpdateRequestSettingsReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateRequestSettingsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetServiceReply401Headers the declared response headers of an HTTP 401 response for GetService
+type GetServiceReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetServiceReply503Headers the declared response headers of an HTTP 503 response for GetService
+type GetServiceReply503Headers struct {
+	RetryAfter int
+}
+
+type GetServiceReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServicePeriod
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetServiceReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetServiceReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetServiceReply) GetJSON200() *ServicePeriod {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetServiceReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetServiceReply) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetServiceReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetServiceReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetServiceReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetServiceReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetServiceReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetServiceReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetUsageStatisticsReply401Headers the declared response headers of an HTTP 401 response for SetUsageStatistics
+type SetUsageStatisticsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// SetUsageStatisticsReply503Headers the declared response headers of an HTTP 503 response for SetUsageStatistics
+type SetUsageStatisticsReply503Headers struct {
+	RetryAfter int
+}
+
+type SetUsageStatisticsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ServicePeriod
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetUsageStatisticsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetUsageStatisticsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetUsageStatisticsReply) GetJSON200() *ServicePeriod {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetUsageStatisticsReply) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetUsageStatisticsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetUsageStatisticsReply) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetUsageStatisticsReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetUsageStatisticsReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SetUsageStatisticsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SetUsageStatisticsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetUsageStatisticsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetUsageStatisticsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetUsageStatisticsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetUsageStatisticsReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19365,6 +20776,25 @@ func (r TakeRequestReply) ContentType() string {
 	return ""
 }
 
+// GetJwksWithResponse Public keys that verify access tokens
+//
+// The JSON Web Key Set (RFC 7517) of the Ed25519 keys (`kty` `OKP`, RFC 8037) whose
+// private halves sign access tokens (`alg` `EdDSA`); a token's `kid` header names its
+// key. During a key rotation the set lists the current key, the next one (published
+// before it signs) and the previous one (until the tokens it signed have expired); a
+// token whose key has left the set is refused. Caches may keep the set for 5 minutes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
+func (c *ClientWithResponses) GetJwksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetJwksReply, error) {
+	rsp, err := c.GetJwks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetJwksReply(rsp)
+}
+
 // ListApprovalsWithResponse What waits for the caller's decision
 //
 // Pages through the requests waiting for the caller's decision, oldest first: for an
@@ -20458,6 +21888,73 @@ func (c *ClientWithResponses) ListNotificationsWithResponse(ctx context.Context,
 	return ParseListNotificationsReply(rsp)
 }
 
+// OperatorListOrganizationsWithResponse List organizations with their service period
+//
+// The deployment operator's list of organizations, in connection order, each with its
+// service period and, while it allows them, its latest 7 daily usage aggregates.
+// Organizations connected before service periods existed appear once their responsible
+// person has opened `GET /v1/organization/service` or the operator has set their period.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/operator/organizations (the `OperatorListOrganizations` operationId).
+func (c *ClientWithResponses) OperatorListOrganizationsWithResponse(ctx context.Context, params *OperatorListOrganizationsParams, reqEditors ...RequestEditorFn) (*OperatorListOrganizationsReply, error) {
+	rsp, err := c.OperatorListOrganizations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorListOrganizationsReply(rsp)
+}
+
+// OperatorSetServiceWithBodyWithResponse Extend the trial or activate the service
+//
+// `extend_trial` moves the trial's end, `activate` sets the paid service's end, to the
+// end of the Moscow day `until` (today to 5 years ahead). An expired organization can
+// create cabinets and send invitations again at once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/operator/organizations/{organizationId}/service (the `OperatorSetService` operationId).
+func (c *ClientWithResponses) OperatorSetServiceWithBodyWithResponse(ctx context.Context, organizationId OrganizationId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorSetServiceReply, error) {
+	rsp, err := c.OperatorSetServiceWithBody(ctx, organizationId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorSetServiceReply(rsp)
+}
+
+// OperatorSetServiceWithResponse Extend the trial or activate the service
+//
+// `extend_trial` moves the trial's end, `activate` sets the paid service's end, to the
+// end of the Moscow day `until` (today to 5 years ahead). An expired organization can
+// create cabinets and send invitations again at once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/operator/organizations/{organizationId}/service (the `OperatorSetService` operationId).
+func (c *ClientWithResponses) OperatorSetServiceWithResponse(ctx context.Context, organizationId OrganizationId, body OperatorSetServiceJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorSetServiceReply, error) {
+	rsp, err := c.OperatorSetService(ctx, organizationId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorSetServiceReply(rsp)
+}
+
+// OperatorOrganizationStatisticsWithResponse One organization's usage statistics
+//
+// The organization's daily usage aggregates, newest first; none unless it allows them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/operator/organizations/{organizationId}/statistics (the `OperatorOrganizationStatistics` operationId).
+func (c *ClientWithResponses) OperatorOrganizationStatisticsWithResponse(ctx context.Context, organizationId OrganizationId, params *OperatorOrganizationStatisticsParams, reqEditors ...RequestEditorFn) (*OperatorOrganizationStatisticsReply, error) {
+	rsp, err := c.OperatorOrganizationStatistics(ctx, organizationId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorOrganizationStatisticsReply(rsp)
+}
+
 // ListApiKeysWithResponse List the organization's API keys
 //
 // Lists the organization's employer-system API keys, active and revoked, oldest first.
@@ -20836,6 +22333,59 @@ func (c *ClientWithResponses) UpdateRequestSettingsWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseUpdateRequestSettingsReply(rsp)
+}
+
+// GetServiceWithResponse The organization's service period
+//
+// The organization's service period: a 45-day trial from connection (unlimited
+// cabinets), then `active` until the date the operator set, or `expired`. After expiry
+// reading stays possible, while creating cabinets and sending invitations answer 402
+// `service_expired`. `daysLeft` counts a started day as a whole one; `message` says it
+// in Russian. Also says whether usage statistics are allowed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/organization/service (the `GetService` operationId).
+func (c *ClientWithResponses) GetServiceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetServiceReply, error) {
+	rsp, err := c.GetService(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetServiceReply(rsp)
+}
+
+// SetUsageStatisticsWithBodyWithResponse Allow or forbid usage statistics
+//
+// Allows or forbids the service to keep daily usage aggregates of the organization
+// (active cabinets, requests, notifications: counts only, never personal data). Off by
+// default. Forbidding stops the collection and deletes the aggregates kept.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/organization/usage-statistics (the `SetUsageStatistics` operationId).
+func (c *ClientWithResponses) SetUsageStatisticsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUsageStatisticsReply, error) {
+	rsp, err := c.SetUsageStatisticsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUsageStatisticsReply(rsp)
+}
+
+// SetUsageStatisticsWithResponse Allow or forbid usage statistics
+//
+// Allows or forbids the service to keep daily usage aggregates of the organization
+// (active cabinets, requests, notifications: counts only, never personal data). Off by
+// default. Forbidding stops the collection and deletes the aggregates kept.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/organization/usage-statistics (the `SetUsageStatistics` operationId).
+func (c *ClientWithResponses) SetUsageStatisticsWithResponse(ctx context.Context, body SetUsageStatisticsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUsageStatisticsReply, error) {
+	rsp, err := c.SetUsageStatistics(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUsageStatisticsReply(rsp)
 }
 
 // ConnectOrganizationWithBodyWithResponse Connect an organization
@@ -21387,6 +22937,69 @@ func (c *ClientWithResponses) TakeRequestWithResponse(ctx context.Context, reque
 		return nil, err
 	}
 	return ParseTakeRequestReply(rsp)
+}
+
+// ParseGetJwksReply parses an HTTP response from a GetJwksWithResponse call
+func ParseGetJwksReply(rsp *http.Response) (*GetJwksReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetJwksReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Jwks
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetJwksReply200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetJwksReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseListApprovalsReply parses an HTTP response from a ListApprovalsWithResponse call
@@ -22321,6 +23934,13 @@ func ParseRunCabinetActionReply(rsp *http.Response) (*RunCabinetActionReply, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
+		var dest ServiceExpired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON402 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Forbidden
@@ -24680,6 +26300,265 @@ func ParseListNotificationsReply(rsp *http.Response) (*ListNotificationsReply, e
 	return response, nil
 }
 
+// ParseOperatorListOrganizationsReply parses an HTTP response from a OperatorListOrganizationsWithResponse call
+func ParseOperatorListOrganizationsReply(rsp *http.Response) (*OperatorListOrganizationsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorListOrganizationsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OperatorOrganizationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest QueryBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OperatorUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OperatorListOrganizationsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers OperatorListOrganizationsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOperatorSetServiceReply parses an HTTP response from a OperatorSetServiceWithResponse call
+func ParseOperatorSetServiceReply(rsp *http.Response) (*OperatorSetServiceReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorSetServiceReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServicePeriod
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OperatorUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OperatorSetServiceReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers OperatorSetServiceReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOperatorOrganizationStatisticsReply parses an HTTP response from a OperatorOrganizationStatisticsWithResponse call
+func ParseOperatorOrganizationStatisticsReply(rsp *http.Response) (*OperatorOrganizationStatisticsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorOrganizationStatisticsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UsageStatisticsList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest QueryBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OperatorUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OperatorOrganizationStatisticsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers OperatorOrganizationStatisticsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListApiKeysReply parses an HTTP response from a ListApiKeysWithResponse call
 func ParseListApiKeysReply(rsp *http.Response) (*ListApiKeysReply, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -25909,6 +27788,181 @@ func ParseUpdateRequestSettingsReply(rsp *http.Response) (*UpdateRequestSettings
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateRequestSettingsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetServiceReply parses an HTTP response from a GetServiceWithResponse call
+func ParseGetServiceReply(rsp *http.Response) (*GetServiceReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetServiceReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServicePeriod
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetServiceReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetServiceReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetUsageStatisticsReply parses an HTTP response from a SetUsageStatisticsWithResponse call
+func ParseSetUsageStatisticsReply(rsp *http.Response) (*SetUsageStatisticsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetUsageStatisticsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ServicePeriod
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetUsageStatisticsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetUsageStatisticsReply503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

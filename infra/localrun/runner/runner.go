@@ -54,6 +54,9 @@ type Options struct {
 	PoolSize int
 	// Parameters override template parameter values.
 	Parameters map[string]string
+	// SecretValues give secrets (by logical id) known values instead of
+	// generated ones.
+	SecretValues map[string]string
 	// OnReady is called with the listen address once everything is up.
 	OnReady func(addr string)
 }
@@ -172,6 +175,9 @@ func Run(ctx context.Context, opts Options) error {
 	provOpts := []samtemplate.Option{}
 	if len(opts.Parameters) > 0 {
 		provOpts = append(provOpts, samtemplate.WithParameters(opts.Parameters))
+	}
+	if len(opts.SecretValues) > 0 {
+		provOpts = append(provOpts, samtemplate.WithSecretValues(opts.SecretValues))
 	}
 	env, err := samtemplate.Provision(ctx, tmpl, awsCfg, provOpts...)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/publication/publicationtest"
 	"github.com/kabinet/kabinet/shared/signatures/signaturestest"
+	"github.com/kabinet/kabinet/shared/usage/usagetest"
 )
 
 // World is the fakes on one table. The requests fake stays inside
@@ -26,6 +27,7 @@ type World struct {
 	Notices     *noticestest.Store
 	Idempotency *idempotencytest.Idempotency
 	Signatures  *signaturestest.Store
+	Usage       *usagetest.Store
 }
 
 // NewWorld returns an empty world. A test package shares one among its
@@ -38,11 +40,12 @@ func NewWorld() *World {
 	w.Cabinets = cabinetstest.New(w.People, w.Publication)
 	w.Notices = noticestest.New(w.Cabinets)
 	w.Signatures = signaturestest.New(w.People)
+	w.Usage = usagetest.New(w.People, w.Cabinets, w.Outbox)
 	return w
 }
 
 // Stores are the world's repositories, as the builders take them.
 func (w *World) Stores() app.Stores {
 	return app.Stores{People: w.People, Limiter: w.Limiter, Cabinets: w.Cabinets, EDO: w.Cabinets, Publication: w.Publication,
-		Notices: w.Notices, Outbox: w.Outbox, Ledger: w.Outbox, Idempotency: w.Idempotency, Signatures: w.Signatures}
+		Notices: w.Notices, Outbox: w.Outbox, Ledger: w.Outbox, Idempotency: w.Idempotency, Signatures: w.Signatures, Usage: w.Usage}
 }

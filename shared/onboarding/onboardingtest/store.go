@@ -591,3 +591,29 @@ func (s *Store) SetPersonDisabledLocked(orgID, personID string, disabled bool) {
 		s.people[orgID+"/"+personID] = p
 	}
 }
+
+// UpdateOrganization changes one organization in place (the usage fake's
+// service period and statistics setting live on it, as on the item);
+// domain.ErrNotFound if there is none.
+func (s *Store) UpdateOrganization(orgID string, fn func(*domain.Organization)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orgs[orgID]
+	if o == nil {
+		return domain.ErrNotFound
+	}
+	fn(&o.Organization)
+	return nil
+}
+
+// Organizations returns every organization, in id order.
+func (s *Store) Organizations() []domain.Organization {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]domain.Organization, 0, len(s.orgs))
+	for _, o := range s.orgs {
+		out = append(out, o.Organization)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
