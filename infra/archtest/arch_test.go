@@ -52,7 +52,8 @@ var sharedLayers = map[string]layer{
 	// The service period (trial, active, expired) and usage statistics.
 	"shared/usage": useCase,
 	// One-time codes: onboarding, cabinet activation and (next) signatures.
-	"shared/otp": useCase,
+	"shared/otp":        useCase,
+	"shared/signatures": useCase,
 	// The port of idempotent retries, shared by the HTTP edge (which replays
 	// answers) and the DynamoDB adapter (which keeps them).
 	"shared/idempotency":                 useCase,
@@ -66,6 +67,7 @@ var sharedLayers = map[string]layer{
 	"shared/onboarding/onboardingtest":   useCase,
 	"shared/publication/publicationtest": useCase,
 	"shared/requests/requeststest":       useCase,
+	"shared/signatures/signaturestest":   useCase,
 	"shared/usage/usagetest":             useCase,
 
 	"shared/dynamostore": adapter,

@@ -28,7 +28,7 @@ func (r route) String() string { return r.method + " " + r.path }
 // /v1/invitations/ (the invitation token in the body is the credential).
 func isPublic(r route) bool {
 	return (r.method == "POST" && r.path == "/v1/organizations") || strings.HasPrefix(r.path, "/v1/auth/") ||
-		strings.HasPrefix(r.path, "/v1/invitations/") || isWellKnown(r)
+		strings.HasPrefix(r.path, "/v1/invitations/") || strings.HasPrefix(r.path, "/v1/pki/") || isWellKnown(r)
 }
 
 // isWellKnown tells the published documents under /.well-known/ (the JWKS):
@@ -36,6 +36,10 @@ func isPublic(r route) bool {
 func isWellKnown(r route) bool {
 	return r.method == "GET" && strings.HasPrefix(r.path, "/.well-known/")
 }
+
+// isPKI tells the public CA certificate and CRL, whose bodies are DER
+// (RFC 2585 media types), not JSON.
+func isPKI(r route) bool { return strings.HasPrefix(r.path, "/v1/pki/") }
 
 // isEmployerSystem tells the routes the employer system calls with the organization's
 // API key (apiKeyBearer) instead of a person's access token (bearerAuth): the
@@ -511,6 +515,10 @@ func TestResponsesAndBodies(t *testing.T) {
 			case code == "204":
 				if content != nil {
 					t.Errorf("%s: 204 has no body", op)
+				}
+			case strings.HasPrefix(code, "2") && isPKI(op.route):
+				if path(content, "application/pkix-cert", "schema") == nil && path(content, "application/pkix-crl", "schema") == nil {
+					t.Errorf("%s %s: a PKI body is application/pkix-cert or application/pkix-crl", op, code)
 				}
 			case strings.HasPrefix(code, "2"):
 				if path(content, "application/json", "schema") == nil {

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -174,6 +176,19 @@ func Provision(ctx context.Context, t *Template, cfg aws.Config, opts ...Option)
 				return nil, fmt.Errorf("email identity %s (%s): %w", res.LogicalID, id, err)
 			}
 			env.EmailIdentities[res.LogicalID] = id
+		}
+	}
+
+	if keys := t.ResourcesOfType("AWS::KMS::Key"); len(keys) > 0 {
+		kc := kms.NewFromConfig(cfg)
+		for _, res := range keys {
+			k, err := provisionKey(ctx, kc, res)
+			if err != nil {
+				return nil, fmt.Errorf("KMS key %s: %w", res.LogicalID, err)
+			}
+			r.SetRef(res.LogicalID, *k.KeyId)
+			r.SetAttr(res.LogicalID, "Arn", *k.Arn)
+			r.SetAttr(res.LogicalID, "KeyId", *k.KeyId)
 		}
 	}
 
@@ -514,4 +529,23 @@ func SortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// provisionKey creates a KMS key of the template's spec and usage (the
+// signatures' CA key and data-key key). Each provisioning makes new keys:
+// the emulator's state is per run, and a new CA key is a new CA, which the
+// first request then certifies (shared/signatures).
+func provisionKey(ctx context.Context, c *kms.Client, res Resource) (*kmstypes.KeyMetadata, error) {
+	in := &kms.CreateKeyInput{Description: aws.String(res.LogicalID)}
+	if spec, ok := res.Properties["KeySpec"].(string); ok {
+		in.KeySpec = kmstypes.KeySpec(spec)
+	}
+	if usage, ok := res.Properties["KeyUsage"].(string); ok {
+		in.KeyUsage = kmstypes.KeyUsageType(usage)
+	}
+	out, err := c.CreateKey(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return out.KeyMetadata, nil
 }

@@ -109,8 +109,11 @@ func TestSecretsAreReadOnlyByTheFunctionsGivenThem(t *testing.T) {
 	if slices.Equal(readers["TokenPublicKeys"], want) || len(readers["TokenPublicKeys"]) < len(want) {
 		t.Errorf("the public keys are readable by %v: the verifiers need them too", readers["TokenPublicKeys"])
 	}
-	if !slices.Equal(readers["CodePepperSecret"], []string{"AuthFunction"}) {
-		t.Errorf("the code pepper is readable by %v; want only AuthFunction", readers["CodePepperSecret"])
+	// The functions that send and check one-time codes: sign-in and
+	// activation, and the codes that confirm an employee's signature.
+	slices.Sort(readers["CodePepperSecret"])
+	if !slices.Equal(readers["CodePepperSecret"], []string{"AuthFunction", "SignaturesFunction"}) {
+		t.Errorf("the code pepper is readable by %v; want only AuthFunction and SignaturesFunction", readers["CodePepperSecret"])
 	}
 }
 

@@ -14,11 +14,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/kabinet/kabinet/infra/samtemplate"
 	"github.com/kabinet/kabinet/infra/testenv"
 	"github.com/kabinet/kabinet/shared/app"
 	"github.com/kabinet/kabinet/shared/httpapi"
+	"github.com/kabinet/kabinet/shared/kmsca"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/phone"
 	"github.com/kabinet/kabinet/shared/platform"
@@ -44,6 +46,13 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 	cfg.Operator, _ = usage.NewOperatorToken([]byte(operatorToken))
 	d := app.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stores: app.DynamoStores(dynamodb.NewFromConfig(env.AWS), env.Table()), Queue: discard{},
 		ParsePhone: phone.ParseMobile, Clock: platform.SystemClock{}, IDs: platform.NewULIDs(), Config: cfg}
+	// The KMS keys as SignaturesFunction's main gives them; building makes no KMS call.
+	kc := kms.NewFromConfig(env.AWS)
+	dk, err := kmsca.NewDataKeys(kc, "alias/unused-data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.DataKeys, d.CASigner = dk, kmsca.NewLazySigner(kc, "alias/unused-ca").For
 	// Logical id in template.yaml -> the builder of the router its main serves.
 	builders := map[string]func(app.Deps) (*httpapi.Router, error){
 		"ConnectFunction":     app.ConnectFunction,
@@ -55,6 +64,7 @@ func routers(t *testing.T) map[string]*httpapi.Router {
 		"RequestsFunction":    app.RequestsFunction,
 		"NoticesFunction":     app.NoticesFunction,
 		"OperatorFunction":    app.OperatorFunction,
+		"SignaturesFunction":  app.SignaturesFunction,
 	}
 	rs := map[string]*httpapi.Router{}
 	for name, build := range builders {

@@ -60,6 +60,10 @@ type Config struct {
 	// OPERATOR_TOKEN_SECRET_ARN names; OperatorFunction only), of no
 	// organization.
 	Operator *usage.OperatorToken
+	// SignatureCAKeyID and SignatureDataKeyID name the KMS keys of
+	// employees' signatures: the CA's signing key and the key of the
+	// sealed keys' data keys (SIGNATURE_CA_KMS_ARN, SIGNATURE_SEALING_KMS_ARN).
+	SignatureCAKeyID, SignatureDataKeyID string
 }
 
 // Defaults are the configuration's figures before the environment (or a
@@ -211,6 +215,12 @@ func readSender(env *platform.Env, c *Config) {
 	c.SenderEmail = env.String("SENDER_EMAIL")
 	c.SMS.SMSPerOrganizationPerDay = env.Int("SMS_PER_ORGANIZATION_PER_DAY", c.SMS.SMSPerOrganizationPerDay)
 	c.SMS.SMSPerDestinationPerHour = env.Int("SMS_PER_DESTINATION_PER_HOUR", c.SMS.SMSPerDestinationPerHour)
+}
+
+// readSignatureKeys reads the KMS keys of employees' signatures.
+func readSignatureKeys(env *platform.Env, c *Config) {
+	c.SignatureCAKeyID = env.String("SIGNATURE_CA_KMS_ARN")
+	c.SignatureDataKeyID = env.String("SIGNATURE_SEALING_KMS_ARN")
 }
 
 // AWSConfig loads the SDK configuration. Endpoints follow the SDK's standard

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,15 @@ func (nopSender) SendEmail(context.Context, string, string, string, string) (str
 	return "", nil
 }
 
+// nopDataKeys and nopSigner stand in for the KMS keys, which the builders
+// never call.
+type nopDataKeys struct{}
+
+func (nopDataKeys) Generate(context.Context) ([]byte, []byte, error) { return nil, nil, nil }
+func (nopDataKeys) Decrypt(context.Context, []byte) ([]byte, error)  { return nil, nil }
+
+func nopSigner(context.Context) (crypto.Signer, error) { return nil, nil }
+
 func parsePhone(raw string, _ bool) (domain.Phone, error) { return domain.Phone(raw), nil }
 
 // valueFor is a valid stand-in for a variable of template.yaml.
@@ -51,12 +61,16 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tmpl.Functions) != len(functions()) {
-		t.Errorf("template has %d functions, app builds %d: %v", len(tmpl.Functions), len(functions()), Names())
+	all := functions()
+	for name, f := range standalone() {
+		all[name] = f
+	}
+	if len(tmpl.Functions) != len(all) {
+		t.Errorf("template has %d functions, app builds %d: %v", len(tmpl.Functions), len(all), Names())
 	}
 	db := dynamodb.New(dynamodb.Options{Region: "eu-central-1"})
 	for _, fn := range tmpl.Functions {
-		f, ok := functions()[fn.LogicalID]
+		f, ok := all[fn.LogicalID]
 		if !ok {
 			t.Errorf("no builder for %s", fn.LogicalID)
 			continue
@@ -97,7 +111,7 @@ func TestEveryTemplateFunctionBuildsFromItsEnvironment(t *testing.T) {
 				c.Operator, _ = usage.NewOperatorToken(make([]byte, usage.MinOperatorToken))
 			}
 			d := Deps{Stores: DynamoStores(db, c.Table), Queue: nopQueue{}, Sender: nopSender{}, ParsePhone: parsePhone, Clock: platform.SystemClock{},
-				IDs: platform.NewULIDs(), Config: c}
+				IDs: platform.NewULIDs(), Config: c, DataKeys: nopDataKeys{}, CASigner: nopSigner}
 			if h, err := f.build(d); err != nil || h == nil {
 				t.Fatalf("build: %v", err)
 			}
@@ -166,6 +180,20 @@ func TestBuildersRefuseMissingPorts(t *testing.T) {
 	d.Sender = nil
 	if _, err := NotifierFunction(d); err == nil {
 		t.Error("NotifierFunction built without a sender")
+	}
+	// Signatures need the KMS keys its main gives; the other functions
+	// never get them.
+	d = full
+	if _, err := SignaturesFunction(d); err == nil {
+		t.Error("SignaturesFunction built without KMS keys")
+	}
+	d.DataKeys = nopDataKeys{}
+	if _, err := SignaturesFunction(d); err == nil {
+		t.Error("SignaturesFunction built without the CA signer")
+	}
+	d.CASigner = nopSigner
+	if _, err := SignaturesFunction(d); err != nil {
+		t.Errorf("SignaturesFunction with its keys: %v", err)
 	}
 }
 

@@ -51,6 +51,16 @@ func Auth() Function {
 		func(d Deps) (any, error) { return serve(AuthFunction(d)) }}}
 }
 
+// SignaturesFn is SignaturesFunction, run by its main with Run and the
+// KMS keys (Deps.DataKeys, Deps.CASigner), so that it links only its own
+// use cases. It is not in Main's table
+// (functions), so that the other functions' binaries do not link the
+// signature code (esign, CMS, the KMS client: 1.75 MiB).
+func SignaturesFn() Function {
+	return Function{"SignaturesFunction", function{[]reader{readTable, readQueue, readTokens, readCodePepper, readOnboarding,
+		readSignatureKeys}, func(d Deps) (any, error) { return serve(SignaturesFunction(d)) }}}
+}
+
 // functions are the functions of template.yaml, by logical id. It is made
 // by a function, not kept in a variable, so that a binary linking only Run
 // (not Main) does not link it.
@@ -84,6 +94,13 @@ func functions() map[string]function {
 		"UsageJobFunction": {[]reader{readTable},
 			func(d Deps) (any, error) { return UsageJobFunction(d) }},
 	}
+}
+
+// standalone are the functions whose mains run them with Run and which
+// Main's table leaves out, so that they do not grow every other binary;
+// tests check them with the rest.
+func standalone() map[string]function {
+	return map[string]function{"SignaturesFunction": SignaturesFn().function}
 }
 
 // Names are the logical ids of the functions Main can run.
@@ -288,6 +305,16 @@ func RequestsFunction(d Deps) (*httpapi.Router, error) {
 	p := &parts{d: d}
 	svc, tokens, idem := part(p, Requests), part(p, verifier), part(p, idempotencyStore)
 	return done(p, func() *httpapi.Router { return api.RequestsRoutes(d.logger(), svc, tokens, idem) })
+}
+
+// SignaturesFunction builds the function's handler: the employee's
+// signature (code, create, profile, sign, renew, events), the responsible
+// person's view of an employee's signature events, and the public CA
+// certificate and CRL.
+func SignaturesFunction(d Deps) (*httpapi.Router, error) {
+	p := &parts{d: d}
+	svc, tokens := part(p, Signatures), part(p, verifier)
+	return done(p, func() *httpapi.Router { return api.SignaturesRoutes(d.logger(), svc, tokens) })
 }
 
 // parts builds the parts of one function from the same Deps and keeps the

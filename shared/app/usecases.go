@@ -1,13 +1,16 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/esign"
 	"github.com/kabinet/kabinet/shared/idempotency"
 	"github.com/kabinet/kabinet/shared/notices"
 	"github.com/kabinet/kabinet/shared/notify"
@@ -16,6 +19,7 @@ import (
 	"github.com/kabinet/kabinet/shared/platform"
 	"github.com/kabinet/kabinet/shared/publication"
 	"github.com/kabinet/kabinet/shared/requests"
+	"github.com/kabinet/kabinet/shared/signatures"
 	"github.com/kabinet/kabinet/shared/usage"
 )
 
@@ -39,6 +43,11 @@ type Deps struct {
 	Clock      platform.Clock
 	IDs        platform.IDs
 	Config     Config
+	// DataKeys and CASigner are the KMS keys of employees' signatures
+	// (kmsca.DataKeys, kmsca.LazySigner.For), given by SignaturesFunction's
+	// main alone, so that no other binary links the KMS client.
+	DataKeys esign.DataKeys
+	CASigner signatures.SignerFor
 }
 
 // Stores hold one repository per port. In DynamoDB they all share the one
@@ -58,6 +67,9 @@ type Stores struct {
 	Outbox      notify.OutboxStore
 	Ledger      notify.Ledger
 	Idempotency idempotency.Store
+	// Signatures: employees' signatures, their audit, the CA certificate
+	// and the revocations.
+	Signatures signatures.Store
 	// Usage: the organizations' service periods and usage statistics.
 	Usage usage.Store
 }
@@ -83,6 +95,7 @@ func DynamoStores(db *dynamodb.Client, table string) Stores {
 		Outbox:      dynamostore.NewOutbox(db, table),
 		Ledger:      dynamostore.NewLedger(people),
 		Idempotency: dynamostore.NewIdempotency(people),
+		Signatures:  dynamostore.NewSignatures(db, table),
 		Usage:       dynamostore.NewUsage(db, table),
 	}
 }
@@ -224,7 +237,17 @@ func Publishing(d Deps) (*publication.Publishing, error) {
 			return nil, err
 		}
 	}
-	return publication.NewPublishing(d.Stores.Publication, sync, approvals,
+	// With a signatures store, an employee who loses their cabinet also
+	// loses their signature (revoked, for the CRL).
+	var cabs publication.CabinetSync = sync
+	if d.Stores.Signatures != nil {
+		rv, err := signatures.NewRevoker(d.Stores.Signatures, d.Clock, d.IDs)
+		if err != nil {
+			return nil, err
+		}
+		cabs = revokingSync{next: sync, revoker: rv}
+	}
+	return publication.NewPublishing(d.Stores.Publication, cabs, approvals,
 		publication.PhoneParser(d.ParsePhone), d.Clock, d.IDs, d.Config.PublicationLock, d.Config.SnapshotTTL)
 }
 
@@ -246,6 +269,84 @@ func Notifier(d Deps) (*notify.Notifier, error) {
 // Outbox queues staged messages that are due.
 func Outbox(d Deps) (*notify.Outbox, error) {
 	return notify.NewOutbox(d.Stores.Outbox, d.Queue, d.Clock)
+}
+
+// Signatures builds the use case: employees' signatures (create, sign,
+// renew, revoke), their audit, and the deployment's CA certificate and
+// CRL, on the KMS keys the function's main gives (Deps.DataKeys,
+// Deps.CASigner).
+func Signatures(d Deps) (*signatures.Service, error) {
+	if err := platform.Required("app.Signatures", "DataKeys", d.DataKeys, "CASigner", d.CASigner,
+		"Stores.Signatures", d.Stores.Signatures); err != nil {
+		return nil, err
+	}
+	codes, err := Codes(d)
+	if err != nil {
+		return nil, err
+	}
+	guard, err := EDOGuard(d)
+	if err != nil {
+		return nil, err
+	}
+	keyring, err := esign.NewKeyring(d.DataKeys)
+	if err != nil {
+		return nil, err
+	}
+	cfg := signatures.Defaults()
+	if d.Config.PublicBaseURL != "" {
+		cfg.CRLURL, cfg.CertificateURL = d.Config.PublicBaseURL+"/v1/pki/crl", d.Config.PublicBaseURL+"/v1/pki/ca.crt"
+	}
+	return signatures.New(d.Stores.Signatures, d.Stores.People, d.Stores.Publication, guard, codes, keyring, d.CASigner,
+		d.Queue, d.Clock, d.IDs, cfg)
+}
+
+// revokingSync is the cabinet sync that also revokes the signature of an
+// employee who loses the right to a cabinet: unpublished (cessation of
+// operation), dismissed (affiliation changed) or whose published data no
+// longer allow one (cessation of operation). Their cabinet is disabled
+// first, which already stops signing (the person cannot sign in); the
+// revocation tells verifiers, so a failed one is logged and the
+// publication stands.
+type revokingSync struct {
+	next    publication.CabinetSync
+	revoker *signatures.Revoker
+}
+
+func (r revokingSync) EmployeesChanged(ctx context.Context, orgID string, changes []publication.EmployeeChange, now,
+	deadline time.Time) ([]string, error) {
+	failed, err := r.next.EmployeesChanged(ctx, orgID, changes, now, deadline)
+	if err != nil {
+		return failed, err
+	}
+	skip := make(map[string]bool, len(failed))
+	for _, id := range failed {
+		skip[id] = true
+	}
+	for _, ch := range changes {
+		reason, lost := lostCabinet(ch)
+		if !lost || skip[ch.Employee.ExternalID] {
+			continue
+		}
+		if err := r.revoker.Revoke(ctx, orgID, ch.Employee.ExternalID, reason); err != nil {
+			platform.Logger(ctx).Error("signature not revoked after the cabinet was disabled", "employee", ch.Employee.ExternalID,
+				"error", err.Error())
+		}
+	}
+	return failed, nil
+}
+
+// lostCabinet says whether a change takes the employee's cabinet away, and
+// the revocation reason.
+func lostCabinet(ch publication.EmployeeChange) (esign.RevocationReason, bool) {
+	if !ch.WasEligible || (!ch.Unpublished && ch.Employee.Eligible()) {
+		return 0, false
+	}
+	for _, p := range ch.Employee.CabinetProblems {
+		if p.Code == "dismissed" {
+			return esign.ReasonAffiliationChanged, true
+		}
+	}
+	return esign.ReasonCessationOfOperation, true
 }
 
 // Usage builds the use case: the service period as the responsible person

@@ -27,11 +27,13 @@ import (
 	"github.com/kabinet/kabinet/shared/cabinets"
 	"github.com/kabinet/kabinet/shared/domain"
 	"github.com/kabinet/kabinet/shared/dynamostore"
+	"github.com/kabinet/kabinet/shared/esign"
 	"github.com/kabinet/kabinet/shared/httpapi"
 	"github.com/kabinet/kabinet/shared/notify"
 	"github.com/kabinet/kabinet/shared/onboarding"
 	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/requests"
+	"github.com/kabinet/kabinet/shared/signatures"
 	"github.com/kabinet/kabinet/shared/usage"
 )
 
@@ -173,6 +175,7 @@ type faultEnv struct {
 	cabinets *dynamostore.Cabinets
 	requests *dynamostore.Requests
 	outbox   *dynamostore.Outbox
+	sigs     *dynamostore.Signatures
 	usage    *dynamostore.Usage
 	now      time.Time
 	org      domain.Organization
@@ -195,6 +198,7 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	})
 	f := &faultEnv{ft: ft, store: dynamostore.New(db, env.Table()), cabinets: dynamostore.NewCabinets(db, env.Table()),
 		requests: dynamostore.NewRequests(db, env.Table()), outbox: dynamostore.NewOutbox(db, env.Table()),
+		sigs:  dynamostore.NewSignatures(db, env.Table()),
 		usage: dynamostore.NewUsage(db, env.Table()),
 		now:   time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
 	f.org, f.person = onboardingtest.NewOrganization(t, f.store, f.now)
@@ -558,6 +562,68 @@ var txMethods = []txMethod{
 				requests.ErrStale
 		},
 	},
+	{
+		name: "Signatures.PutSignature",
+		write: func(t *testing.T, f *faultEnv) (func(context.Context) error, func(*testing.T)) {
+			rec, code, ev := f.signature(t)
+			return func(ctx context.Context) error { return f.sigs.PutSignature(ctx, rec, "", code, nil, ev) },
+				func(t *testing.T) {
+					if got, err := f.sigs.Signature(ctx, f.org.ID, rec.EmployeeID); err != nil || got.Serial != rec.Serial {
+						t.Fatalf("signature %+v %v", got, err)
+					}
+				}
+		},
+		refused: func(t *testing.T, f *faultEnv) (func(context.Context) error, error) {
+			rec, code, ev := f.signature(t)
+			if err := f.sigs.PutSignature(ctx, rec, "", code, nil, ev); err != nil {
+				t.Fatal(err)
+			}
+			// A second creation: a signature is stored and the code used.
+			again := rec
+			again.Serial = "0b"
+			return func(ctx context.Context) error { return f.sigs.PutSignature(ctx, again, "", code, nil, ev) }, domain.ErrStale
+		},
+	},
+	{
+		name: "Signatures.RevokeSignature",
+		write: func(t *testing.T, f *faultEnv) (func(context.Context) error, func(*testing.T)) {
+			rec, code, ev := f.signature(t)
+			if err := f.sigs.PutSignature(ctx, rec, "", code, nil, ev); err != nil {
+				t.Fatal(err)
+			}
+			rev := signatures.Revocation{OrganizationID: f.org.ID, EmployeeID: rec.EmployeeID, Serial: rec.Serial, RevokedAt: f.now,
+				Reason: esign.ReasonAffiliationChanged}
+			ev.ID, ev.Kind = ids.New(), signatures.EventRevoked
+			return func(ctx context.Context) error { return f.sigs.RevokeSignature(ctx, rev, ev) },
+				func(t *testing.T) {
+					if got, err := f.sigs.Signature(ctx, f.org.ID, rec.EmployeeID); err != nil || got.RevokedAt.IsZero() {
+						t.Fatalf("signature %+v %v", got, err)
+					}
+				}
+		},
+		refused: func(t *testing.T, f *faultEnv) (func(context.Context) error, error) {
+			rev := signatures.Revocation{OrganizationID: f.org.ID, EmployeeID: "E-none-" + ids.New(), Serial: "0c", RevokedAt: f.now}
+			ev := signatures.Event{OrganizationID: f.org.ID, EmployeeID: rev.EmployeeID, ID: ids.New(), Kind: signatures.EventRevoked, At: f.now}
+			return func(ctx context.Context) error { return f.sigs.RevokeSignature(ctx, rev, ev) }, domain.ErrStale
+		},
+	},
+}
+
+// signature is a new employee's signature record (not stored), its live
+// signature code (stored) and the creation event.
+func (f *faultEnv) signature(t *testing.T) (signatures.Record, onboarding.CodeRecord, signatures.Event) {
+	t.Helper()
+	emp := "E-" + ids.New()
+	code := onboarding.CodeRecord{OrganizationID: f.org.ID, Purpose: signatures.PurposeSignature, Slot: emp, Subject: emp,
+		Channel: domain.ChannelSMS, Destination: "+79160000000", Hash: "sig-" + emp, SentAt: f.now, ExpiresAt: f.now.Add(10 * time.Minute)}
+	if err := f.store.PutCode(ctx, code, f.now.Add(-time.Minute), f.message(notify.KindVerificationCode)); err != nil {
+		t.Fatal(err)
+	}
+	// Revocations are deployment-wide: each test's serial is its own.
+	serial := fmt.Sprintf("%x", time.Now().UnixNano())
+	rec := signatures.Record{OrganizationID: f.org.ID, EmployeeID: emp, Serial: serial, Certificate: []byte{1}, Sealed: []byte("{}"), CreatedAt: f.now}
+	ev := signatures.Event{OrganizationID: f.org.ID, EmployeeID: emp, ID: ids.New(), Kind: signatures.EventCreated, At: f.now, Serial: serial}
+	return rec, code, ev
 }
 
 // TestTransactionFaultsCoverEveryTransaction keeps txMethods complete: the

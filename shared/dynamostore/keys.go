@@ -106,6 +106,11 @@ var Catalogue = []Entry{
 	{Item: "the organization's awaiting requests all keyed by department in GSI11 (migration done)", PK: "ORG#<org>", SK: "MIGRATED#GSI11SK"},
 	{Item: "idempotency key (hashed) and stored response", PK: "ORG#<org>", SK: "IDEM#<sha256>"},
 	{Item: "rate-limit window (deployment-wide, no tenant)", PK: "RATE#<scope>:<key>", SK: "<window start in Unix s>"},
+	{Item: "employee signature: certificate and sealed key", PK: "ORG#<org>", SK: "SIG#<employee>"},
+	{Item: "signing attempts (wrong-password counter, lock)", PK: "ORG#<org>", SK: "SIGATTEMPTS#<employee>"},
+	{Item: "signature event (audit)", PK: "ORG#<org>", SK: "SIGEVENT#<employee>#<ulid>"},
+	{Item: "signature CA certificate (deployment-wide, no tenant)", PK: "PKI", SK: "CA"},
+	{Item: "revoked certificate, for the CRL (deployment-wide, no tenant)", PK: "PKI", SK: "REVOKED#<serial hex>"},
 }
 
 // KeyTable renders the catalogue as a Markdown table: one row per item,
@@ -294,3 +299,21 @@ func idemKey(orgID, k string) key          { return key{orgPK(orgID), "IDEM#" + 
 
 // rateKey is a rate-limit window: deployment-wide, under no tenant.
 func rateKey(k, windowStart string) key { return key{"RATE#" + k, windowStart} }
+
+// The employees' signatures under the tenant, and the deployment's PKI
+// (CA certificate, revocations) under no tenant: the CRL is the
+// deployment's, read whole.
+func signatureKey(orgID, employeeID string) key { return key{orgPK(orgID), "SIG#" + employeeID} }
+func attemptsKey(orgID, employeeID string) key  { return key{orgPK(orgID), "SIGATTEMPTS#" + employeeID} }
+func sigEventPrefix(employeeID string) string   { return "SIGEVENT#" + employeeID + "#" }
+func sigEventKey(orgID, employeeID, id string) key {
+	return key{orgPK(orgID), sigEventPrefix(employeeID) + id}
+}
+
+const (
+	pkiPK            = "PKI"
+	revocationPrefix = "REVOKED#"
+)
+
+func caKey() key                      { return key{pkiPK, "CA"} }
+func revocationKey(serial string) key { return key{pkiPK, revocationPrefix + serial} }

@@ -55,7 +55,22 @@ var statusOf = map[domain.ErrorCode]int{
 	domain.CodeConsentRequired: http.StatusForbidden,
 	// The service period ended: only the operator's extension helps.
 	domain.CodeServiceExpired: http.StatusPaymentRequired,
+	// Employees' signatures (shared/signatures declares them; named here
+	// by value so that every function does not link the signature code).
+	"signature_exists":        http.StatusConflict,
+	"signature_missing":       http.StatusNotFound,
+	"signature_revoked":       http.StatusConflict,
+	"signature_expired":       http.StatusConflict,
+	"signature_phone_missing": http.StatusConflict,
+	// A wrong signature password is the caller's to correct (403, not 401:
+	// the token is fine); the lock says when to come back (Retry-After).
+	"signature_password_wrong": http.StatusForbidden,
+	codeSignatureLocked:        http.StatusTooManyRequests,
 }
+
+// codeSignatureLocked is signatures.CodeLocked: signing is locked after
+// wrong signature passwords; its answer carries Retry-After.
+const codeSignatureLocked domain.ErrorCode = "signature_locked"
 
 // StatusOf returns the HTTP status of an error code (500 for unknown ones).
 func StatusOf(code domain.ErrorCode) int {
@@ -134,7 +149,7 @@ func ErrorResponse(ctx context.Context, req *events.APIGatewayV2HTTPRequest, err
 		// Every 503 says when to come back (RFC 9110 15.6.4).
 		retryAfter = UnavailableRetryAfter
 	}
-	if retryAfter > 0 || derr.Code == domain.CodeRateLimited {
+	if retryAfter > 0 || derr.Code == domain.CodeRateLimited || derr.Code == codeSignatureLocked {
 		// Whole seconds, rounded up, never 0: "retry now" would start a hot loop.
 		headers["retry-after"] = strconv.Itoa(max(1, int((retryAfter+time.Second-1)/time.Second)))
 	}

@@ -86,6 +86,13 @@ func TestErrorCodesTable(t *testing.T) {
 		domain.CodeSignaturesOff:        403,
 		domain.CodeConsentRequired:      403,
 		domain.CodeServiceExpired:       402,
+		"signature_exists":              409,
+		"signature_missing":             404,
+		"signature_revoked":             409,
+		"signature_expired":             409,
+		"signature_phone_missing":       409,
+		"signature_password_wrong":      403,
+		"signature_locked":              429,
 	}
 	codes := httpapi.ErrorCodes()
 	if len(codes) != len(want) {
@@ -112,7 +119,7 @@ func TestErrorCodesTable(t *testing.T) {
 		}
 		// A 429 and every 503 say when to come back.
 		_, hasRetry := resp.Headers["retry-after"]
-		if hasRetry != (c == domain.CodeRateLimited || status == http.StatusServiceUnavailable) {
+		if hasRetry != (c == domain.CodeRateLimited || c == "signature_locked" || status == http.StatusServiceUnavailable) {
 			t.Errorf("ErrorResponse(%q): retry-after present = %v", c, hasRetry)
 		}
 		_, hasAuth := resp.Headers["www-authenticate"]

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -29,6 +30,9 @@ type Response struct {
 	Body    any
 	Raw     []byte
 	Headers map[string]string
+	// Binary sends Raw as it is, base64 for API Gateway, with the
+	// content-type of Headers (certificates, CRLs).
+	Binary bool
 }
 
 // HandlerFunc handles one route.
@@ -150,6 +154,10 @@ func encode(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, out Respons
 		return ErrorResponse(ctx, ev, err)
 	}
 	if body == nil {
+		return resp
+	}
+	if out.Binary {
+		resp.Body, resp.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
 		return resp
 	}
 	headers["content-type"] = "application/json"

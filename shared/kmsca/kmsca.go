@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -156,4 +157,33 @@ func (d *DataKeys) Decrypt(ctx context.Context, encrypted []byte) ([]byte, error
 		return nil, awserr.Wrap("kms Decrypt", err)
 	}
 	return out.Plaintext, nil
+}
+
+// LazySigner is the CA's signer made on first use: the function's cold
+// start makes no KMS call, and one GetPublicKey is made per container.
+type LazySigner struct {
+	client SignAPI
+	keyID  string
+	mu     sync.Mutex
+	s      *Signer
+}
+
+// NewLazySigner returns the signer of keyID, made when first asked for.
+func NewLazySigner(client SignAPI, keyID string) *LazySigner {
+	return &LazySigner{client: client, keyID: keyID}
+}
+
+// For is the signer bound to one request's context (WithContext), made on
+// the first call.
+func (l *LazySigner) For(ctx context.Context) (crypto.Signer, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.s == nil {
+		s, err := NewSigner(ctx, l.client, l.keyID)
+		if err != nil {
+			return nil, err
+		}
+		l.s = s
+	}
+	return l.s.WithContext(ctx), nil
 }

@@ -12,10 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/kabinet/kabinet/shared/awserr"
@@ -90,20 +90,49 @@ func TestSealedKeyOnMotoKMS(t *testing.T) {
 	}
 }
 
-// TestMotoSignHashesTheDigestAgain pins why the CA signer is tested over a
-// transport: moto signs SHA-256(message) whatever MessageType says, so with
-// DIGEST its signature is over SHA-256(digest), and the signer's own check
-// refuses it. When moto learns DIGEST this test fails: then test the signer
-// on moto alone.
-func TestMotoSignHashesTheDigestAgain(t *testing.T) {
+// TestMotoSignsDigests: the emulator the tests and `make run` start
+// (infra/moto/serialized_moto.py, which teaches moto MessageType=DIGEST
+// until moto PR #10202 is released) signs a digest as KMS does: the
+// signature verifies against GetPublicKey's key, the signer's own check
+// passes, and KMS Verify with DIGEST agrees, for this digest only.
+func TestMotoSignsDigests(t *testing.T) {
+	ctx := context.Background()
 	c, _ := motoKMS(t)
-	s, err := kmsca.NewSigner(context.Background(), c, createKey(t, c, types.KeySpecEccNistP256, types.KeyUsageTypeSignVerify))
+	keyID := createKey(t, c, types.KeySpecEccNistP256, types.KeyUsageTypeSignVerify)
+	s, err := kmsca.NewSigner(ctx, c, keyID)
 	if err != nil {
 		t.Fatalf("NewSigner on moto's P-256 key: %v", err)
 	}
 	digest := sha256.Sum256([]byte("tbs certificate"))
-	if _, err := s.Sign(nil, digest[:], crypto.SHA256); err == nil || !strings.Contains(err.Error(), "does not verify") {
-		t.Fatalf("moto's signature passed the check (has moto learnt DIGEST?): %v", err)
+	sig, err := s.Sign(nil, digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatalf("moto's DIGEST signature failed the signer's check: %v", err)
+	}
+	pub, err := c.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: &keyID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := x509.ParsePKIXPublicKey(pub.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ecdsa.VerifyASN1(key.(*ecdsa.PublicKey), digest[:], sig) {
+		t.Fatal("the signature does not verify over the digest with GetPublicKey's key")
+	}
+	other := sha256.Sum256([]byte("another certificate"))
+	for _, tc := range []struct {
+		digest []byte
+		want   bool
+	}{{digest[:], true}, {other[:], false}} {
+		out, err := c.Verify(ctx, &kms.VerifyInput{KeyId: &keyID, Message: tc.digest, MessageType: types.MessageTypeDigest,
+			Signature: sig, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
+		if err != nil || out.SignatureValid != tc.want {
+			t.Errorf("KMS Verify(DIGEST) = %v %v, want %v", out, err, tc.want)
+		}
+	}
+	if _, err := c.Sign(ctx, &kms.SignInput{KeyId: &keyID, Message: []byte("short"), MessageType: types.MessageTypeDigest,
+		SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256}); err == nil {
+		t.Error("a digest of the wrong length was signed")
 	}
 }
 

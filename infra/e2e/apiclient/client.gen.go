@@ -828,6 +828,102 @@ func (e SetServiceRequestAction) Valid() bool {
 	}
 }
 
+// Defines values for SignatureCodeSentChannel.
+const (
+	SignatureCodeSentChannelSms SignatureCodeSentChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the SignatureCodeSentChannel enum.
+func (e SignatureCodeSentChannel) Valid() bool {
+	switch e {
+	case SignatureCodeSentChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SignatureEventKind.
+const (
+	SignatureEventKindCreated     SignatureEventKind = "created"
+	SignatureEventKindRenewed     SignatureEventKind = "renewed"
+	SignatureEventKindRevoked     SignatureEventKind = "revoked"
+	SignatureEventKindSignRefused SignatureEventKind = "sign_refused"
+	SignatureEventKindSigned      SignatureEventKind = "signed"
+)
+
+// Valid indicates whether the value is a known member of the SignatureEventKind enum.
+func (e SignatureEventKind) Valid() bool {
+	switch e {
+	case SignatureEventKindCreated:
+		return true
+	case SignatureEventKindRenewed:
+		return true
+	case SignatureEventKindRevoked:
+		return true
+	case SignatureEventKindSignRefused:
+		return true
+	case SignatureEventKindSigned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SignatureEventReason.
+const (
+	SignatureEventReasonCabinetDisabled SignatureEventReason = "cabinet_disabled"
+	SignatureEventReasonDismissed       SignatureEventReason = "dismissed"
+	SignatureEventReasonKeyCompromise   SignatureEventReason = "key_compromise"
+	SignatureEventReasonLocked          SignatureEventReason = "locked"
+	SignatureEventReasonSuperseded      SignatureEventReason = "superseded"
+	SignatureEventReasonUnspecified     SignatureEventReason = "unspecified"
+	SignatureEventReasonWrongPassword   SignatureEventReason = "wrong_password"
+)
+
+// Valid indicates whether the value is a known member of the SignatureEventReason enum.
+func (e SignatureEventReason) Valid() bool {
+	switch e {
+	case SignatureEventReasonCabinetDisabled:
+		return true
+	case SignatureEventReasonDismissed:
+		return true
+	case SignatureEventReasonKeyCompromise:
+		return true
+	case SignatureEventReasonLocked:
+		return true
+	case SignatureEventReasonSuperseded:
+		return true
+	case SignatureEventReasonUnspecified:
+		return true
+	case SignatureEventReasonWrongPassword:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SignatureProfileState.
+const (
+	SignatureProfileStateActive  SignatureProfileState = "active"
+	SignatureProfileStateExpired SignatureProfileState = "expired"
+	SignatureProfileStateRevoked SignatureProfileState = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the SignatureProfileState enum.
+func (e SignatureProfileState) Valid() bool {
+	switch e {
+	case SignatureProfileStateActive:
+		return true
+	case SignatureProfileStateExpired:
+		return true
+	case SignatureProfileStateRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SmsCostEncoding.
 const (
 	SmsCostEncodingGSM7 SmsCostEncoding = "GSM-7"
@@ -3267,6 +3363,88 @@ type SignOutRequest struct {
 	RefreshToken string `json:"refreshToken"`
 }
 
+// SignRequest defines model for SignRequest.
+type SignRequest struct {
+	// Documents The documents, standard base64; 1 to 20, each at most 1 MiB decoded, 4 MiB together.
+	Documents [][]byte `json:"documents"`
+	Password  string   `json:"password"`
+}
+
+// SignResult defines model for SignResult.
+type SignResult struct {
+	Serial string `json:"serial"`
+
+	// Signatures Detached CMS SignedData, DER in standard base64, one per document in order.
+	Signatures [][]byte  `json:"signatures"`
+	SignedAt   time.Time `json:"signedAt"`
+}
+
+// SignatureCodeSent defines model for SignatureCodeSent.
+type SignatureCodeSent struct {
+	Channel SignatureCodeSentChannel `json:"channel"`
+}
+
+// SignatureCodeSentChannel defines model for SignatureCodeSent.Channel.
+type SignatureCodeSentChannel string
+
+// SignatureEnroll defines model for SignatureEnroll.
+type SignatureEnroll struct {
+	// Code The six-digit code from `POST /v1/me/signature/codes`.
+	Code string `json:"code"`
+
+	// Password The new signature password; never stored, not even as a hash.
+	Password string `json:"password"`
+}
+
+// SignatureEvent defines model for SignatureEvent.
+type SignatureEvent struct {
+	At         time.Time          `json:"at"`
+	Detail     *string            `json:"detail,omitempty"`
+	Documents  *int               `json:"documents,omitempty"`
+	EmployeeId string             `json:"employeeId"`
+	Id         string             `json:"id"`
+	Kind       SignatureEventKind `json:"kind"`
+
+	// Reason Why signing was refused (`wrong_password`, `locked`), or why the certificate was
+	// revoked (`dismissed`, `cabinet_disabled`, `superseded`, `key_compromise`,
+	// `unspecified`).
+	Reason    *SignatureEventReason `json:"reason,omitempty"`
+	Serial    *string               `json:"serial,omitempty"`
+	SourceIp  *string               `json:"sourceIp,omitempty"`
+	UserAgent *string               `json:"userAgent,omitempty"`
+}
+
+// SignatureEventKind defines model for SignatureEvent.Kind.
+type SignatureEventKind string
+
+// SignatureEventReason Why signing was refused (`wrong_password`, `locked`), or why the certificate was
+// revoked (`dismissed`, `cabinet_disabled`, `superseded`, `key_compromise`,
+// `unspecified`).
+type SignatureEventReason string
+
+// SignatureEventPage defines model for SignatureEventPage.
+type SignatureEventPage struct {
+	Items      []SignatureEvent `json:"items"`
+	NextCursor *string          `json:"nextCursor,omitempty"`
+}
+
+// SignatureProfile defines model for SignatureProfile.
+type SignatureProfile struct {
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+
+	// Serial The certificate's serial number, lower-case hex.
+	Serial string                `json:"serial"`
+	State  SignatureProfileState `json:"state"`
+
+	// Subject The certificate's subject (RFC 2253 form).
+	Subject   string    `json:"subject"`
+	ValidFrom time.Time `json:"validFrom"`
+	ValidTo   time.Time `json:"validTo"`
+}
+
+// SignatureProfileState defines model for SignatureProfile.State.
+type SignatureProfileState string
+
 // SmsCost What the SMS costs, rendered with typical values.
 type SmsCost struct {
 	Encoding SmsCostEncoding `json:"encoding"`
@@ -3764,6 +3942,18 @@ type ServiceUnavailable = UnavailableProblem
 // SetPasswordBadRequest defines model for SetPasswordBadRequest.
 type SetPasswordBadRequest = SetPasswordBadRequestProblem
 
+// SignatureConflict An RFC 9457 problem detail.
+type SignatureConflict = Problem
+
+// SignatureForbidden An RFC 9457 problem detail.
+type SignatureForbidden = Problem
+
+// SignatureLocked An RFC 9457 problem detail.
+type SignatureLocked = Problem
+
+// SignatureNotFound An RFC 9457 problem detail.
+type SignatureNotFound = Problem
+
 // SnapshotConflict defines model for SnapshotConflict.
 type SnapshotConflict = SnapshotConflictProblem
 
@@ -3842,8 +4032,26 @@ type ListEmployeesParams struct {
 	CannotGetCabinet *bool `form:"cannotGetCabinet,omitempty" json:"cannotGetCabinet,omitempty"`
 }
 
+// ListEmployeeSignatureEventsParams defines parameters for ListEmployeeSignatureEvents.
+type ListEmployeeSignatureEventsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from the previous page's `nextCursor`; absent or empty for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListSessionsParams defines parameters for ListSessions.
 type ListSessionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from the previous page's `nextCursor`; absent or empty for the first page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListMySignatureEventsParams defines parameters for ListMySignatureEvents.
+type ListMySignatureEventsParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -4048,6 +4256,15 @@ type SetNotificationPreferencesJSONRequestBody = NotificationPreferencesRequest
 
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = ChangePasswordRequest
+
+// CreateSignatureJSONRequestBody defines body for CreateSignature for application/json ContentType.
+type CreateSignatureJSONRequestBody = SignatureEnroll
+
+// RenewSignatureJSONRequestBody defines body for RenewSignature for application/json ContentType.
+type RenewSignatureJSONRequestBody = SignatureEnroll
+
+// SignDocumentsJSONRequestBody defines body for SignDocuments for application/json ContentType.
+type SignDocumentsJSONRequestBody = SignRequest
 
 // AnnounceNoticeJSONRequestBody defines body for AnnounceNotice for application/json ContentType.
 type AnnounceNoticeJSONRequestBody = AnnounceNoticeRequest
@@ -4833,6 +5050,15 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/employees/{employeeId} (the `GetEmployee` operationId).
 	GetEmployee(ctx context.Context, employeeId ExternalId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListEmployeeSignatureEvents An employee's signature events
+	//
+	// The audit of one employee's signature, newest first, for the responsible person of
+	// their organization (403 `forbidden` for another role); an unknown employee has no
+	// events.
+	//
+	// Corresponds with GET /v1/employees/{employeeId}/signature-events (the `ListEmployeeSignatureEvents` operationId).
+	ListEmployeeSignatureEvents(ctx context.Context, employeeId ExternalId, params *ListEmployeeSignatureEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ActivateCabinetWithBody Activate the cabinet
 	//
 	// The employee confirms the one-time code from `POST /v1/invitations/codes`, sets a
@@ -5022,6 +5248,120 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /v1/me/sessions/{sessionId} (the `EndSession` operationId).
 	EndSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSignature The employee's signature certificate
+	//
+	// The certificate of the employee's signature: serial, subject, validity and state
+	// (`active`, `revoked`, `expired`). 404 `signature_missing` before one is created.
+	//
+	// Corresponds with GET /v1/me/signature (the `GetSignature` operationId).
+	GetSignature(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSignatureWithBody Create the employee's signature
+	//
+	// Creates the employee's signature with the code from `POST /v1/me/signature/codes` and a
+	// signature password: the same rules as account passwords (400 `password_rejected`), and
+	// it must differ from the sign-in password (field code `same_as_sign_in`). The key pair
+	// is made in the function, the certificate issued by the deployment's CA, and the private
+	// key stored only sealed under the password and a KMS data key. Two concurrent creations
+	// store one certificate; the other answers 409 `signature_exists`, as does creating while
+	// an active signature exists (renew it instead). A wrong code is 400 `code_invalid`, none
+	// left 400 `code_expired`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/me/signature (the `CreateSignature` operationId).
+	CreateSignatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSignature Create the employee's signature
+	//
+	// Creates the employee's signature with the code from `POST /v1/me/signature/codes` and a
+	// signature password: the same rules as account passwords (400 `password_rejected`), and
+	// it must differ from the sign-in password (field code `same_as_sign_in`). The key pair
+	// is made in the function, the certificate issued by the deployment's CA, and the private
+	// key stored only sealed under the password and a KMS data key. Two concurrent creations
+	// store one certificate; the other answers 409 `signature_exists`, as does creating while
+	// an active signature exists (renew it instead). A wrong code is 400 `code_invalid`, none
+	// left 400 `code_expired`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/me/signature (the `CreateSignature` operationId).
+	CreateSignature(ctx context.Context, body CreateSignatureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SendSignatureCode Send a one-time code to confirm creating or renewing the signature
+	//
+	// Sends a fresh one-time code by SMS to the employee's phone (purpose `signature`), under
+	// the code rules of sign-in codes (resend cooldown, daily caps: 429 `rate_limited` with
+	// `Retry-After`). Refused like every signature action when КЭДО or signatures are off or
+	// the employee's consent is missing (403 `hr_edo_off`, `signatures_off`,
+	// `consent_required`); 409 `signature_phone_missing` when the employee has no phone.
+	// For an employee with an active cabinet only (403 `forbidden`).
+	//
+	// Corresponds with POST /v1/me/signature/codes (the `SendSignatureCode` operationId).
+	SendSignatureCode(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMySignatureEvents The employee's signature events
+	//
+	// The audit of the employee's signature, newest first: created, renewed, revoked,
+	// signed, sign_refused, each with its time, source address and user agent.
+	//
+	// Corresponds with GET /v1/me/signature/events (the `ListMySignatureEvents` operationId).
+	ListMySignatureEvents(ctx context.Context, params *ListMySignatureEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RenewSignatureWithBody Renew the employee's signature («Обновить»)
+	//
+	// A new key pair and certificate under a new signature password, confirmed by a fresh
+	// code, for a forgotten password or before expiry. The old certificate is revoked
+	// (reason superseded) in the same write and appears in `GET /v1/pki/crl`; signatures made
+	// with it before stay valid. 404 `signature_missing` when there is none to renew.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/me/signature/renew (the `RenewSignature` operationId).
+	RenewSignatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RenewSignature Renew the employee's signature («Обновить»)
+	//
+	// A new key pair and certificate under a new signature password, confirmed by a fresh
+	// code, for a forgotten password or before expiry. The old certificate is revoked
+	// (reason superseded) in the same write and appears in `GET /v1/pki/crl`; signatures made
+	// with it before stay valid. 404 `signature_missing` when there is none to renew.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/me/signature/renew (the `RenewSignature` operationId).
+	RenewSignature(ctx context.Context, body RenewSignatureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SignDocumentsWithBody Sign documents with the employee's signature
+	//
+	// Signs 1 to 20 documents (base64, each at most 1 MiB, together at most 4 MiB) with the
+	// signature password: one detached CMS (PKCS #7) signature per document, DER in base64,
+	// with the signing time among the signed attributes. The key is opened once for all.
+	// A wrong password is 403 `signature_password_wrong`; five wrong passwords within 15
+	// minutes lock signing for 15 minutes (429 `signature_locked` with `Retry-After`), and
+	// the employee is told by SMS. A revoked or expired signature is 409
+	// `signature_revoked` / `signature_expired`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/me/signature/sign (the `SignDocuments` operationId).
+	SignDocumentsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SignDocuments Sign documents with the employee's signature
+	//
+	// Signs 1 to 20 documents (base64, each at most 1 MiB, together at most 4 MiB) with the
+	// signature password: one detached CMS (PKCS #7) signature per document, DER in base64,
+	// with the signing time among the signed attributes. The key is opened once for all.
+	// A wrong password is 403 `signature_password_wrong`; five wrong passwords within 15
+	// minutes lock signing for 15 minutes (429 `signature_locked` with `Retry-After`), and
+	// the employee is told by SMS. A revoked or expired signature is 409
+	// `signature_revoked` / `signature_expired`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/me/signature/sign (the `SignDocuments` operationId).
+	SignDocuments(ctx context.Context, body SignDocumentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AnnounceNoticeWithBody Announce a notice to employees
 	//
@@ -5425,6 +5765,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/organizations (the `ConnectOrganization` operationId).
 	ConnectOrganization(ctx context.Context, body ConnectOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCACertificate The deployment's CA certificate (DER)
+	//
+	// The self-signed certificate of the certification authority that issues employees'
+	// signature certificates, DER (`application/pkix-cert`, RFC 2585). Public. Convert for
+	// OpenSSL with `openssl x509 -inform DER -in ca.crt -out ca.pem`.
+	//
+	// Corresponds with GET /v1/pki/ca.crt (the `GetCACertificate` operationId).
+	GetCACertificate(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCRL The CA's certificate revocation list (DER)
+	//
+	// The CRL signed by the CA, DER (`application/pkix-crl`), listing every revoked employee
+	// certificate with its revocation time and reason; valid for 24 hours (`nextUpdate`),
+	// made anew on each request. Public.
+	//
+	// Corresponds with GET /v1/pki/crl (the `GetCRL` operationId).
+	GetCRL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProcessing What the caller is to carry out
 	//
@@ -6400,6 +6758,25 @@ func (c *Client) GetEmployee(ctx context.Context, employeeId ExternalId, reqEdit
 	return c.Client.Do(req)
 }
 
+// ListEmployeeSignatureEvents An employee's signature events
+//
+// The audit of one employee's signature, newest first, for the responsible person of
+// their organization (403 `forbidden` for another role); an unknown employee has no
+// events.
+//
+// Corresponds with GET /v1/employees/{employeeId}/signature-events (the `ListEmployeeSignatureEvents` operationId).
+func (c *Client) ListEmployeeSignatureEvents(ctx context.Context, employeeId ExternalId, params *ListEmployeeSignatureEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEmployeeSignatureEventsRequest(c.Server, employeeId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ActivateCabinetWithBody Activate the cabinet
 //
 // The employee confirms the one-time code from `POST /v1/invitations/codes`, sets a
@@ -6720,6 +7097,210 @@ func (c *Client) EndOtherSessions(ctx context.Context, reqEditors ...RequestEdit
 // Corresponds with DELETE /v1/me/sessions/{sessionId} (the `EndSession` operationId).
 func (c *Client) EndSession(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEndSessionRequest(c.Server, sessionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSignature The employee's signature certificate
+//
+// The certificate of the employee's signature: serial, subject, validity and state
+// (`active`, `revoked`, `expired`). 404 `signature_missing` before one is created.
+//
+// Corresponds with GET /v1/me/signature (the `GetSignature` operationId).
+func (c *Client) GetSignature(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSignatureRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSignatureWithBody Create the employee's signature
+//
+// Creates the employee's signature with the code from `POST /v1/me/signature/codes` and a
+// signature password: the same rules as account passwords (400 `password_rejected`), and
+// it must differ from the sign-in password (field code `same_as_sign_in`). The key pair
+// is made in the function, the certificate issued by the deployment's CA, and the private
+// key stored only sealed under the password and a KMS data key. Two concurrent creations
+// store one certificate; the other answers 409 `signature_exists`, as does creating while
+// an active signature exists (renew it instead). A wrong code is 400 `code_invalid`, none
+// left 400 `code_expired`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/me/signature (the `CreateSignature` operationId).
+func (c *Client) CreateSignatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSignatureRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSignature Create the employee's signature
+//
+// Creates the employee's signature with the code from `POST /v1/me/signature/codes` and a
+// signature password: the same rules as account passwords (400 `password_rejected`), and
+// it must differ from the sign-in password (field code `same_as_sign_in`). The key pair
+// is made in the function, the certificate issued by the deployment's CA, and the private
+// key stored only sealed under the password and a KMS data key. Two concurrent creations
+// store one certificate; the other answers 409 `signature_exists`, as does creating while
+// an active signature exists (renew it instead). A wrong code is 400 `code_invalid`, none
+// left 400 `code_expired`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/me/signature (the `CreateSignature` operationId).
+func (c *Client) CreateSignature(ctx context.Context, body CreateSignatureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSignatureRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SendSignatureCode Send a one-time code to confirm creating or renewing the signature
+//
+// Sends a fresh one-time code by SMS to the employee's phone (purpose `signature`), under
+// the code rules of sign-in codes (resend cooldown, daily caps: 429 `rate_limited` with
+// `Retry-After`). Refused like every signature action when КЭДО or signatures are off or
+// the employee's consent is missing (403 `hr_edo_off`, `signatures_off`,
+// `consent_required`); 409 `signature_phone_missing` when the employee has no phone.
+// For an employee with an active cabinet only (403 `forbidden`).
+//
+// Corresponds with POST /v1/me/signature/codes (the `SendSignatureCode` operationId).
+func (c *Client) SendSignatureCode(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendSignatureCodeRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMySignatureEvents The employee's signature events
+//
+// The audit of the employee's signature, newest first: created, renewed, revoked,
+// signed, sign_refused, each with its time, source address and user agent.
+//
+// Corresponds with GET /v1/me/signature/events (the `ListMySignatureEvents` operationId).
+func (c *Client) ListMySignatureEvents(ctx context.Context, params *ListMySignatureEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMySignatureEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RenewSignatureWithBody Renew the employee's signature («Обновить»)
+//
+// A new key pair and certificate under a new signature password, confirmed by a fresh
+// code, for a forgotten password or before expiry. The old certificate is revoked
+// (reason superseded) in the same write and appears in `GET /v1/pki/crl`; signatures made
+// with it before stay valid. 404 `signature_missing` when there is none to renew.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/me/signature/renew (the `RenewSignature` operationId).
+func (c *Client) RenewSignatureWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRenewSignatureRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RenewSignature Renew the employee's signature («Обновить»)
+//
+// A new key pair and certificate under a new signature password, confirmed by a fresh
+// code, for a forgotten password or before expiry. The old certificate is revoked
+// (reason superseded) in the same write and appears in `GET /v1/pki/crl`; signatures made
+// with it before stay valid. 404 `signature_missing` when there is none to renew.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/me/signature/renew (the `RenewSignature` operationId).
+func (c *Client) RenewSignature(ctx context.Context, body RenewSignatureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRenewSignatureRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SignDocumentsWithBody Sign documents with the employee's signature
+//
+// Signs 1 to 20 documents (base64, each at most 1 MiB, together at most 4 MiB) with the
+// signature password: one detached CMS (PKCS #7) signature per document, DER in base64,
+// with the signing time among the signed attributes. The key is opened once for all.
+// A wrong password is 403 `signature_password_wrong`; five wrong passwords within 15
+// minutes lock signing for 15 minutes (429 `signature_locked` with `Retry-After`), and
+// the employee is told by SMS. A revoked or expired signature is 409
+// `signature_revoked` / `signature_expired`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/me/signature/sign (the `SignDocuments` operationId).
+func (c *Client) SignDocumentsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSignDocumentsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SignDocuments Sign documents with the employee's signature
+//
+// Signs 1 to 20 documents (base64, each at most 1 MiB, together at most 4 MiB) with the
+// signature password: one detached CMS (PKCS #7) signature per document, DER in base64,
+// with the signing time among the signed attributes. The key is opened once for all.
+// A wrong password is 403 `signature_password_wrong`; five wrong passwords within 15
+// minutes lock signing for 15 minutes (429 `signature_locked` with `Retry-After`), and
+// the employee is told by SMS. A revoked or expired signature is 409
+// `signature_revoked` / `signature_expired`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/me/signature/sign (the `SignDocuments` operationId).
+func (c *Client) SignDocuments(ctx context.Context, body SignDocumentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSignDocumentsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7433,6 +8014,44 @@ func (c *Client) ConnectOrganizationWithBody(ctx context.Context, contentType st
 // Corresponds with POST /v1/organizations (the `ConnectOrganization` operationId).
 func (c *Client) ConnectOrganization(ctx context.Context, body ConnectOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewConnectOrganizationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCACertificate The deployment's CA certificate (DER)
+//
+// The self-signed certificate of the certification authority that issues employees'
+// signature certificates, DER (`application/pkix-cert`, RFC 2585). Public. Convert for
+// OpenSSL with `openssl x509 -inform DER -in ca.crt -out ca.pem`.
+//
+// Corresponds with GET /v1/pki/ca.crt (the `GetCACertificate` operationId).
+func (c *Client) GetCACertificate(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCACertificateRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCRL The CA's certificate revocation list (DER)
+//
+// The CRL signed by the CA, DER (`application/pkix-crl`), listing every revoked employee
+// certificate with its revocation time and reason; valid for 24 hours (`nextUpdate`),
+// made anew on each request. Public.
+//
+// Corresponds with GET /v1/pki/crl (the `GetCRL` operationId).
+func (c *Client) GetCRL(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCRLRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -8832,6 +9451,79 @@ func NewGetEmployeeRequest(server string, employeeId ExternalId) (*http.Request,
 	return req, nil
 }
 
+// NewListEmployeeSignatureEventsRequest constructs an http.Request for the ListEmployeeSignatureEvents method
+func NewListEmployeeSignatureEventsRequest(server string, employeeId ExternalId, params *ListEmployeeSignatureEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "employeeId", employeeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/employees/%s/signature-events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewActivateCabinetRequest calls the generic ActivateCabinet builder with application/json body
 func NewActivateCabinetRequest(server string, body ActivateCabinetJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9182,6 +9874,246 @@ func NewEndSessionRequest(server string, sessionId SessionId) (*http.Request, er
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewGetSignatureRequest constructs an http.Request for the GetSignature method
+func NewGetSignatureRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/signature")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateSignatureRequest calls the generic CreateSignature builder with application/json body
+func NewCreateSignatureRequest(server string, body CreateSignatureJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSignatureRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateSignatureRequestWithBody constructs an http.Request for the CreateSignature method, with any body, and a specified content type
+func NewCreateSignatureRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/signature")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSendSignatureCodeRequest constructs an http.Request for the SendSignatureCode method
+func NewSendSignatureCodeRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/signature/codes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListMySignatureEventsRequest constructs an http.Request for the ListMySignatureEvents method
+func NewListMySignatureEventsRequest(server string, params *ListMySignatureEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/signature/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRenewSignatureRequest calls the generic RenewSignature builder with application/json body
+func NewRenewSignatureRequest(server string, body RenewSignatureJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRenewSignatureRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRenewSignatureRequestWithBody constructs an http.Request for the RenewSignature method, with any body, and a specified content type
+func NewRenewSignatureRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/signature/renew")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSignDocumentsRequest calls the generic SignDocuments builder with application/json body
+func NewSignDocumentsRequest(server string, body SignDocumentsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSignDocumentsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSignDocumentsRequestWithBody constructs an http.Request for the SignDocuments method, with any body, and a specified content type
+func NewSignDocumentsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/signature/sign")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -10121,6 +11053,60 @@ func NewConnectOrganizationRequestWithBody(server string, contentType string, bo
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCACertificateRequest constructs an http.Request for the GetCACertificate method
+func NewGetCACertificateRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/pki/ca.crt")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCRLRequest constructs an http.Request for the GetCRL method
+func NewGetCRLRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/pki/crl")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -11367,6 +12353,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/employees/{employeeId} (the `GetEmployee` operationId).
 	GetEmployeeWithResponse(ctx context.Context, employeeId ExternalId, reqEditors ...RequestEditorFn) (*GetEmployeeReply, error)
 
+	// ListEmployeeSignatureEventsWithResponse An employee's signature events
+	//
+	// The audit of one employee's signature, newest first, for the responsible person of
+	// their organization (403 `forbidden` for another role); an unknown employee has no
+	// events.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/employees/{employeeId}/signature-events (the `ListEmployeeSignatureEvents` operationId).
+	ListEmployeeSignatureEventsWithResponse(ctx context.Context, employeeId ExternalId, params *ListEmployeeSignatureEventsParams, reqEditors ...RequestEditorFn) (*ListEmployeeSignatureEventsReply, error)
+
 	// ActivateCabinetWithBodyWithResponse Activate the cabinet
 	//
 	// The employee confirms the one-time code from `POST /v1/invitations/codes`, sets a
@@ -11564,6 +12561,126 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /v1/me/sessions/{sessionId} (the `EndSession` operationId).
 	EndSessionWithResponse(ctx context.Context, sessionId SessionId, reqEditors ...RequestEditorFn) (*EndSessionReply, error)
+
+	// GetSignatureWithResponse The employee's signature certificate
+	//
+	// The certificate of the employee's signature: serial, subject, validity and state
+	// (`active`, `revoked`, `expired`). 404 `signature_missing` before one is created.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/me/signature (the `GetSignature` operationId).
+	GetSignatureWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSignatureReply, error)
+
+	// CreateSignatureWithBodyWithResponse Create the employee's signature
+	//
+	// Creates the employee's signature with the code from `POST /v1/me/signature/codes` and a
+	// signature password: the same rules as account passwords (400 `password_rejected`), and
+	// it must differ from the sign-in password (field code `same_as_sign_in`). The key pair
+	// is made in the function, the certificate issued by the deployment's CA, and the private
+	// key stored only sealed under the password and a KMS data key. Two concurrent creations
+	// store one certificate; the other answers 409 `signature_exists`, as does creating while
+	// an active signature exists (renew it instead). A wrong code is 400 `code_invalid`, none
+	// left 400 `code_expired`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/signature (the `CreateSignature` operationId).
+	CreateSignatureWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSignatureReply, error)
+
+	// CreateSignatureWithResponse Create the employee's signature
+	//
+	// Creates the employee's signature with the code from `POST /v1/me/signature/codes` and a
+	// signature password: the same rules as account passwords (400 `password_rejected`), and
+	// it must differ from the sign-in password (field code `same_as_sign_in`). The key pair
+	// is made in the function, the certificate issued by the deployment's CA, and the private
+	// key stored only sealed under the password and a KMS data key. Two concurrent creations
+	// store one certificate; the other answers 409 `signature_exists`, as does creating while
+	// an active signature exists (renew it instead). A wrong code is 400 `code_invalid`, none
+	// left 400 `code_expired`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/signature (the `CreateSignature` operationId).
+	CreateSignatureWithResponse(ctx context.Context, body CreateSignatureJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSignatureReply, error)
+
+	// SendSignatureCodeWithResponse Send a one-time code to confirm creating or renewing the signature
+	//
+	// Sends a fresh one-time code by SMS to the employee's phone (purpose `signature`), under
+	// the code rules of sign-in codes (resend cooldown, daily caps: 429 `rate_limited` with
+	// `Retry-After`). Refused like every signature action when КЭДО or signatures are off or
+	// the employee's consent is missing (403 `hr_edo_off`, `signatures_off`,
+	// `consent_required`); 409 `signature_phone_missing` when the employee has no phone.
+	// For an employee with an active cabinet only (403 `forbidden`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/signature/codes (the `SendSignatureCode` operationId).
+	SendSignatureCodeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SendSignatureCodeReply, error)
+
+	// ListMySignatureEventsWithResponse The employee's signature events
+	//
+	// The audit of the employee's signature, newest first: created, renewed, revoked,
+	// signed, sign_refused, each with its time, source address and user agent.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/me/signature/events (the `ListMySignatureEvents` operationId).
+	ListMySignatureEventsWithResponse(ctx context.Context, params *ListMySignatureEventsParams, reqEditors ...RequestEditorFn) (*ListMySignatureEventsReply, error)
+
+	// RenewSignatureWithBodyWithResponse Renew the employee's signature («Обновить»)
+	//
+	// A new key pair and certificate under a new signature password, confirmed by a fresh
+	// code, for a forgotten password or before expiry. The old certificate is revoked
+	// (reason superseded) in the same write and appears in `GET /v1/pki/crl`; signatures made
+	// with it before stay valid. 404 `signature_missing` when there is none to renew.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/signature/renew (the `RenewSignature` operationId).
+	RenewSignatureWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RenewSignatureReply, error)
+
+	// RenewSignatureWithResponse Renew the employee's signature («Обновить»)
+	//
+	// A new key pair and certificate under a new signature password, confirmed by a fresh
+	// code, for a forgotten password or before expiry. The old certificate is revoked
+	// (reason superseded) in the same write and appears in `GET /v1/pki/crl`; signatures made
+	// with it before stay valid. 404 `signature_missing` when there is none to renew.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/signature/renew (the `RenewSignature` operationId).
+	RenewSignatureWithResponse(ctx context.Context, body RenewSignatureJSONRequestBody, reqEditors ...RequestEditorFn) (*RenewSignatureReply, error)
+
+	// SignDocumentsWithBodyWithResponse Sign documents with the employee's signature
+	//
+	// Signs 1 to 20 documents (base64, each at most 1 MiB, together at most 4 MiB) with the
+	// signature password: one detached CMS (PKCS #7) signature per document, DER in base64,
+	// with the signing time among the signed attributes. The key is opened once for all.
+	// A wrong password is 403 `signature_password_wrong`; five wrong passwords within 15
+	// minutes lock signing for 15 minutes (429 `signature_locked` with `Retry-After`), and
+	// the employee is told by SMS. A revoked or expired signature is 409
+	// `signature_revoked` / `signature_expired`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/signature/sign (the `SignDocuments` operationId).
+	SignDocumentsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SignDocumentsReply, error)
+
+	// SignDocumentsWithResponse Sign documents with the employee's signature
+	//
+	// Signs 1 to 20 documents (base64, each at most 1 MiB, together at most 4 MiB) with the
+	// signature password: one detached CMS (PKCS #7) signature per document, DER in base64,
+	// with the signing time among the signed attributes. The key is opened once for all.
+	// A wrong password is 403 `signature_password_wrong`; five wrong passwords within 15
+	// minutes lock signing for 15 minutes (429 `signature_locked` with `Retry-After`), and
+	// the employee is told by SMS. A revoked or expired signature is 409
+	// `signature_revoked` / `signature_expired`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/me/signature/sign (the `SignDocuments` operationId).
+	SignDocumentsWithResponse(ctx context.Context, body SignDocumentsJSONRequestBody, reqEditors ...RequestEditorFn) (*SignDocumentsReply, error)
 
 	// AnnounceNoticeWithBodyWithResponse Announce a notice to employees
 	//
@@ -11993,6 +13110,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/organizations (the `ConnectOrganization` operationId).
 	ConnectOrganizationWithResponse(ctx context.Context, body ConnectOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*ConnectOrganizationReply, error)
+
+	// GetCACertificateWithResponse The deployment's CA certificate (DER)
+	//
+	// The self-signed certificate of the certification authority that issues employees'
+	// signature certificates, DER (`application/pkix-cert`, RFC 2585). Public. Convert for
+	// OpenSSL with `openssl x509 -inform DER -in ca.crt -out ca.pem`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/pki/ca.crt (the `GetCACertificate` operationId).
+	GetCACertificateWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCACertificateReply, error)
+
+	// GetCRLWithResponse The CA's certificate revocation list (DER)
+	//
+	// The CRL signed by the CA, DER (`application/pkix-crl`), listing every revoked employee
+	// certificate with its revocation time and reason; valid for 24 hours (`nextUpdate`),
+	// made anew on each request. Public.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/pki/crl (the `GetCRL` operationId).
+	GetCRLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCRLReply, error)
 
 	// ListProcessingWithResponse What the caller is to carry out
 	//
@@ -14037,6 +15176,103 @@ func (r GetEmployeeReply) ContentType() string {
 	return ""
 }
 
+// ListEmployeeSignatureEventsReply401Headers the declared response headers of an HTTP 401 response for ListEmployeeSignatureEvents
+type ListEmployeeSignatureEventsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListEmployeeSignatureEventsReply503Headers the declared response headers of an HTTP 503 response for ListEmployeeSignatureEvents
+type ListEmployeeSignatureEventsReply503Headers struct {
+	RetryAfter int
+}
+
+type ListEmployeeSignatureEventsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SignatureEventPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *QueryBadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListEmployeeSignatureEventsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListEmployeeSignatureEventsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEmployeeSignatureEventsReply) GetJSON200() *SignatureEventPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListEmployeeSignatureEventsReply) GetApplicationproblemJSON400() *QueryBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListEmployeeSignatureEventsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListEmployeeSignatureEventsReply) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListEmployeeSignatureEventsReply) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListEmployeeSignatureEventsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListEmployeeSignatureEventsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEmployeeSignatureEventsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEmployeeSignatureEventsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEmployeeSignatureEventsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEmployeeSignatureEventsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ActivateCabinetReply429Headers the declared response headers of an HTTP 429 response for ActivateCabinet
 type ActivateCabinetReply429Headers struct {
 	RetryAfter int
@@ -14890,6 +16126,665 @@ func (r EndSessionReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r EndSessionReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSignatureReply401Headers the declared response headers of an HTTP 401 response for GetSignature
+type GetSignatureReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetSignatureReply503Headers the declared response headers of an HTTP 503 response for GetSignature
+type GetSignatureReply503Headers struct {
+	RetryAfter int
+}
+
+type GetSignatureReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SignatureProfile
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *SignatureForbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *SignatureNotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSignatureReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSignatureReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSignatureReply) GetJSON200() *SignatureProfile {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetSignatureReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetSignatureReply) GetApplicationproblemJSON403() *SignatureForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetSignatureReply) GetApplicationproblemJSON404() *SignatureNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetSignatureReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetSignatureReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSignatureReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSignatureReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSignatureReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSignatureReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateSignatureReply401Headers the declared response headers of an HTTP 401 response for CreateSignature
+type CreateSignatureReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// CreateSignatureReply503Headers the declared response headers of an HTTP 503 response for CreateSignature
+type CreateSignatureReply503Headers struct {
+	RetryAfter int
+}
+
+type CreateSignatureReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SignatureProfile
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *SignatureForbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *SignatureConflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateSignatureReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateSignatureReply503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateSignatureReply) GetJSON201() *SignatureProfile {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateSignatureReply) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateSignatureReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateSignatureReply) GetApplicationproblemJSON403() *SignatureForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateSignatureReply) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateSignatureReply) GetApplicationproblemJSON409() *SignatureConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateSignatureReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateSignatureReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateSignatureReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateSignatureReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSignatureReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSignatureReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSignatureReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSignatureReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SendSignatureCodeReply401Headers the declared response headers of an HTTP 401 response for SendSignatureCode
+type SendSignatureCodeReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// SendSignatureCodeReply429Headers the declared response headers of an HTTP 429 response for SendSignatureCode
+type SendSignatureCodeReply429Headers struct {
+	RetryAfter int
+}
+
+// SendSignatureCodeReply503Headers the declared response headers of an HTTP 503 response for SendSignatureCode
+type SendSignatureCodeReply503Headers struct {
+	RetryAfter int
+}
+
+type SendSignatureCodeReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *SignatureCodeSent
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *SignatureForbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *SignatureConflict
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SendSignatureCodeReply401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SendSignatureCodeReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendSignatureCodeReply503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SendSignatureCodeReply) GetJSON202() *SignatureCodeSent {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SendSignatureCodeReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SendSignatureCodeReply) GetApplicationproblemJSON403() *SignatureForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SendSignatureCodeReply) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SendSignatureCodeReply) GetApplicationproblemJSON409() *SignatureConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SendSignatureCodeReply) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SendSignatureCodeReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SendSignatureCodeReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SendSignatureCodeReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SendSignatureCodeReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SendSignatureCodeReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SendSignatureCodeReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMySignatureEventsReply401Headers the declared response headers of an HTTP 401 response for ListMySignatureEvents
+type ListMySignatureEventsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListMySignatureEventsReply503Headers the declared response headers of an HTTP 503 response for ListMySignatureEvents
+type ListMySignatureEventsReply503Headers struct {
+	RetryAfter int
+}
+
+type ListMySignatureEventsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SignatureEventPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *QueryBadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListMySignatureEventsReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListMySignatureEventsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMySignatureEventsReply) GetJSON200() *SignatureEventPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListMySignatureEventsReply) GetApplicationproblemJSON400() *QueryBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMySignatureEventsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListMySignatureEventsReply) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListMySignatureEventsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListMySignatureEventsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMySignatureEventsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMySignatureEventsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMySignatureEventsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMySignatureEventsReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RenewSignatureReply401Headers the declared response headers of an HTTP 401 response for RenewSignature
+type RenewSignatureReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// RenewSignatureReply503Headers the declared response headers of an HTTP 503 response for RenewSignature
+type RenewSignatureReply503Headers struct {
+	RetryAfter int
+}
+
+type RenewSignatureReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SignatureProfile
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *SignatureForbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *SignatureNotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *SignatureConflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RenewSignatureReply401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RenewSignatureReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RenewSignatureReply) GetJSON200() *SignatureProfile {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RenewSignatureReply) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RenewSignatureReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RenewSignatureReply) GetApplicationproblemJSON403() *SignatureForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RenewSignatureReply) GetApplicationproblemJSON404() *SignatureNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RenewSignatureReply) GetApplicationproblemJSON409() *SignatureConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RenewSignatureReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RenewSignatureReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RenewSignatureReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RenewSignatureReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RenewSignatureReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RenewSignatureReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RenewSignatureReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RenewSignatureReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SignDocumentsReply401Headers the declared response headers of an HTTP 401 response for SignDocuments
+type SignDocumentsReply401Headers struct {
+	WWWAuthenticate string
+}
+
+// SignDocumentsReply429Headers the declared response headers of an HTTP 429 response for SignDocuments
+type SignDocumentsReply429Headers struct {
+	RetryAfter int
+}
+
+// SignDocumentsReply503Headers the declared response headers of an HTTP 503 response for SignDocuments
+type SignDocumentsReply503Headers struct {
+	RetryAfter int
+}
+
+type SignDocumentsReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SignResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *SignatureForbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *SignatureNotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *SignatureConflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *SignatureLocked
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SignDocumentsReply401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SignDocumentsReply429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SignDocumentsReply503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SignDocumentsReply) GetJSON200() *SignResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON403() *SignatureForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON404() *SignatureNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON409() *SignatureConflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON429() *SignatureLocked {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SignDocumentsReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SignDocumentsReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SignDocumentsReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SignDocumentsReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SignDocumentsReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16989,6 +18884,130 @@ func (r ConnectOrganizationReply) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ConnectOrganizationReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCACertificateReply503Headers the declared response headers of an HTTP 503 response for GetCACertificate
+type GetCACertificateReply503Headers struct {
+	RetryAfter int
+}
+
+type GetCACertificateReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCACertificateReply503Headers
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCACertificateReply) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCACertificateReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCACertificateReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCACertificateReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCACertificateReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCACertificateReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCACertificateReply) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCRLReply503Headers the declared response headers of an HTTP 503 response for GetCRL
+type GetCRLReply503Headers struct {
+	RetryAfter int
+}
+
+type GetCRLReply struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCRLReply503Headers
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCRLReply) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCRLReply) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCRLReply) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCRLReply) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCRLReply) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCRLReply) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCRLReply) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19317,6 +21336,23 @@ func (c *ClientWithResponses) GetEmployeeWithResponse(ctx context.Context, emplo
 	return ParseGetEmployeeReply(rsp)
 }
 
+// ListEmployeeSignatureEventsWithResponse An employee's signature events
+//
+// The audit of one employee's signature, newest first, for the responsible person of
+// their organization (403 `forbidden` for another role); an unknown employee has no
+// events.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/employees/{employeeId}/signature-events (the `ListEmployeeSignatureEvents` operationId).
+func (c *ClientWithResponses) ListEmployeeSignatureEventsWithResponse(ctx context.Context, employeeId ExternalId, params *ListEmployeeSignatureEventsParams, reqEditors ...RequestEditorFn) (*ListEmployeeSignatureEventsReply, error) {
+	rsp, err := c.ListEmployeeSignatureEvents(ctx, employeeId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEmployeeSignatureEventsReply(rsp)
+}
+
 // ActivateCabinetWithBodyWithResponse Activate the cabinet
 //
 // The employee confirms the one-time code from `POST /v1/invitations/codes`, sets a
@@ -19597,6 +21633,180 @@ func (c *ClientWithResponses) EndSessionWithResponse(ctx context.Context, sessio
 		return nil, err
 	}
 	return ParseEndSessionReply(rsp)
+}
+
+// GetSignatureWithResponse The employee's signature certificate
+//
+// The certificate of the employee's signature: serial, subject, validity and state
+// (`active`, `revoked`, `expired`). 404 `signature_missing` before one is created.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/me/signature (the `GetSignature` operationId).
+func (c *ClientWithResponses) GetSignatureWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSignatureReply, error) {
+	rsp, err := c.GetSignature(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSignatureReply(rsp)
+}
+
+// CreateSignatureWithBodyWithResponse Create the employee's signature
+//
+// Creates the employee's signature with the code from `POST /v1/me/signature/codes` and a
+// signature password: the same rules as account passwords (400 `password_rejected`), and
+// it must differ from the sign-in password (field code `same_as_sign_in`). The key pair
+// is made in the function, the certificate issued by the deployment's CA, and the private
+// key stored only sealed under the password and a KMS data key. Two concurrent creations
+// store one certificate; the other answers 409 `signature_exists`, as does creating while
+// an active signature exists (renew it instead). A wrong code is 400 `code_invalid`, none
+// left 400 `code_expired`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/signature (the `CreateSignature` operationId).
+func (c *ClientWithResponses) CreateSignatureWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSignatureReply, error) {
+	rsp, err := c.CreateSignatureWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSignatureReply(rsp)
+}
+
+// CreateSignatureWithResponse Create the employee's signature
+//
+// Creates the employee's signature with the code from `POST /v1/me/signature/codes` and a
+// signature password: the same rules as account passwords (400 `password_rejected`), and
+// it must differ from the sign-in password (field code `same_as_sign_in`). The key pair
+// is made in the function, the certificate issued by the deployment's CA, and the private
+// key stored only sealed under the password and a KMS data key. Two concurrent creations
+// store one certificate; the other answers 409 `signature_exists`, as does creating while
+// an active signature exists (renew it instead). A wrong code is 400 `code_invalid`, none
+// left 400 `code_expired`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/signature (the `CreateSignature` operationId).
+func (c *ClientWithResponses) CreateSignatureWithResponse(ctx context.Context, body CreateSignatureJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSignatureReply, error) {
+	rsp, err := c.CreateSignature(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSignatureReply(rsp)
+}
+
+// SendSignatureCodeWithResponse Send a one-time code to confirm creating or renewing the signature
+//
+// Sends a fresh one-time code by SMS to the employee's phone (purpose `signature`), under
+// the code rules of sign-in codes (resend cooldown, daily caps: 429 `rate_limited` with
+// `Retry-After`). Refused like every signature action when КЭДО or signatures are off or
+// the employee's consent is missing (403 `hr_edo_off`, `signatures_off`,
+// `consent_required`); 409 `signature_phone_missing` when the employee has no phone.
+// For an employee with an active cabinet only (403 `forbidden`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/signature/codes (the `SendSignatureCode` operationId).
+func (c *ClientWithResponses) SendSignatureCodeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SendSignatureCodeReply, error) {
+	rsp, err := c.SendSignatureCode(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSendSignatureCodeReply(rsp)
+}
+
+// ListMySignatureEventsWithResponse The employee's signature events
+//
+// The audit of the employee's signature, newest first: created, renewed, revoked,
+// signed, sign_refused, each with its time, source address and user agent.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/me/signature/events (the `ListMySignatureEvents` operationId).
+func (c *ClientWithResponses) ListMySignatureEventsWithResponse(ctx context.Context, params *ListMySignatureEventsParams, reqEditors ...RequestEditorFn) (*ListMySignatureEventsReply, error) {
+	rsp, err := c.ListMySignatureEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMySignatureEventsReply(rsp)
+}
+
+// RenewSignatureWithBodyWithResponse Renew the employee's signature («Обновить»)
+//
+// A new key pair and certificate under a new signature password, confirmed by a fresh
+// code, for a forgotten password or before expiry. The old certificate is revoked
+// (reason superseded) in the same write and appears in `GET /v1/pki/crl`; signatures made
+// with it before stay valid. 404 `signature_missing` when there is none to renew.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/signature/renew (the `RenewSignature` operationId).
+func (c *ClientWithResponses) RenewSignatureWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RenewSignatureReply, error) {
+	rsp, err := c.RenewSignatureWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRenewSignatureReply(rsp)
+}
+
+// RenewSignatureWithResponse Renew the employee's signature («Обновить»)
+//
+// A new key pair and certificate under a new signature password, confirmed by a fresh
+// code, for a forgotten password or before expiry. The old certificate is revoked
+// (reason superseded) in the same write and appears in `GET /v1/pki/crl`; signatures made
+// with it before stay valid. 404 `signature_missing` when there is none to renew.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/signature/renew (the `RenewSignature` operationId).
+func (c *ClientWithResponses) RenewSignatureWithResponse(ctx context.Context, body RenewSignatureJSONRequestBody, reqEditors ...RequestEditorFn) (*RenewSignatureReply, error) {
+	rsp, err := c.RenewSignature(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRenewSignatureReply(rsp)
+}
+
+// SignDocumentsWithBodyWithResponse Sign documents with the employee's signature
+//
+// Signs 1 to 20 documents (base64, each at most 1 MiB, together at most 4 MiB) with the
+// signature password: one detached CMS (PKCS #7) signature per document, DER in base64,
+// with the signing time among the signed attributes. The key is opened once for all.
+// A wrong password is 403 `signature_password_wrong`; five wrong passwords within 15
+// minutes lock signing for 15 minutes (429 `signature_locked` with `Retry-After`), and
+// the employee is told by SMS. A revoked or expired signature is 409
+// `signature_revoked` / `signature_expired`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/signature/sign (the `SignDocuments` operationId).
+func (c *ClientWithResponses) SignDocumentsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SignDocumentsReply, error) {
+	rsp, err := c.SignDocumentsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSignDocumentsReply(rsp)
+}
+
+// SignDocumentsWithResponse Sign documents with the employee's signature
+//
+// Signs 1 to 20 documents (base64, each at most 1 MiB, together at most 4 MiB) with the
+// signature password: one detached CMS (PKCS #7) signature per document, DER in base64,
+// with the signing time among the signed attributes. The key is opened once for all.
+// A wrong password is 403 `signature_password_wrong`; five wrong passwords within 15
+// minutes lock signing for 15 minutes (429 `signature_locked` with `Retry-After`), and
+// the employee is told by SMS. A revoked or expired signature is 409
+// `signature_revoked` / `signature_expired`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/me/signature/sign (the `SignDocuments` operationId).
+func (c *ClientWithResponses) SignDocumentsWithResponse(ctx context.Context, body SignDocumentsJSONRequestBody, reqEditors ...RequestEditorFn) (*SignDocumentsReply, error) {
+	rsp, err := c.SignDocuments(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSignDocumentsReply(rsp)
 }
 
 // AnnounceNoticeWithBodyWithResponse Announce a notice to employees
@@ -20212,6 +22422,40 @@ func (c *ClientWithResponses) ConnectOrganizationWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseConnectOrganizationReply(rsp)
+}
+
+// GetCACertificateWithResponse The deployment's CA certificate (DER)
+//
+// The self-signed certificate of the certification authority that issues employees'
+// signature certificates, DER (`application/pkix-cert`, RFC 2585). Public. Convert for
+// OpenSSL with `openssl x509 -inform DER -in ca.crt -out ca.pem`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/pki/ca.crt (the `GetCACertificate` operationId).
+func (c *ClientWithResponses) GetCACertificateWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCACertificateReply, error) {
+	rsp, err := c.GetCACertificate(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCACertificateReply(rsp)
+}
+
+// GetCRLWithResponse The CA's certificate revocation list (DER)
+//
+// The CRL signed by the CA, DER (`application/pkix-crl`), listing every revoked employee
+// certificate with its revocation time and reason; valid for 24 hours (`nextUpdate`),
+// made anew on each request. Public.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/pki/crl (the `GetCRL` operationId).
+func (c *ClientWithResponses) GetCRLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCRLReply, error) {
+	rsp, err := c.GetCRL(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCRLReply(rsp)
 }
 
 // ListProcessingWithResponse What the caller is to carry out
@@ -22316,6 +24560,97 @@ func ParseGetEmployeeReply(rsp *http.Response) (*GetEmployeeReply, error) {
 	return response, nil
 }
 
+// ParseListEmployeeSignatureEventsReply parses an HTTP response from a ListEmployeeSignatureEventsWithResponse call
+func ParseListEmployeeSignatureEventsReply(rsp *http.Response) (*ListEmployeeSignatureEventsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEmployeeSignatureEventsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SignatureEventPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest QueryBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListEmployeeSignatureEventsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListEmployeeSignatureEventsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseActivateCabinetReply parses an HTTP response from a ActivateCabinetWithResponse call
 func ParseActivateCabinetReply(rsp *http.Response) (*ActivateCabinetReply, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23114,6 +25449,635 @@ func ParseEndSessionReply(rsp *http.Response) (*EndSessionReply, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers EndSessionReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSignatureReply parses an HTTP response from a GetSignatureWithResponse call
+func ParseGetSignatureReply(rsp *http.Response) (*GetSignatureReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSignatureReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SignatureProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest SignatureForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest SignatureNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetSignatureReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSignatureReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateSignatureReply parses an HTTP response from a CreateSignatureWithResponse call
+func ParseCreateSignatureReply(rsp *http.Response) (*CreateSignatureReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSignatureReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SignatureProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest SignatureForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest SignatureConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateSignatureReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateSignatureReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSendSignatureCodeReply parses an HTTP response from a SendSignatureCodeWithResponse call
+func ParseSendSignatureCodeReply(rsp *http.Response) (*SendSignatureCodeReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SendSignatureCodeReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest SignatureCodeSent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest SignatureForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest SignatureConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SendSignatureCodeReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SendSignatureCodeReply429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendSignatureCodeReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMySignatureEventsReply parses an HTTP response from a ListMySignatureEventsWithResponse call
+func ParseListMySignatureEventsReply(rsp *http.Response) (*ListMySignatureEventsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMySignatureEventsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SignatureEventPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest QueryBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListMySignatureEventsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListMySignatureEventsReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRenewSignatureReply parses an HTTP response from a RenewSignatureWithResponse call
+func ParseRenewSignatureReply(rsp *http.Response) (*RenewSignatureReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RenewSignatureReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SignatureProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest SignatureForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest SignatureNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest SignatureConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RenewSignatureReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RenewSignatureReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSignDocumentsReply parses an HTTP response from a SignDocumentsWithResponse call
+func ParseSignDocumentsReply(rsp *http.Response) (*SignDocumentsReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SignDocumentsReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SignResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest SignatureForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest SignatureNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest SignatureConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest SignatureLocked
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SignDocumentsReply401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SignDocumentsReply429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SignDocumentsReply503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -25090,6 +28054,112 @@ func ParseConnectOrganizationReply(rsp *http.Response) (*ConnectOrganizationRepl
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ConnectOrganizationReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCACertificateReply parses an HTTP response from a GetCACertificateWithResponse call
+func ParseGetCACertificateReply(rsp *http.Response) (*GetCACertificateReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCACertificateReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetCACertificateReply503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCRLReply parses an HTTP response from a GetCRLWithResponse call
+func ParseGetCRLReply(rsp *http.Response) (*GetCRLReply, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCRLReply{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetCRLReply503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/kabinet/kabinet/shared/notify/notifytest"
 	"github.com/kabinet/kabinet/shared/onboarding/onboardingtest"
 	"github.com/kabinet/kabinet/shared/publication/publicationtest"
+	"github.com/kabinet/kabinet/shared/signatures/signaturestest"
 	"github.com/kabinet/kabinet/shared/usage/usagetest"
 )
 
@@ -25,6 +26,7 @@ type World struct {
 	Cabinets    *cabinetstest.Store
 	Notices     *noticestest.Store
 	Idempotency *idempotencytest.Idempotency
+	Signatures  *signaturestest.Store
 	Usage       *usagetest.Store
 }
 
@@ -37,6 +39,7 @@ func NewWorld() *World {
 	w.People = onboardingtest.New(w.Outbox)
 	w.Cabinets = cabinetstest.New(w.People, w.Publication)
 	w.Notices = noticestest.New(w.Cabinets)
+	w.Signatures = signaturestest.New(w.People)
 	w.Usage = usagetest.New(w.People, w.Cabinets, w.Outbox)
 	return w
 }
@@ -44,5 +47,5 @@ func NewWorld() *World {
 // Stores are the world's repositories, as the builders take them.
 func (w *World) Stores() app.Stores {
 	return app.Stores{People: w.People, Limiter: w.Limiter, Cabinets: w.Cabinets, EDO: w.Cabinets, Publication: w.Publication,
-		Notices: w.Notices, Outbox: w.Outbox, Ledger: w.Outbox, Idempotency: w.Idempotency, Usage: w.Usage}
+		Notices: w.Notices, Outbox: w.Outbox, Ledger: w.Outbox, Idempotency: w.Idempotency, Signatures: w.Signatures, Usage: w.Usage}
 }
