@@ -17,7 +17,7 @@ import (
 // template. Nothing is inherited from this process (no HOME, no AWS_PROFILE),
 // so the SDK finds no shared config files, as on Lambda. (lambdart adds the
 // Runtime API's address and LAMBDA_TASK_ROOT.)
-func lambdaEnv(name string, memoryMB int, vars map[string]string) map[string]string {
+func lambdaEnv(name string, memoryMB int, vars map[string]string, endpoint string) map[string]string {
 	env := map[string]string{}
 	for k, v := range vars {
 		env[k] = v
@@ -33,7 +33,7 @@ func lambdaEnv(name string, memoryMB int, vars map[string]string) map[string]str
 		"AWS_ACCESS_KEY_ID":               "AKIABENCHDUMMYKEY000",
 		"AWS_SECRET_ACCESS_KEY":           "bench/dummy/secret/access/key/0000000000",
 		"AWS_SESSION_TOKEN":               "bench-dummy-session-token",
-		"AWS_ENDPOINT_URL":                dummyEndpoint,
+		"AWS_ENDPOINT_URL":                endpoint,
 		"AWS_LAMBDA_FUNCTION_NAME":        name,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(memoryMB),
 		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",

@@ -15,8 +15,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/kabinet/kabinet/infra/samtemplate"
 )
 
 func main() {
@@ -59,11 +62,25 @@ func run(runs int, outPath, only string) error {
 	if fns, err = selectFunctions(fns, only); err != nil {
 		return err
 	}
+	if slices.ContainsFunc(fns, readsSecrets) {
+		t, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+		if err != nil {
+			return err
+		}
+		stop, err := secretsEndpoint(t, fns)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		rep.Notes = append(rep.Notes, "Functions that read Secrets Manager secrets at init (their environment names …_SECRET_ARN) "+
+			"read them from a local emulator over loopback, so their cold start includes those reads; on AWS each read is a "+
+			"network call to Secrets Manager and takes longer.")
+	}
 	for _, fn := range fns {
 		rep.Binaries = append(rep.Binaries, &binary{
 			Name: fn.LogicalID,
 			pkg:  functionPackage(fn.LogicalID),
-			env:  lambdaEnv(fn.LogicalID, fn.MemorySize, fn.Env),
+			env:  lambdaEnv(fn.LogicalID, fn.MemorySize, fn.Env, fn.Endpoint),
 			build: func(arch, dir string) (string, error) {
 				return buildFunction(root, fn.LogicalID, arch, dir)
 			},
@@ -148,7 +165,7 @@ func baseline(root, name string) *binary {
 		pkg:      pkg,
 		// No variable of the template: a baseline reads none. The memory size
 		// is Lambda's default; nothing reads it locally.
-		env: lambdaEnv(name, 128, nil),
+		env: lambdaEnv(name, 128, nil, dummyEndpoint),
 		build: func(arch, dir string) (string, error) {
 			return buildBaseline(root, pkg, arch, dir)
 		},

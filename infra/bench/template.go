@@ -13,6 +13,9 @@ type function struct {
 	// Env holds the variables the function gets from the template (Globals
 	// merged with its own), every intrinsic resolved to a dummy value.
 	Env map[string]string
+	// Endpoint is where its AWS calls go: dummyEndpoint, or the emulator
+	// holding the secrets for a function that reads them at init.
+	Endpoint string
 }
 
 // The dummy values stand for what CloudFormation would resolve at deploy
@@ -63,7 +66,7 @@ func functions(t *samtemplate.Template) ([]function, error) {
 				env["AWS_LAMBDA_LOG_LEVEL"] = v
 			}
 		}
-		fns = append(fns, function{LogicalID: f.LogicalID, MemorySize: f.MemorySize, Env: env})
+		fns = append(fns, function{LogicalID: f.LogicalID, MemorySize: f.MemorySize, Env: env, Endpoint: dummyEndpoint})
 	}
 	return fns, nil
 }

@@ -99,7 +99,7 @@ func TestFunctionsFromTemplate(t *testing.T) {
 }
 
 func TestLambdaEnv(t *testing.T) {
-	env := lambdaEnv("Fn", 512, map[string]string{"TABLE_NAME": "Table", "AWS_REGION": "eu-west-1"})
+	env := lambdaEnv("Fn", 512, map[string]string{"TABLE_NAME": "Table", "AWS_REGION": "eu-west-1"}, dummyEndpoint)
 	for k, v := range map[string]string{
 		"TABLE_NAME":                      "Table",
 		"AWS_REGION":                      "us-east-1", // reserved variables win over the template's
