@@ -8,10 +8,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -156,25 +158,50 @@ func Secrets(newStore func(aws.Config) secrets.Store) func(aws.Config, *Deps) {
 
 // loadSecrets reads the secrets c.Secrets names into c: the token keys
 // (cached, re-read after secrets.TTL so that a rotation reaches a warm
-// function) and the code pepper (read once per container: a new pepper
-// only voids the codes in flight, so it waits for new containers). A
-// signer first publishes any public key the public secret lacks.
+// function), the code pepper and the operator token (read once per
+// container: a new pepper only voids the codes in flight, and both wait for
+// new containers). Every secret is read at once, in parallel, because the
+// reads are part of the cold start: sign-in waits for one round trip, not
+// the five sequential reads it made before. A signer then publishes any
+// public key the public secret lacks (a write only at the first start
+// after a new key).
 func loadSecrets(ctx context.Context, api secrets.Store, clock platform.Clock, log *slog.Logger, c *Config) error {
 	ids := c.Secrets
+	var public, signing *secrets.Cached
+	var err error
 	if ids.TokenPublicKeys != "" {
-		var signing *secrets.Cached
+		if public, err = secrets.NewCached(api, ids.TokenPublicKeys, secrets.TTL, clock, log); err != nil {
+			return err
+		}
 		if ids.TokenSigningKeys != "" {
-			if err := secrets.PublishPublicKeys(ctx, api, ids.TokenPublicKeys, ids.TokenSigningKeys); err != nil {
-				return err
-			}
-			var err error
 			if signing, err = secrets.NewCached(api, ids.TokenSigningKeys, secrets.TTL, clock, log); err != nil {
 				return err
 			}
 		}
-		public, err := secrets.NewCached(api, ids.TokenPublicKeys, secrets.TTL, clock, log)
-		if err != nil {
-			return err
+	}
+	var pepper, operator string
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i, cached := range []*secrets.Cached{public, signing} {
+		if cached != nil {
+			wg.Go(func() { _, errs[i] = cached.Value(ctx, false) })
+		}
+	}
+	if ids.CodePepper != "" {
+		wg.Go(func() { pepper, errs[2] = secrets.Read(ctx, api, ids.CodePepper) })
+	}
+	if ids.OperatorToken != "" {
+		wg.Go(func() { operator, errs[3] = secrets.Read(ctx, api, ids.OperatorToken) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if public != nil {
+		if signing != nil {
+			if err := secrets.PublishCachedPublicKeys(ctx, api, public, signing); err != nil {
+				return err
+			}
 		}
 		keys, err := secrets.NewTokenKeys(ctx, public, signing, clock)
 		if err != nil {
@@ -183,22 +210,13 @@ func loadSecrets(ctx context.Context, api secrets.Store, clock platform.Clock, l
 		c.Tokens = security.NewAccessTokensFrom(keys, AccessTokenTTL)
 	}
 	if ids.CodePepper != "" {
-		pepper, err := secrets.Read(ctx, api, ids.CodePepper)
-		if err != nil {
-			return err
-		}
 		if c.CodeHasher, err = security.NewCodeHasher([]byte(pepper)); err != nil {
 			return fmt.Errorf("code pepper: %w", err)
 		}
 	}
 	if ids.OperatorToken != "" {
-		// Read once per container, like the pepper: a new token reaches new
-		// containers (docs/api-service.md says how to change it).
-		token, err := secrets.Read(ctx, api, ids.OperatorToken)
-		if err != nil {
-			return err
-		}
-		if c.Operator, err = usage.NewOperatorToken([]byte(token)); err != nil {
+		// docs/api-service.md says how to change it.
+		if c.Operator, err = usage.NewOperatorToken([]byte(operator)); err != nil {
 			return fmt.Errorf("operator token: %w", err)
 		}
 	}

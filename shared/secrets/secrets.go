@@ -187,20 +187,36 @@ func (k *TokenKeys) load(ctx context.Context, refresh bool) (security.KeySet, er
 
 // PublishPublicKeys makes sure the public key secret lists the public key
 // of every signing key in the signing secret, adding what it lacks (and
-// removing nothing). A signer runs it at init: at the first deploy
-// CloudFormation generates the first signing key as a random seed it
-// cannot derive a public key from, so the public secret starts empty and
-// the signer fills it before it signs anything.
+// removing nothing). At the first deploy CloudFormation generates the first
+// signing key as a random seed it cannot derive a public key from, so the
+// public secret starts empty and a signer fills it before it signs
+// anything. A signer at init runs PublishCachedPublicKeys on the values it
+// has just read; this reads both secrets itself.
 func PublishPublicKeys(ctx context.Context, api Store, publicID, signingID string) error {
-	rawSig, err := Read(ctx, api, signingID)
+	public, err := NewCached(api, publicID, 0, platform.SystemClock{}, nil)
 	if err != nil {
 		return err
 	}
-	signing, err := security.ParseSigningKeys([]byte(rawSig))
+	signing, err := NewCached(api, signingID, 0, platform.SystemClock{}, nil)
 	if err != nil {
 		return err
 	}
-	rawPub, err := Read(ctx, api, publicID)
+	return PublishCachedPublicKeys(ctx, api, public, signing)
+}
+
+// PublishCachedPublicKeys is PublishPublicKeys on the caches' values (read
+// if they never were): a written public secret becomes the public cache's
+// value, so that nothing is read twice.
+func PublishCachedPublicKeys(ctx context.Context, api Store, public, signing *Cached) error {
+	rawSig, err := signing.Value(ctx, false)
+	if err != nil {
+		return err
+	}
+	sig, err := security.ParseSigningKeys([]byte(rawSig))
+	if err != nil {
+		return err
+	}
+	rawPub, err := public.Value(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -209,7 +225,7 @@ func PublishPublicKeys(ctx context.Context, api Store, publicID, signingID strin
 		return err
 	}
 	missing := false
-	for _, k := range signing {
+	for _, k := range sig {
 		if _, ok := pub[k.ID]; !ok {
 			missing = true
 			pub[k.ID] = k.Private.Public().(ed25519.PublicKey)
@@ -218,5 +234,20 @@ func PublishPublicKeys(ctx context.Context, api Store, publicID, signingID strin
 	if !missing {
 		return nil
 	}
-	return WriteJSON(ctx, api, publicID, security.NewJWKS(pub))
+	updated, err := json.Marshal(security.NewJWKS(pub))
+	if err != nil {
+		return err
+	}
+	if err := Write(ctx, api, public.id, string(updated)); err != nil {
+		return err
+	}
+	public.remember(string(updated))
+	return nil
+}
+
+// remember takes v as the value just read, as a read would.
+func (c *Cached) remember(v string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.value, c.read = v, c.clock.Now()
 }
