@@ -1,7 +1,8 @@
 // Command localrun starts the whole Kabinet system locally, with no Docker
 // and no AWS, from template.yaml: `make run` (= go run ./infra/localrun).
 //
-// It starts moto (unless AWS_ENDPOINT_URL is set), creates the template's
+// It starts moto for every service the SDK's endpoint variables do not send
+// elsewhere (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), creates the template's
 // tables, queues and e-mail identities, builds every function with the
 // Makefile's build-<LogicalId> target, runs each bootstrap behind a local
 // Lambda Runtime API, and serves the template's HTTP API routes, SQS event
