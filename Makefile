@@ -50,33 +50,40 @@ GO_LAMBDA_BUILD = GOOS=$(LAMBDA_OS) GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 go build
 
 .PHONY: help
 help:
-	@echo "make run    start the whole system locally on http://127.0.0.1:3000"
+	@echo "make run    start the whole system locally on http://127.0.0.1:3000 (PORT=3001: another port)"
+	@echo "make demo   play the README's story against a running make run (BASE_URL=, default http://127.0.0.1:3000)"
 	@echo "make test   vet, lint, unit and integration tests, sam validate/build, API contract"
 	@echo "make bench  cold start, binary size and DynamoDB request figures (BENCH=, FUNCTIONS=: some of them)"
 
 # ---- tools ---------------------------------------------------------------
 
 $(MOTO_SERVER):
+	@echo "==> installing moto $(MOTO_VERSION), the AWS emulator, into .tools/moto (first run only: this takes a few minutes)"
 	rm -rf $(TOOLS)/moto && $(PYTHON) -m venv $(TOOLS)/moto
 	$(TOOLS)/moto/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
 
 $(SAM):
+	@echo "==> installing AWS SAM CLI $(SAM_CLI_VERSION) and cfn-lint $(CFN_LINT_VERSION) into .tools/sam (first run only: this takes a few minutes)"
 	rm -rf $(TOOLS)/sam && $(PYTHON) -m venv $(TOOLS)/sam
 	$(TOOLS)/sam/bin/pip install --quiet --disable-pip-version-check 'aws-sam-cli==$(SAM_CLI_VERSION)' 'cfn-lint==$(CFN_LINT_VERSION)'
 
 $(SCHEMATHESIS):
+	@echo "==> installing Schemathesis $(SCHEMATHESIS_VERSION) into .tools/schemathesis (first run only: this takes a few minutes)"
 	rm -rf $(TOOLS)/schemathesis && $(PYTHON) -m venv $(TOOLS)/schemathesis
 	$(TOOLS)/schemathesis/bin/pip install --quiet --disable-pip-version-check 'schemathesis==$(SCHEMATHESIS_VERSION)'
 
 $(STATICCHECK):
+	@echo "==> installing staticcheck $(STATICCHECK_VERSION) into .tools/bin (first run only: this takes a few minutes)"
 	GOBIN=$(TOOLS)/bin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 $(GOVULNCHECK):
+	@echo "==> installing govulncheck $(GOVULNCHECK_VERSION) into .tools/bin (first run only: this takes a few minutes)"
 	GOBIN=$(TOOLS)/bin go install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 
 # indexdb is named after the database version it comes with, so that bumping
 # VULNDB_VERSION rebuilds both.
 $(INDEXDB):
+	@echo "==> installing the Go vulnerability database indexer $(VULNDB_VERSION) (first run only: this takes a few minutes)"
 	mkdir -p $(TOOLS)/bin/.indexdb
 	GOBIN=$(TOOLS)/bin/.indexdb go install golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION)
 	mv $(TOOLS)/bin/.indexdb/indexdb $@
@@ -84,6 +91,7 @@ $(INDEXDB):
 # Built once per VULNDB_VERSION, into a scratch directory first so that an
 # interrupted build never leaves a half database behind.
 $(VULNDB)/$(VULNDB_VERSION): $(INDEXDB)
+	@echo "==> building the Go vulnerability database $(VULNDB_VERSION) into .tools/vulndb (first run only: this takes a few minutes)"
 	rm -rf $(VULNDB).tmp
 	$(INDEXDB) -vulns "$$(go mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')/data/osv" -out $(VULNDB).tmp
 	touch $(VULNDB).tmp/$(VULNDB_VERSION)
@@ -94,9 +102,23 @@ tools: $(MOTO_SERVER) $(SAM) $(SCHEMATHESIS) $(STATICCHECK) $(GOVULNCHECK) $(VUL
 
 # ---- the two commands ----------------------------------------------------
 
+# make run is for a person trying Kabinet: -local-limits raises the per-IP and
+# per-destination limits well above what trying it reaches (the template's
+# defaults stop the third walk through the README within the hour); the tests
+# and the contract run keep the template's. RUN_ARGS adds flags, e.g.
+# RUN_ARGS='-param RequestsPerIPPerHour=30' for the deployed limit.
+PORT     ?= 3000
+RUN_ARGS ?=
 .PHONY: run
 run: $(MOTO_SERVER)
-	go run ./infra/localrun
+	@echo "==> building and starting Kabinet on http://127.0.0.1:$(PORT) (the first start compiles every function: a minute or more)"
+	go run ./infra/localrun -addr 127.0.0.1:$(PORT) -local-limits $(RUN_ARGS)
+
+# The README's story played against a running make run (infra/demo).
+BASE_URL ?= http://127.0.0.1:$(PORT)
+.PHONY: demo
+demo:
+	go run ./infra/demo -base $(BASE_URL)
 
 # Rotates the access token signing keys (docs/deploying.md, "Rotating the
 # token keys"): STACK=<stack name> finds the secrets with the AWS CLI, or give

@@ -43,13 +43,19 @@ const patience = 2 * time.Minute
 // it. Under -short it skips the test: the runner needs Python and moto.
 func startRunner(t *testing.T) client {
 	t.Helper()
+	return startRunnerWith(t, io.Discard)
+}
+
+// startRunnerWith is startRunner with the runner's console written to console.
+func startRunnerWith(t *testing.T, console io.Writer) client {
+	t.Helper()
 	moto.SkipIfShort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
 		done <- runner.Run(ctx, runner.Options{Template: testenv.TemplatePath(), Root: testenv.RepoRoot(),
-			Addr: "127.0.0.1:0", Console: io.Discard, OnReady: func(addr string) { ready <- addr }})
+			Addr: "127.0.0.1:0", Console: console, OnReady: func(addr string) { ready <- addr }})
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -92,6 +92,18 @@ func StartTimeout() (time.Duration, error) {
 // for up to StartTimeout or until ctx is done. Its output goes to logFile
 // when that is not empty, else it is discarded.
 func Start(ctx context.Context, logFile string) (*Server, error) {
+	return StartReporting(ctx, logFile, nil)
+}
+
+// waitNote is how often StartReporting says it is still waiting: often
+// enough that a slow first start does not look like a hang.
+const waitNote = 10 * time.Second
+
+// StartReporting is Start that, when progress is not nil, writes a line
+// there every few seconds while moto has not answered yet, saying what it
+// waits for and how long it will: importing moto takes a minute on a slow
+// machine, and silence then looks like a hang.
+func StartReporting(ctx context.Context, logFile string, progress io.Writer) (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
@@ -128,12 +140,22 @@ func Start(ctx context.Context, logFile string) (*Server, error) {
 	defer deadline.Stop()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	note := time.NewTicker(waitNote)
+	defer note.Stop()
 	probe := &http.Client{Timeout: 5 * time.Second}
 	for {
 		if answers(ctx, probe, s.Endpoint) {
+			if progress != nil && time.Since(started) >= waitNote {
+				fmt.Fprintf(progress, "moto answered after %s\n", time.Since(started).Round(time.Second))
+			}
 			return s, nil
 		}
 		select {
+		case <-note.C:
+			if progress != nil {
+				fmt.Fprintf(progress, "waiting for the AWS emulator (moto, a Python program) to answer at %s: %s so far, giving up after %s (%s)\n",
+					s.Endpoint, time.Since(started).Round(time.Second), timeout, StartTimeoutEnv)
+			}
 		case <-s.done:
 			return nil, fmt.Errorf("moto server %s exited during start-up (%s)", bin, logNote)
 		case <-ctx.Done():

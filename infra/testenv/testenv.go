@@ -24,8 +24,12 @@ import (
 
 // Env is the emulated deployment a test talks to.
 type Env struct {
+	// Endpoint is the moto server's base URL ("" when every service has an
+	// endpoint from the environment): its /moto-api tells what SNS and SES sent.
 	Endpoint string
 	AWS      aws.Config
+	// Endpoints says which services moto serves and which the environment names.
+	Endpoints moto.Endpoints
 	*samtemplate.Environment
 }
 
@@ -48,17 +52,24 @@ func Main(m *testing.M) int {
 		return m.Run()
 	}
 	ctx := context.Background()
-	srv, err := moto.Start(ctx, "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "testenv:", err)
-		return 1
+	// A service whose endpoint the environment names (the SDK's
+	// AWS_ENDPOINT_URL_<ID> variables, or AWS_ENDPOINT_URL) is tested there,
+	// e.g. a DynamoDB-compatible database; moto serves the others.
+	endpoints := moto.SelectEndpoints(os.Getenv)
+	var srv *moto.Server
+	if endpoints.NeedsMoto() {
+		var err error
+		srv, err = moto.StartReporting(ctx, "", os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testenv:", err)
+			return 1
+		}
+		defer srv.Stop()
 	}
-	defer srv.Stop()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.Endpoint, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
-		"AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-	} {
+	if endpoints.External() {
+		fmt.Fprintf(os.Stderr, "testenv: endpoints from the environment %v; moto serves %v\n", endpoints.Given, endpoints.Moto)
+	}
+	for k, v := range Environment(endpoints, srv) {
 		if v == "" {
 			_ = os.Unsetenv(k)
 		} else {
@@ -84,7 +95,10 @@ func Main(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "testenv: provision:", err)
 		return 1
 	}
-	current = &Env{Endpoint: srv.Endpoint, AWS: cfg, Environment: env}
+	current = &Env{AWS: cfg, Environment: env, Endpoints: endpoints}
+	if srv != nil {
+		current.Endpoint = srv.Endpoint
+	}
 	return m.Run()
 }
 
@@ -114,3 +128,45 @@ func RepoRoot() string {
 
 // TemplatePath is the path of template.yaml.
 func TemplatePath() string { return filepath.Join(RepoRoot(), "template.yaml") }
+
+// Environment is the process environment Main sets (an empty value unsets):
+// with moto alone, its endpoint, a fixed region and test credentials, and
+// nothing of the developer's AWS configuration, so that no test can reach a
+// real account; with endpoints from the environment, those endpoints and
+// the credentials and region the environment gives (a compatible service
+// checks them), with moto behind AWS_ENDPOINT_URL for the remaining services.
+func Environment(e moto.Endpoints, srv *moto.Server) map[string]string {
+	if !e.External() {
+		return map[string]string{
+			"AWS_ENDPOINT_URL": srv.Endpoint, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+			"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
+			"AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+			"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "",
+		}
+	}
+	// The SDK would otherwise skip every endpoint variable and call AWS.
+	out := map[string]string{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": ""}
+	if srv != nil {
+		out["AWS_ENDPOINT_URL"] = srv.Endpoint
+	}
+	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+		out["AWS_REGION"] = "us-east-1"
+	}
+	// No credentials at all (AWS_ENDPOINT_URL at another emulator, as for
+	// make redrive): an emulator's test keys, rather than a failed start.
+	if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+		out["AWS_ACCESS_KEY_ID"], out["AWS_SECRET_ACCESS_KEY"] = "test", "test"
+	}
+	return out
+}
+
+// RequireMotoAPI skips t unless moto serves SNS and SES in this run: tests
+// that read what was sent from moto's /moto-api (moto.ReadSent) have nothing
+// to read on other endpoints.
+func (e *Env) RequireMotoAPI(t testing.TB) string {
+	t.Helper()
+	if e.Endpoint == "" || !e.Endpoints.OnMoto("SNS") || !e.Endpoints.OnMoto("SESv2") {
+		t.Skip("reads sent messages from moto's /moto-api; SNS or SES is not moto in this run")
+	}
+	return e.Endpoint
+}

@@ -57,6 +57,8 @@ type Options struct {
 	// SecretValues give secrets (by logical id) known values instead of
 	// generated ones.
 	SecretValues map[string]string
+	// Notes are extra lines of the start-up banner (make run's raised limits).
+	Notes []string
 	// OnReady is called with the listen address once everything is up.
 	OnReady func(addr string)
 }
@@ -136,15 +138,23 @@ func Run(ctx context.Context, opts Options) error {
 			b.path, b.err = opts.Build(ctx, opts.Root, f)
 		}()
 	}
+	buildStart := time.Now()
 	if len(tmpl.Functions) > 0 {
-		log.Info("building functions", "count", len(tmpl.Functions))
+		log.Info("building functions (the first time a minute or more; later ones come from Go's build cache)", "count", len(tmpl.Functions))
 	}
 
 	// 1. The AWS emulator.
+	// Services whose endpoint the environment names (AWS_ENDPOINT_URL_<ID>,
+	// AWS_ENDPOINT_URL) go there; moto serves the rest, if any.
 	var motoSrv *moto.Server
-	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+	endpoints := moto.SelectEndpoints(os.Getenv)
+	if endpoints.External() {
+		log.Info("endpoints from the environment", "services", fmt.Sprint(endpoints.Given))
+	}
+	if endpoints.NeedsMoto() {
 		logFile := filepath.Join(localDir, "moto.log")
-		motoSrv, err = moto.Start(ctx, logFile)
+		log.Info("starting the AWS emulator (moto)", "services", strings.Join(endpoints.Moto, ", "))
+		motoSrv, err = moto.StartReporting(ctx, logFile, logw)
 		if err != nil {
 			buildWG.Wait()
 			return fmt.Errorf("start moto: %w", err)
@@ -157,6 +167,10 @@ func Run(ctx context.Context, opts Options) error {
 		log.Info("moto started", "endpoint", motoSrv.Endpoint, "log", logFile)
 	}
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
+	if endpoint == "" {
+		// Every service has its own endpoint: the outbox has no moto to read.
+		endpoint = endpoints.Given["SNS"]
+	}
 	if os.Getenv("AWS_ACCESS_KEY_ID") == "" {
 		_ = os.Setenv("AWS_ACCESS_KEY_ID", "test")
 		_ = os.Setenv("AWS_SECRET_ACCESS_KEY", "test")
@@ -191,6 +205,7 @@ func Run(ctx context.Context, opts Options) error {
 	if ctx.Err() != nil {
 		return nil
 	}
+	log.Info("functions built", "took", time.Since(buildStart).Round(time.Second).String())
 	for _, f := range tmpl.Functions {
 		if b := builds[f.LogicalID]; b.err != nil {
 			return fmt.Errorf("build %s: %w", f.LogicalID, b.err)
@@ -337,7 +352,7 @@ func Run(ctx context.Context, opts Options) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	// 8. Banner.
-	printBanner(opts.Console, consoleMu, ln.Addr().String(), endpoint, gw, queueLines, sched, env)
+	printBanner(opts.Console, consoleMu, ln.Addr().String(), endpoint, gw, queueLines, sched, env, opts.Notes)
 	if opts.OnReady != nil {
 		opts.OnReady(ln.Addr().String())
 	}
@@ -420,7 +435,7 @@ func MakeBuild(ctx context.Context, root string, f samtemplate.Function) (string
 	return bin, nil
 }
 
-func printBanner(w io.Writer, mu *sync.Mutex, addr, endpoint string, gw *Gateway, queues []string, sched *Scheduler, env *samtemplate.Environment) {
+func printBanner(w io.Writer, mu *sync.Mutex, addr, endpoint string, gw *Gateway, queues []string, sched *Scheduler, env *samtemplate.Environment, notes []string) {
 	base := "http://" + addr
 	var b strings.Builder
 	b.WriteString("\n════ Kabinet running locally ═══════════════════════════════════════\n")
@@ -452,6 +467,10 @@ func printBanner(w io.Writer, mu *sync.Mutex, addr, endpoint string, gw *Gateway
 	}
 	fmt.Fprintf(&b, "Local     GET %s/_local/outbox[?since=<last>]   GET %s/_local/health   GET %s/_local/idle[?wait=60s]\n", base, base, base)
 	fmt.Fprintf(&b, "Clock     POST %s/_local/clock {\"advance\":\"169h\"} | {\"reset\":true}   GET %s/_local/clock\n", base, base)
+	for _, n := range notes {
+		b.WriteString(n + "\n")
+	}
+	fmt.Fprintf(&b, "Try it    make demo BASE_URL=%s   (the README's story, step by step)\n", base)
 	b.WriteString("════════════════════════════════════════════════════════════════════\n\n")
 	mu.Lock()
 	defer mu.Unlock()
