@@ -341,9 +341,32 @@ func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwo
 
 // PutRefreshToken stores a refresh token's hash.
 func (s *Store) PutRefreshToken(ctx context.Context, t onboarding.RefreshToken) error {
-	return s.t.putItem(ctx, "put refresh token", refreshItem{key: refreshKey(t.OrganizationID, t.Hash), Type: "RefreshToken",
-		PersonID: t.PersonID, FamilyID: t.FamilyID, ExpiresAt: ms(t.ExpiresAt), Epoch: t.Epoch, Tracked: t.Tracked,
-		TTL: ttl(t.ExpiresAt)}, notExists())
+	k := refreshKey(t.OrganizationID, t.Hash)
+	return putNew(ctx, s.t, "put refresh token", k, refreshItem{key: k, Type: "RefreshToken", PersonID: t.PersonID,
+		FamilyID: t.FamilyID, ExpiresAt: ms(t.ExpiresAt), Epoch: t.Epoch, Tracked: t.Tracked, TTL: ttl(t.ExpiresAt)})
+}
+
+// putNew puts an item that must not exist yet (a new session or refresh
+// token, under a fresh random id). The SDK sends a write again when its
+// answer is lost (a 5xx or a broken connection after DynamoDB applied it),
+// and the retry then fails its condition on the item the first attempt
+// wrote: that item, equal to it in every attribute, is the write done, not
+// a conflict (which, unanswered, was a 500 at sign-in). Any other item in
+// the way stays domain.ErrStale.
+func putNew[T comparable](ctx context.Context, t *table, op string, k key, it T) error {
+	err := t.putItem(ctx, op, it, notExists())
+	if !isStale(err) {
+		return err
+	}
+	var stored T
+	found, rerr := t.getOr(ctx, k, &stored)
+	if rerr != nil {
+		return rerr
+	}
+	if found && stored == it {
+		return nil
+	}
+	return err
 }
 
 // TakeRefreshToken marks a live refresh token used and returns it: a token
@@ -416,9 +439,10 @@ func (s *Store) RefreshToken(ctx context.Context, orgID, hash string) (onboardin
 // StartSession records a new sign-in; its item lives as long as its
 // refresh token could.
 func (s *Store) StartSession(ctx context.Context, r onboarding.SessionRecord) error {
-	return s.t.putItem(ctx, "start session", sessionItem{key: sessionKey(r.OrganizationID, r.PersonID, r.ID), Type: "Session",
+	k := sessionKey(r.OrganizationID, r.PersonID, r.ID)
+	return putNew(ctx, s.t, "start session", k, sessionItem{key: k, Type: "Session",
 		ID: r.ID, PersonID: r.PersonID, Epoch: r.Epoch, CreatedAt: ms(r.CreatedAt), LastUsedAt: ms(r.LastUsedAt),
-		ExpiresAt: ms(r.ExpiresAt), SourceIP: r.SourceIP, UserAgent: r.UserAgent, TTL: ttl(r.ExpiresAt)}, notExists())
+		ExpiresAt: ms(r.ExpiresAt), SourceIP: r.SourceIP, UserAgent: r.UserAgent, TTL: ttl(r.ExpiresAt)})
 }
 
 // TouchSession records a refresh in one conditional update: a session

@@ -25,6 +25,13 @@ const TTL = 5 * time.Minute
 // readTimeout bounds one read, which a request may be waiting on.
 const readTimeout = 5 * time.Second
 
+// RetryAfterFailure is how long the value read before stays in use after a
+// re-read failed, before the next attempt. Without it every request after
+// the TTL read again and waited for Secrets Manager: while it hangs, a
+// signer's two secrets cost up to twice readTimeout per request, past the
+// handler's deadline and into the function's (a bare 500, not our 503).
+const RetryAfterFailure = 30 * time.Second
+
 // Store is where secrets are kept: Secrets Manager (awssecrets.New). This
 // package does not import the SDK, so that a function that reads no secret
 // (shared/app links this package into every binary) does not link the
@@ -65,6 +72,8 @@ type Cached struct {
 	mu    sync.Mutex
 	value string
 	read  time.Time // zero until the first successful read
+	// retryAt is when a re-read may be tried again after one failed.
+	retryAt time.Time
 }
 
 // NewCached reads the secret id through api, again once ttl has passed on
@@ -83,12 +92,13 @@ func NewCached(api Store, id string, ttl time.Duration, clock platform.Clock, lo
 }
 
 // Value is the secret, read now if never read or read more than the TTL ago
-// (or if fresh), else as read before.
+// (or if fresh), else as read before. After a failed re-read the value read
+// before is served without another attempt for RetryAfterFailure.
 func (c *Cached) Value(ctx context.Context, fresh bool) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock.Now()
-	if !c.read.IsZero() && !fresh && now.Sub(c.read) < c.ttl {
+	if !c.read.IsZero() && !fresh && (now.Sub(c.read) < c.ttl || now.Before(c.retryAt)) {
 		return c.value, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
@@ -98,7 +108,9 @@ func (c *Cached) Value(ctx context.Context, fresh bool) (string, error) {
 		if c.read.IsZero() {
 			return "", err
 		}
-		c.log.Warn("secret re-read failed; the value read before stays in use", "secret", c.id, "error", err)
+		c.retryAt = now.Add(RetryAfterFailure)
+		c.log.Warn("secret re-read failed; the value read before stays in use", "secret", c.id, "error", err,
+			"retryIn", RetryAfterFailure.String())
 		return c.value, nil
 	}
 	c.value, c.read = v, now
