@@ -69,6 +69,9 @@ func TestConsentRowDecoding(t *testing.T) {
 		`{"employees":[{"externalId":"e-1","lastName":"A","firstName":"B","consent":{"state":true}}]}`,
 		`{"employees":[{"externalId":"e-1","lastName":"A","firstName":"B","consent":"given"}]}`,
 		`{"employees":[{"externalId":"e-1","lastName":"A","firstName":"B","consent":{"state":"given","date":20230101}}]}`,
+		// A null state is a wrong type (found by Schemathesis): refused whole,
+		// not read as no state.
+		`{"employees":[{"externalId":"e-1","lastName":"A","firstName":"B","consent":{"state":null,"date":"2023-01-01"}}]}`,
 	} {
 		if _, ok := decodeBatch([]byte(body)); ok {
 			t.Errorf("decoded %s", body)
@@ -77,6 +80,15 @@ func TestConsentRowDecoding(t *testing.T) {
 	b, ok := decodeBatch([]byte(`{"employees":[{"externalId":"e-1","lastName":"A","firstName":"B","consent":null}]}`))
 	if !ok || b.Employees[0].Consent != nil {
 		t.Fatalf("null consent: %+v %v", b, ok)
+	}
+	// The spec allows a null date and no state (then a row rule reports it).
+	b, ok = decodeBatch([]byte(`{"employees":[{"externalId":"e-1","lastName":"A","firstName":"B","consent":{"state":"given","date":null}}]}`))
+	if !ok || b.Employees[0].Consent == nil || b.Employees[0].Consent.State != "given" || b.Employees[0].Consent.Date != nil {
+		t.Fatalf("null date: %+v %v", b, ok)
+	}
+	b, ok = decodeBatch([]byte(`{"employees":[{"externalId":"e-1","lastName":"A","firstName":"B","consent":{}}]}`))
+	if !ok || b.Employees[0].Consent == nil || b.Employees[0].Consent.State != "" {
+		t.Fatalf("no state: %+v %v", b, ok)
 	}
 }
 

@@ -123,6 +123,28 @@ type ConsentRow struct {
 	Date  *string `json:"date"`
 }
 
+// UnmarshalJSON decodes a consent strictly. A null state is a wrong JSON
+// type (the spec allows null only for the consent and its date), refused
+// with the whole request like any other, rather than read as no state and
+// reported as a row rule.
+func (c *ConsentRow) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		State json.RawMessage `json:"state"`
+		Date  *string         `json:"date"`
+	}
+	if err := decodeRow(b, &raw); err != nil {
+		return err
+	}
+	*c = ConsentRow{Date: raw.Date}
+	if raw.State == nil {
+		return nil
+	}
+	if string(raw.State) == "null" {
+		return errors.New("consent.state must be a string, not null")
+	}
+	return json.Unmarshal(raw.State, &c.State)
+}
+
 // DirectorRow names the employee who is the organization's director.
 type DirectorRow struct {
 	EmployeeID string  `json:"employeeId"`
