@@ -19,10 +19,11 @@ import (
 	"github.com/kabinet/kabinet/infra/moto"
 )
 
-func TestProvisionAgainstMoto(t *testing.T) {
+// startMoto starts an emulator for the test and gives the SDK configuration
+// that reaches it.
+func startMoto(ctx context.Context, t *testing.T) aws.Config {
+	t.Helper()
 	moto.SkipIfShort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	srv, err := moto.Start(ctx, "")
 	if err != nil {
 		t.Fatalf("moto is required for this test (run `make test` to install it, or set MOTO_SERVER): %v", err)
@@ -36,6 +37,13 @@ func TestProvisionAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+func TestProvisionAgainstMoto(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg := startMoto(ctx, t)
 	tmpl := loadReal(t)
 	env, err := Provision(ctx, tmpl, cfg, WithParameters(map[string]string{"CodesPerHourLimit": "7"}))
 	if err != nil {
@@ -153,22 +161,9 @@ func TestProvisionAgainstMoto(t *testing.T) {
 // Provision that gives another value replaces the one kept; the secrets not
 // named are generated as CloudFormation would.
 func TestProvisionGivesSecretsTheirGivenValues(t *testing.T) {
-	moto.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	srv, err := moto.Start(ctx, "")
-	if err != nil {
-		t.Fatalf("moto is required for this test (run `make test` to install it, or set MOTO_SERVER): %v", err)
-	}
-	t.Cleanup(srv.Stop)
-	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := startMoto(ctx, t)
 	tmpl := loadReal(t)
 	read := func(env *Environment, id string) string {
 		t.Helper()
