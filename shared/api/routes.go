@@ -39,16 +39,10 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Credentials, cab *cabinets.Act
 		func(ctx context.Context, _ *httpapi.Request, in onboarding.VerifyCodeInput) (onboarding.CodeVerified, error) {
 			return svc.VerifyCode(ctx, in)
 		}))
-	r.Handle("POST /v1/auth/password", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
-		var in onboarding.SetPasswordInput
-		if err := httpapi.Decode(req, &in); err != nil {
-			return httpapi.Response{}, err
-		}
-		if err := svc.SetPassword(ctx, in); err != nil {
-			return httpapi.Response{}, err
-		}
-		return httpapi.NoContent()
-	})
+	r.Handle("POST /v1/auth/password", httpapi.WithBodyNoContent(
+		func(ctx context.Context, req *httpapi.Request, in onboarding.SetPasswordInput) error {
+			return svc.SetPassword(ctx, in)
+		}))
 	r.Handle("POST /v1/auth/sessions", httpapi.WithBody(http.StatusOK,
 		func(ctx context.Context, req *httpapi.Request, in onboarding.SignInInput) (onboarding.Session, error) {
 			return svc.SignInFrom(ctx, in, client(req))
@@ -57,30 +51,18 @@ func AuthRoutes(log *slog.Logger, svc *onboarding.Credentials, cab *cabinets.Act
 		func(ctx context.Context, req *httpapi.Request, in onboarding.RefreshInput) (onboarding.Session, error) {
 			return svc.RefreshFrom(ctx, in, client(req))
 		}))
-	r.Handle("POST /v1/auth/sessions/revoke", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
-		var in onboarding.SignOutInput
-		if err := httpapi.Decode(req, &in); err != nil {
-			return httpapi.Response{}, err
-		}
-		if err := svc.SignOut(ctx, in); err != nil {
-			return httpapi.Response{}, err
-		}
-		return httpapi.NoContent()
-	})
+	r.Handle("POST /v1/auth/sessions/revoke", httpapi.WithBodyNoContent(
+		func(ctx context.Context, req *httpapi.Request, in onboarding.SignOutInput) error {
+			return svc.SignOut(ctx, in)
+		}))
 	r.Handle("POST /v1/auth/password-reset", httpapi.WithBody(http.StatusAccepted,
 		func(ctx context.Context, req *httpapi.Request, in onboarding.ForgotPasswordInput) (onboarding.CodeSent, error) {
 			return svc.ForgotPassword(ctx, in, sourceIP(req))
 		}))
-	r.Handle("POST /v1/auth/password-reset/confirm", func(ctx context.Context, req *httpapi.Request) (httpapi.Response, error) {
-		var in onboarding.ResetPasswordInput
-		if err := httpapi.Decode(req, &in); err != nil {
-			return httpapi.Response{}, err
-		}
-		if err := svc.ResetPassword(ctx, in, sourceIP(req)); err != nil {
-			return httpapi.Response{}, err
-		}
-		return httpapi.NoContent()
-	})
+	r.Handle("POST /v1/auth/password-reset/confirm", httpapi.WithBodyNoContent(
+		func(ctx context.Context, req *httpapi.Request, in onboarding.ResetPasswordInput) error {
+			return svc.ResetPassword(ctx, in, sourceIP(req))
+		}))
 	return r
 }
 

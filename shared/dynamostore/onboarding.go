@@ -313,6 +313,20 @@ func (s *Store) RedeemCode(ctx context.Context, r onboarding.CodeRecord, setupTo
 	return err
 }
 
+// newPassword is the person's side of a password set with a code (the setup
+// and the reset alike): the new hash, the code's channel marked verified,
+// and the session epoch moved on, so that every session ends.
+func (s *Store) newPassword(r onboarding.CodeRecord, passwordHash string, now time.Time) (types.TransactWriteItem, error) {
+	verified := "PhoneVerifiedAt"
+	if r.Channel == domain.ChannelEmail {
+		verified = "EmailVerifiedAt"
+	}
+	return s.t.update(personKey(r.OrganizationID, r.Subject),
+		expression.Set(expression.Name("PasswordHash"), expression.Value(passwordHash)).
+			Set(expression.Name(verified), expression.Value(ms(now))).
+			Add(expression.Name("SessionEpoch"), expression.Value(1)), exists())
+}
+
 // SetPassword consumes the setup token and sets the password in one
 // transaction, so a token can set a password once (onboarding.ErrStale
 // otherwise). Like a reset, it moves the SessionEpoch on: a password set
@@ -325,14 +339,7 @@ func (s *Store) SetPassword(ctx context.Context, r onboarding.CodeRecord, passwo
 	if err != nil {
 		return err
 	}
-	verified := "PhoneVerifiedAt"
-	if r.Channel == domain.ChannelEmail {
-		verified = "EmailVerifiedAt"
-	}
-	personUpd, err := s.t.update(personKey(r.OrganizationID, r.Subject),
-		expression.Set(expression.Name("PasswordHash"), expression.Value(passwordHash)).
-			Set(expression.Name(verified), expression.Value(ms(now))).
-			Add(expression.Name("SessionEpoch"), expression.Value(1)), exists())
+	personUpd, err := s.newPassword(r, passwordHash, now)
 	if err != nil {
 		return err
 	}
@@ -521,14 +528,7 @@ func (s *Store) ResetPassword(ctx context.Context, r onboarding.CodeRecord, pass
 	if err != nil {
 		return err
 	}
-	verified := "PhoneVerifiedAt"
-	if r.Channel == domain.ChannelEmail {
-		verified = "EmailVerifiedAt"
-	}
-	personUpd, err := s.t.update(personKey(r.OrganizationID, r.Subject),
-		expression.Set(expression.Name("PasswordHash"), expression.Value(passwordHash)).
-			Set(expression.Name(verified), expression.Value(ms(now))).
-			Add(expression.Name("SessionEpoch"), expression.Value(1)), exists())
+	personUpd, err := s.newPassword(r, passwordHash, now)
 	if err != nil {
 		return err
 	}

@@ -185,6 +185,14 @@ func JSON(status int, body any) (Response, error) { return Response{Status: stat
 // NoContent is a 204.
 func NoContent() (Response, error) { return Response{Status: http.StatusNoContent}, nil }
 
+// WithBodyNoContent adapts a call that takes the request's JSON body (see
+// WithBody) and answers nothing: 204 when it succeeds.
+func WithBodyNoContent[In any](call func(ctx context.Context, r *Request, in In) error) HandlerFunc {
+	return WithBody(http.StatusNoContent, func(ctx context.Context, r *Request, in In) (any, error) {
+		return nil, call(ctx, r, in)
+	})
+}
+
 // WithBody adapts a call that takes the request's JSON body: the body is
 // decoded strictly (see Decode), and the call's result is answered with
 // status as JSON.
